@@ -1,0 +1,40 @@
+/**
+ * Adapters: room bookkeeping and broadcasting for a namespace. Browser compatible.
+ *
+ * {@linkcode InMemoryAdapter} is the default adapter of every namespace;
+ * {@linkcode SessionAwareAdapter} adds connection state recovery. Both mirror
+ * `socket.io-adapter@2.5.x`, whose `Adapter` class is the in-memory one.
+ *
+ * @example Logging room changes
+ * ```ts
+ * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
+ *
+ * const adapter = new InMemoryAdapter({
+ *   name: "/",
+ *   sockets: new Map(),
+ *   encoder: { encode: (packet) => [JSON.stringify(packet)] },
+ * });
+ * adapter.on("join-room", (room, id) => console.log(id, "joined", room));
+ * adapter.addAll("abc", new Set(["news"]));
+ * ```
+ *
+ * @module
+ */
+
+export type {
+  Adapter,
+  AdapterConstructor,
+  AdapterEvents,
+  AdapterNamespace,
+  AdapterSocket,
+  BroadcastFlags,
+  BroadcastOptions,
+  Packet,
+  PrivateSessionId,
+  Room,
+  Session,
+  SessionToPersist,
+  SocketId,
+  WriteOptions,
+} from "./adapter.ts";
+export { InMemoryAdapter, SessionAwareAdapter, type SessionAwareAdapterOptions } from "./memory.ts";

@@ -1,0 +1,65 @@
+/**
+ * socketio-edge: a Socket.IO v4 server on web standards (`Request`, `Response`, `WebSocket`),
+ * wire-compatible with every official client, for Deno, Bun and the edge.
+ *
+ * The API mirrors npm `socket.io`: port a server by changing the import and the serve line.
+ *
+ * @example A chat server
+ * ```ts ignore
+ * import { Server } from "@socketio-edge/core";
+ *
+ * const io = new Server();
+ * io.on("connection", (socket) => {
+ *   socket.join("lobby");
+ *   socket.on("chat", (text, ack) => {
+ *     socket.to("lobby").emit("chat", { from: socket.id, text });
+ *     ack?.("ok");
+ *   });
+ * });
+ *
+ * Deno.serve({ port: 3000 }, io.handler());
+ * // Bun: Bun.serve({ port: 3000, ...io.handler() });
+ * ```
+ *
+ * @module
+ */
+export {
+  type ParserModule,
+  type RecoveryOptions,
+  Server,
+  type ServerOptions,
+  type ServerReservedEvents,
+} from "./server/server.ts";
+export {
+  type ExtendedError,
+  type Middleware,
+  Namespace,
+  type NamespaceReservedEvents,
+} from "./server/namespace.ts";
+export { ParentNamespace, type ParentNspNameMatchFn } from "./server/parent_namespace.ts";
+export {
+  type DisconnectReason,
+  type Handshake,
+  type PacketMiddleware,
+  RESERVED_EVENTS,
+  Socket,
+  type SocketFlags,
+  type SocketReservedEvents,
+} from "./server/socket.ts";
+export { BroadcastOperator, type OperatorHost } from "./server/broadcast.ts";
+export { Client } from "./server/client.ts";
+export type * from "./server/typed_events.ts";
+export type { FetchHandler } from "./server/engine/server.ts";
+export type { CorsOptions } from "./server/engine/cors.ts";
+export type { EngineOptions } from "./server/engine/options.ts";
+export type { RequestSnapshot } from "./server/engine/request.ts";
+export { InMemoryAdapter, SessionAwareAdapter } from "./adapter/memory.ts";
+export type {
+  Adapter,
+  AdapterConstructor,
+  AdapterNamespace,
+  AdapterSocket,
+  BroadcastOptions,
+  Room,
+  SocketId,
+} from "./adapter/adapter.ts";

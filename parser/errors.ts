@@ -1,0 +1,69 @@
+/**
+ * Typed decode errors shared by every codec. Browser compatible.
+ *
+ * Decoders in this package never throw on bad input: they return (or report) a
+ * {@linkcode DecodeError}, and the caller closes that one connection.
+ *
+ * @module
+ */
+
+/** Why a packet or payload was refused. */
+export type DecodeErrorCode =
+  | "invalid packet type"
+  | "invalid payload"
+  | "invalid namespace"
+  | "invalid ack id"
+  | "invalid data"
+  | "invalid event name"
+  | "invalid attachments"
+  | "invalid placeholder"
+  | "forbidden key"
+  | "too deep"
+  | "too large"
+  | "unexpected binary"
+  | "invalid utf-8"
+  | "invalid base64";
+
+/**
+ * A refused packet or payload. `code` says which rule the input broke; `message` adds detail.
+ *
+ * @example Telling a decode error from other values
+ * ```ts
+ * import { DecodeError } from "@socketio-edge/core/parser";
+ *
+ * const err = new DecodeError("invalid packet type", "unknown type 9");
+ * console.log(err instanceof DecodeError, err.code); // true "invalid packet type"
+ * ```
+ */
+export class DecodeError extends Error {
+  /** Which rule the input broke. */
+  readonly code: DecodeErrorCode;
+
+  /**
+   * @param code which rule the input broke
+   * @param detail a short human-readable detail, appended to the message
+   */
+  constructor(code: DecodeErrorCode, detail?: string) {
+    super(detail ? `${code}: ${detail}` : code);
+    this.name = "DecodeError";
+    this.code = code;
+  }
+}
+
+/**
+ * Whether `value` is a {@linkcode DecodeError}.
+ *
+ * @example
+ * ```ts
+ * import { DecodeError, isDecodeError } from "@socketio-edge/core/parser";
+ *
+ * console.log(isDecodeError(new DecodeError("invalid payload"))); // true
+ * console.log(isDecodeError("ok")); // false
+ * ```
+ *
+ * @param value anything a decoder returned
+ * @returns true when `value` is a decode error
+ */
+export function isDecodeError(value: unknown): value is DecodeError {
+  return value instanceof DecodeError;
+}

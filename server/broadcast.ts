@@ -1,0 +1,235 @@
+/**
+ * Broadcasting: `io.to(room).except(other).timeout(ms).emit(...)`. The packet is encoded once
+ * by the adapter and the same frames go to every receiver. Browser compatible.
+ *
+ * @module
+ */
+import type { Adapter, BroadcastFlags, Room } from "../adapter/adapter.ts";
+import { type Packet, PacketType } from "../parser/socket.ts";
+import { RESERVED_EVENTS, type Socket } from "./socket.ts";
+import type {
+  AllButLast,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  FirstArg,
+  Last,
+} from "./typed_events.ts";
+
+/** What an operator needs from its namespace. */
+export interface OperatorHost {
+  readonly name: string;
+  readonly adapter: Adapter;
+  /** The next ack id (shared with `socket.emit` acks). */
+  _nextId(): number;
+}
+
+type Ack = (...args: unknown[]) => void;
+
+const toSet = (rooms: Room | Room[]): Room[] => (Array.isArray(rooms) ? rooms : [rooms]);
+
+/**
+ * A set of target sockets, and what to do with them.
+ *
+ * @example
+ * ```ts
+ * import { Server } from "@socketio-edge/core";
+ *
+ * const io = new Server();
+ * io.to("room1").except("room2").emit("news", { hello: "world" });
+ * const sockets = await io.in("room1").fetchSockets();
+ * console.log(sockets.length); // 0
+ * ```
+ */
+export class BroadcastOperator<
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  SocketData = unknown,
+> {
+  readonly #host: OperatorHost;
+  readonly #rooms: Set<Room>;
+  readonly #except: Set<Room>;
+  readonly #flags: BroadcastFlags;
+
+  constructor(
+    host: OperatorHost,
+    rooms: Set<Room> = new Set(),
+    except: Set<Room> = new Set(),
+    flags: BroadcastFlags = {},
+  ) {
+    this.#host = host;
+    this.#rooms = rooms;
+    this.#except = except;
+    this.#flags = flags;
+  }
+
+  /** Adds target rooms. */
+  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    const rooms = new Set(this.#rooms);
+    for (const r of toSet(room)) rooms.add(r);
+    return new BroadcastOperator(this.#host, rooms, this.#except, this.#flags);
+  }
+
+  /** Alias of {@linkcode BroadcastOperator.to}. */
+  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.to(room);
+  }
+
+  /** Excludes the sockets in these rooms. */
+  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    const except = new Set(this.#except);
+    for (const r of toSet(room)) except.add(r);
+    return new BroadcastOperator(this.#host, this.#rooms, except, this.#flags);
+  }
+
+  #with(flags: BroadcastFlags): BroadcastOperator<EmitEvents, SocketData> {
+    return new BroadcastOperator(this.#host, this.#rooms, this.#except, {
+      ...this.#flags,
+      ...flags,
+    });
+  }
+
+  /** Kept for API compatibility: compression is the runtime's business. */
+  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#with({ compress });
+  }
+
+  /** Skips receivers that cannot take the packet now. */
+  get volatile(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#with({ volatile: true });
+  }
+
+  /** Only this node's sockets (cluster adapters). */
+  get local(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#with({ local: true });
+  }
+
+  /** Collects acks for at most `ms`; the ack gets `(err, responses)`. */
+  timeout(
+    ms: number,
+  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.#with({ timeout: ms }) as unknown as BroadcastOperator<
+      DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
+      SocketData
+    >;
+  }
+
+  /**
+   * Emits to every target; a function as last argument collects every receiver's ack.
+   *
+   * @throws when `ev` is a reserved event name
+   */
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    const data: unknown[] = [ev, ...args];
+    const packet: Packet = { type: PacketType.EVENT, nsp: this.#host.name, data };
+    const opts = { rooms: this.#rooms, except: this.#except, flags: this.#flags };
+    if (typeof data[data.length - 1] !== "function") {
+      this.#host.adapter.broadcast(packet, opts);
+      return true;
+    }
+    const ack = data.pop() as Ack;
+    packet.id = this.#host._nextId();
+    this.#broadcastWithAck(packet, opts, ack);
+    return true;
+  }
+
+  #broadcastWithAck(
+    packet: Packet,
+    opts: { rooms: Set<Room>; except: Set<Room>; flags: BroadcastFlags },
+    ack: Ack,
+  ): void {
+    const flags = this.#flags;
+    const single = flags.expectSingleResponse;
+    const responses: unknown[] = [];
+    let timedOut = false;
+    let expectedServers = -1;
+    let servers = 0;
+    let expectedClients = 0;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ack(new Error("operation has timed out"), single ? null : responses);
+    }, flags.timeout);
+    const check = () => {
+      if (
+        !timedOut && expectedServers === servers && responses.length === expectedClients
+      ) {
+        clearTimeout(timer);
+        ack(null, single ? responses[0] : responses);
+      }
+    };
+    const adapter = this.#host.adapter;
+    adapter.broadcastWithAck(packet, opts, (clients) => {
+      expectedClients += clients;
+      servers++;
+      check();
+    }, (response) => {
+      responses.push(response);
+      check();
+    });
+    adapter.serverCount().then((n) => {
+      expectedServers = n;
+      check();
+    });
+  }
+
+  /** Emits and resolves with every receiver's ack (rejects on timeout). */
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstArg<Last<EventParams<EmitEvents, Ev>>>> {
+    return new Promise((resolve, reject) => {
+      (args as unknown[]).push((err: unknown, responses: unknown) => {
+        err ? reject(err) : resolve(responses as FirstArg<Last<EventParams<EmitEvents, Ev>>>);
+      });
+      (this.emit as (ev: string, ...a: unknown[]) => boolean)(ev, ...(args as unknown[]));
+    });
+  }
+
+  /** The ids of the target sockets. */
+  allSockets(): Promise<Set<string>> {
+    return this.#host.adapter.sockets(this.#rooms);
+  }
+
+  /** The target sockets. */
+  async fetchSockets(): Promise<
+    Socket<DefaultEventsMap, EmitEvents, DefaultEventsMap, SocketData>[]
+  > {
+    const sockets = await this.#host.adapter.fetchSockets({
+      rooms: this.#rooms,
+      except: this.#except,
+      flags: this.#flags,
+    });
+    return sockets as unknown as Socket<
+      DefaultEventsMap,
+      EmitEvents,
+      DefaultEventsMap,
+      SocketData
+    >[];
+  }
+
+  /** Makes the target sockets join rooms. */
+  socketsJoin(room: Room | Room[]): void {
+    this.#host.adapter.addSockets(
+      { rooms: this.#rooms, except: this.#except, flags: this.#flags },
+      toSet(room),
+    );
+  }
+
+  /** Makes the target sockets leave rooms. */
+  socketsLeave(room: Room | Room[]): void {
+    this.#host.adapter.delSockets(
+      { rooms: this.#rooms, except: this.#except, flags: this.#flags },
+      toSet(room),
+    );
+  }
+
+  /** Disconnects the target sockets; with `close`, their whole connections. */
+  disconnectSockets(close = false): void {
+    this.#host.adapter.disconnectSockets(
+      { rooms: this.#rooms, except: this.#except, flags: this.#flags },
+      close,
+    );
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * A raw Engine.IO v4 server on `Request` / `Response` / `WebSocket`, usable alone like npm
+ * `engine.io`: handshakes, long-polling as a streamed `Response`, WebSocket and the upgrade
+ * between them, heartbeat, CORS. Runs on Deno and Bun through one handler.
+ *
+ * @example An echo server
+ * ```ts ignore
+ * import { Server } from "@socketio-edge/core/engine";
+ *
+ * const engine = new Server();
+ * engine.on("connection", (socket) => {
+ *   socket.on("message", (data) => socket.send(data));
+ * });
+ * Deno.serve({ port: 3000 }, engine.handler());
+ * ```
+ *
+ * @module
+ */
+export { type ConnectionError, type EngineServerEvents, type FetchHandler, Server } from "./server.ts";
+export {
+  type CloseReason,
+  type EngineSocketEvents,
+  EngineSocket,
+  type ReadyState,
+  type SendOptions,
+} from "./session.ts";
+export {
+  type AllowRequestCallback,
+  type CookieOptions,
+  DEFAULT_ENGINE_OPTIONS,
+  type EngineOptions,
+  type TransportName,
+} from "./options.ts";
+export type { CorsOptions, OriginFunction, StaticOrigin } from "./cors.ts";
+export { ERROR_MESSAGES, ErrorCode } from "./errors.ts";
+export type { RequestSnapshot } from "./request.ts";
+export type { Transport } from "./transport.ts";

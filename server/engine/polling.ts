@@ -1,0 +1,251 @@
+/**
+ * The long-polling transport: a GET is held open as a streamed `Response` until packets are
+ * ready; a POST carries a payload and is answered `ok`. Browser compatible.
+ *
+ * @module
+ */
+import { decodePayload, encodePayload, type EnginePacket } from "../../parser/engine.ts";
+import { isDecodeError } from "../../parser/errors.ts";
+import type { OutPacket, Transport, TransportOwner } from "./transport.ts";
+
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A GET waiting for packets; `body` is set when packets came while it was being set up. */
+interface PendingPoll {
+  body?: string;
+  controller?: ReadableStreamDefaultController<Uint8Array>;
+  detach?: () => void;
+}
+
+/** What reading a POST body gave: its text, or the status to refuse it with. */
+type BodyResult = string | { status: number };
+
+/**
+ * Reads a body as UTF-8, counting bytes as they stream in, and stops past `max` bytes so an
+ * oversized body is never held whole. `onReader` receives the reader, to cancel it early.
+ */
+export async function readBody(
+  req: Request,
+  max: number,
+  onReader?: (reader: ReadableStreamDefaultReader<Uint8Array>) => void,
+): Promise<BodyResult> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > max) {
+    await req.body?.cancel().catch(() => {});
+    return { status: 413 };
+  }
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  onReader?.(reader);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > max) {
+        await reader.cancel().catch(() => {});
+        return { status: 413 };
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return { status: 400 };
+  }
+  const bytes = chunks.length === 1 ? chunks[0] : concat(chunks, size);
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return { status: 400 };
+  }
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+const TEXT_TYPE = "text/plain; charset=UTF-8";
+
+/** The polling transport of one session. */
+export class PollingTransport implements Transport {
+  /** The transport name. */
+  readonly name = "polling" as const;
+  /** Receives this transport's events. */
+  owner: TransportOwner;
+  /** Largest POST body in bytes. */
+  readonly maxHttpBufferSize: number;
+  #poll: PendingPoll | undefined;
+  /** Cancels the POST being read; set while one is. */
+  #cancelPost: (() => void) | undefined;
+  /** Closing: the close packet waits for the next poll. */
+  #closing = false;
+  #closed = false;
+
+  constructor(owner: TransportOwner, maxHttpBufferSize: number) {
+    this.owner = owner;
+    this.maxHttpBufferSize = maxHttpBufferSize;
+  }
+
+  /** Whether a poll is waiting for packets. */
+  get writable(): boolean {
+    return this.#poll !== undefined && this.#poll.body === undefined && !this.#closed;
+  }
+
+  /** Answers a GET: at once when packets wait, else held open until they come. */
+  onGet(req: Request, headers: Headers): Response {
+    headers.set("Content-Type", TEXT_TYPE);
+    headers.set("Cache-Control", "no-store");
+    if (this.#poll) {
+      // Two polls at once: the official server calls this an error and closes the session,
+      // which answers the first poll with a close packet.
+      this.owner.onTransportError("transport error", "overlap from client");
+      return new Response(null, { status: 400, headers });
+    }
+    if (this.#closed) return new Response(null, { status: 400, headers });
+    const poll: PendingPoll = {};
+    this.#poll = poll;
+    if (this.#closing) {
+      this.send([{ type: "close" }]);
+      this.owner.onTransportClose("forced close");
+    } else this.owner.onWritable();
+    if (poll.body !== undefined) return new Response(poll.body, { headers });
+
+    const onAbort = () => {
+      if (this.#poll !== poll) return;
+      this.#poll = undefined;
+      poll.detach?.();
+      this.owner.onTransportError("transport error", "poll connection closed prematurely");
+    };
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        poll.controller = controller;
+      },
+      cancel: onAbort,
+    });
+    req.signal.addEventListener("abort", onAbort, { once: true });
+    poll.detach = () => req.signal.removeEventListener("abort", onAbort);
+    return new Response(stream, { headers });
+  }
+
+  /** Reads a POSTed payload and hands its packets to the owner. */
+  async onPost(req: Request, headers: Headers): Promise<Response> {
+    headers.set("Content-Type", "text/html");
+    headers.set("Cache-Control", "no-store");
+    if (this.#cancelPost) {
+      this.owner.onTransportError("transport error", "data request overlap from client");
+      await req.body?.cancel().catch(() => {});
+      return new Response(null, { status: 400, headers });
+    }
+    if (req.headers.get("content-type") === "application/octet-stream") {
+      // Engine.IO v4 sends binary as base64 in text payloads: raw bytes here are not ours.
+      this.owner.onTransportError("transport error", "invalid content");
+      await req.body?.cancel().catch(() => {});
+      return new Response(null, { status: 400, headers });
+    }
+    let cancelled = false;
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    const cancel = () => {
+      cancelled = true;
+      reader?.cancel().catch(() => {});
+    };
+    this.#cancelPost = cancel;
+    let body: BodyResult;
+    try {
+      body = await readBody(req, this.maxHttpBufferSize, (r) => (reader = r));
+    } finally {
+      if (this.#cancelPost === cancel) this.#cancelPost = undefined;
+    }
+    if (cancelled) {
+      // The session closed while the body streamed in: nobody is left to take it.
+      return new Response(null, { status: 400, headers });
+    }
+    if (typeof body !== "string") {
+      this.owner.onTransportError(
+        "transport error",
+        body.status === 413 ? "payload too large" : "invalid body",
+      );
+      return new Response(null, { status: body.status, headers });
+    }
+    this.#onPayload(body);
+    return new Response("ok", { headers });
+  }
+
+  #onPayload(body: string): void {
+    const packets = decodePayload(body);
+    if (isDecodeError(packets)) {
+      this.owner.onTransportError("parse error", packets.message);
+      return;
+    }
+    for (const packet of packets as EnginePacket[]) {
+      if (this.#closed) return;
+      if (packet.type === "close") {
+        // The official server releases the pending poll with a noop, then closes.
+        this.#finish();
+        this.owner.onTransportClose("transport closed by the client");
+        return;
+      }
+      this.owner.onPacket(packet);
+    }
+  }
+
+  /** Answers the pending poll with `packets`; a trailing close packet ends the transport. */
+  send(packets: readonly OutPacket[]): void {
+    const poll = this.#poll;
+    if (!poll || poll.body !== undefined || this.#closed) return;
+    const payload = encodePayload(packets);
+    this.#poll = undefined;
+    poll.detach?.();
+    if (poll.controller) {
+      try {
+        poll.controller.enqueue(encoder.encode(payload));
+        poll.controller.close();
+      } catch {
+        // the client went away while the answer was on its way
+      }
+    } else {
+      poll.body = payload;
+    }
+    if (packets[packets.length - 1]?.type === "close") this.#finish();
+  }
+
+  /** Sends the close packet on the pending poll, or on the next one. */
+  close(): void {
+    if (this.#closed || this.#closing) return;
+    this.#closing = true;
+    this.#cancelPost?.();
+    if (this.#poll) {
+      this.send([{ type: "close" }]);
+      this.owner.onTransportClose("forced close");
+    }
+  }
+
+  /** Drops the transport, releasing a pending poll with a noop (after an upgrade). */
+  discard(): void {
+    this.#finish();
+  }
+
+  #finish(): void {
+    this.#closed = true;
+    this.#cancelPost?.();
+    const poll = this.#poll;
+    this.#poll = undefined;
+    if (poll?.controller) {
+      poll.detach?.();
+      try {
+        // A noop, so that a client still polling parses an empty round and moves on.
+        poll.controller.enqueue(encoder.encode("6"));
+        poll.controller.close();
+      } catch {
+        // the client went away first
+      }
+    }
+  }
+}

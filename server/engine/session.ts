@@ -1,0 +1,359 @@
+/**
+ * One Engine.IO session (the official `Socket`): its transport, write buffer, heartbeat and
+ * upgrade. Browser compatible.
+ *
+ * @module
+ */
+import type { EnginePacket } from "../../parser/engine.ts";
+import { Emitter } from "../../parser/emitter.ts";
+import type { HeartbeatTarget } from "./heartbeat.ts";
+import type { EngineOptions } from "./options.ts";
+import type { RequestSnapshot } from "./request.ts";
+import type { OutPacket, Transport, TransportOwner } from "./transport.ts";
+
+/** Lifecycle of a session, as the official server names it. */
+export type ReadyState = "opening" | "open" | "closing" | "closed";
+
+/** Why a session closed, as the official server names it. */
+export type CloseReason =
+  | "ping timeout"
+  | "transport close"
+  | "transport error"
+  | "forced close"
+  | "parse error"
+  | "server shutting down";
+
+/** Events of an {@linkcode EngineSocket}. */
+export interface EngineSocketEvents {
+  [event: string]: unknown[];
+  /** A message from the client: text, or binary as `Uint8Array`. */
+  message: [data: string | Uint8Array];
+  /** Any packet from the client. */
+  packet: [packet: EnginePacket];
+  /** A packet about to be sent. */
+  packetCreate: [packet: EnginePacket];
+  /** A pong (v4) or ping (v3) arrived. */
+  heartbeat: [];
+  /** The client started an upgrade. */
+  upgrading: [transport: Transport];
+  /** The upgrade completed. */
+  upgrade: [transport: Transport];
+  /** Buffered packets went to the transport. */
+  drain: [];
+  /** The session closed. */
+  close: [reason: CloseReason, description?: string];
+}
+
+/** What a session needs from its server. */
+export interface SessionHost {
+  readonly opts: EngineOptions;
+  /** Available upgrades from a transport. */
+  upgrades(transport: string): string[];
+  /** Starts the session's heartbeat. */
+  watch(target: HeartbeatTarget): void;
+  /** Forgets a closed session. */
+  forget(session: EngineSocket): void;
+}
+
+/** Options of {@linkcode EngineSocket.send}. */
+export interface SendOptions {
+  /** Kept for API compatibility: compression is the runtime's business. */
+  compress?: boolean;
+}
+
+/**
+ * A client's Engine.IO session, as `engine.on("connection", (socket) => ...)` gives it.
+ *
+ * @example Echo every message
+ * ```ts
+ * import { Server } from "@socketio-edge/core/engine";
+ *
+ * const engine = new Server();
+ * engine.on("connection", (socket) => {
+ *   socket.on("message", (data) => socket.send(data));
+ * });
+ * ```
+ */
+export class EngineSocket extends Emitter<EngineSocketEvents>
+  implements TransportOwner, HeartbeatTarget {
+  /** The session id (20 URL-safe characters). */
+  readonly id: string;
+  /** Engine.IO protocol revision, fixed at the handshake (3 or 4). */
+  readonly protocol: number;
+  /** What the handshake request carried. */
+  readonly request: RequestSnapshot;
+  /** Where the session is in its life. */
+  readyState: ReadyState = "opening";
+  /** Whether the session moved to WebSocket. */
+  upgraded = false;
+  /** Whether an upgrade is in progress. */
+  upgrading = false;
+  /** The current transport. */
+  transport: Transport;
+  /** @internal heartbeat round awaiting a pong, 0 when none. */
+  pendingRound = 0;
+  /** @internal last ping of a v3 client. */
+  lastPingAt: number = Date.now();
+
+  #host: SessionHost;
+  #buffer: OutPacket[] = [];
+  #callbacks: (() => void)[] = [];
+  #flushQueued = false;
+  #cancelUpgrade: (() => void) | undefined;
+  /** The upgrade's probe was answered: polls are released with a noop from now on. */
+  #probed = false;
+
+  constructor(
+    id: string,
+    host: SessionHost,
+    transport: Transport,
+    request: RequestSnapshot,
+    protocol: number,
+  ) {
+    super();
+    this.id = id;
+    this.#host = host;
+    this.transport = transport;
+    transport.owner = this;
+    this.request = request;
+    this.protocol = protocol;
+  }
+
+  /** Sends the open packet and starts the heartbeat. */
+  open(): void {
+    const o = this.#host.opts;
+    const handshake: Record<string, unknown> = {
+      sid: this.id,
+      upgrades: this.#host.upgrades(this.transport.name),
+      pingInterval: o.pingInterval,
+      pingTimeout: o.pingTimeout,
+      // The official server sends it to v3 clients too.
+      maxPayload: o.maxHttpBufferSize,
+    };
+    this.readyState = "open";
+    this.#push({ type: "open", data: JSON.stringify(handshake) });
+    this.#host.watch(this);
+  }
+
+  /** Whether a message sent now goes out at once (for volatile packets). */
+  get writable(): boolean {
+    return this.readyState === "open" && this.transport.writable;
+  }
+
+  /**
+   * Sends a message; `callback` runs once it went to the transport.
+   *
+   * @param data text or binary
+   * @param opts send options
+   * @param callback called after the message is flushed
+   */
+  send(
+    data: string | Uint8Array | ArrayBuffer | ArrayBufferView,
+    opts?: SendOptions | (() => void),
+    callback?: () => void,
+  ): this {
+    if (typeof opts === "function") callback = opts;
+    this.write(toData(data), undefined, callback);
+    return this;
+  }
+
+  /**
+   * Sends a message packet; `frame` is its WebSocket frame when a broadcast encoded it already.
+   * @internal
+   */
+  write(data: string | Uint8Array, frame?: string | Uint8Array, callback?: () => void): void {
+    if (this.readyState !== "open") return;
+    this.#push({ type: "message", data, frame }, callback);
+  }
+
+  #push(packet: OutPacket, callback?: () => void): void {
+    this.emit("packetCreate", packet);
+    const t = this.transport;
+    if (t.name === "websocket" && t.writable && this.#buffer.length === 0) {
+      t.send([packet]);
+      callback?.();
+      this.emit("drain");
+      return;
+    }
+    this.#buffer.push(packet);
+    if (callback) this.#callbacks.push(callback);
+    // Packets sent in one tick leave as one polling payload.
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => {
+        this.#flushQueued = false;
+        this.#flush();
+      });
+    }
+  }
+
+  #flush(): void {
+    if (this.readyState === "closed" || !this.transport.writable || !this.#buffer.length) return;
+    const packets = this.#buffer;
+    const callbacks = this.#callbacks;
+    this.#buffer = [];
+    this.#callbacks = [];
+    const closing = this.readyState === "closing";
+    // A close waiting for this flush rides in the same poll, as the official server does.
+    if (closing && this.transport.name === "polling") packets.push({ type: "close" });
+    this.transport.send(packets);
+    for (const cb of callbacks) cb();
+    this.emit("drain");
+    if (closing) {
+      this.transport.close();
+      this.#onClose("forced close");
+    }
+  }
+
+  /** @internal a poll arrived: flush, or release it with a noop while upgrading. */
+  onWritable(): void {
+    if (this.#buffer.length) this.#flush();
+    else if (this.upgrading && this.#probed) this.transport.send([{ type: "noop" }]);
+  }
+
+  /** @internal */
+  onPacket(packet: EnginePacket): void {
+    if (this.readyState !== "open") return;
+    this.emit("packet", packet);
+    switch (packet.type) {
+      case "pong":
+        if (this.protocol === 3) return this.onTransportError("transport error", "invalid heartbeat direction");
+        this.pendingRound = 0;
+        this.emit("heartbeat");
+        break;
+      case "ping":
+        if (this.protocol !== 3) return this.onTransportError("transport error", "invalid heartbeat direction");
+        this.lastPingAt = Date.now();
+        this.#push({ type: "pong", data: packet.data });
+        this.emit("heartbeat");
+        break;
+      case "message":
+        this.emit("message", packet.data as string | Uint8Array);
+        break;
+    }
+  }
+
+  /** @internal */
+  onTransportError(reason: string, description?: string): void {
+    this.#onClose(reason as CloseReason, description);
+  }
+
+  /** @internal */
+  onTransportClose(description?: string): void {
+    this.#onClose(this.readyState === "closing" ? "forced close" : "transport close", description);
+  }
+
+  /** @internal heartbeat: sends a ping. */
+  ping(): void {
+    // A closing session gets no ping; the missed round still ends it if the client is gone.
+    if (this.readyState === "open") this.#push({ type: "ping" });
+  }
+
+  /** @internal heartbeat: no pong in time. */
+  timeout(): void {
+    this.#onClose(this.readyState === "closing" ? "forced close" : "ping timeout");
+  }
+
+  /**
+   * Closes the session: buffered packets go out first, then the transport closes.
+   *
+   * @param discard drop the transport without flushing
+   */
+  close(discard?: boolean): void {
+    if (this.readyState !== "open") return;
+    this.readyState = "closing";
+    if (discard) {
+      this.transport.discard();
+      this.#onClose("forced close");
+    } else if (this.transport.name === "websocket") {
+      // Frames go out in order, so buffered packets are flushed, then the socket closes.
+      this.#flush();
+      this.transport.close();
+      this.#onClose("forced close");
+    } else if (!this.#buffer.length) {
+      this.transport.close();
+    }
+    // Else the buffered packets and the close packet leave together on the next poll.
+  }
+
+  /** @internal closes at once, with a reason (server shutdown). */
+  destroy(reason: CloseReason): void {
+    this.#onClose(reason);
+  }
+
+  #onClose(reason: CloseReason, description?: string): void {
+    if (this.readyState === "closed") return;
+    this.readyState = "closed";
+    this.#cancelUpgrade?.();
+    this.#probed = false;
+    this.#buffer = [];
+    this.#callbacks = [];
+    this.transport.close();
+    this.#host.forget(this);
+    this.emit("close", reason, description);
+  }
+
+  /** @internal the client opened a WebSocket to upgrade this session. */
+  maybeUpgrade(next: Transport): void {
+    this.upgrading = true;
+    const cleanup = () => {
+      this.upgrading = false;
+      this.#probed = false;
+      this.#cancelUpgrade = undefined;
+      clearTimeout(timer);
+    };
+    const abort = () => {
+      cleanup();
+      next.close();
+    };
+    const timer = setTimeout(abort, this.#host.opts.upgradeTimeout);
+    this.#cancelUpgrade = abort;
+    next.owner = {
+      onPacket: (packet) => {
+        if (packet.type === "ping" && packet.data === "probe") {
+          next.send([{ type: "pong", data: "probe" }]);
+          this.#probed = true;
+          this.emit("upgrading", next);
+          // Release the pending poll so the client can pause polling and send `upgrade`.
+          if (this.transport.writable && !this.#buffer.length) {
+            this.transport.send([{ type: "noop" }]);
+          }
+        } else if (packet.type === "upgrade" && this.readyState !== "closed") {
+          cleanup();
+          const old = this.transport;
+          old.owner = detached;
+          old.discard();
+          this.upgraded = true;
+          this.transport = next;
+          next.owner = this;
+          this.emit("upgrade", next);
+          this.#flush();
+          if (this.readyState === "closing") {
+            next.close();
+            this.#onClose("forced close");
+          }
+        } else {
+          abort();
+        }
+      },
+      onTransportError: abort,
+      onTransportClose: abort,
+      onWritable() {},
+    };
+  }
+}
+
+/** The owner of a transport nobody listens to any more. */
+const detached: TransportOwner = {
+  onPacket() {},
+  onTransportError() {},
+  onTransportClose() {},
+  onWritable() {},
+};
+
+function toData(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  if (typeof data === "string" || data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+

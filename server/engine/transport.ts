@@ -1,0 +1,41 @@
+/**
+ * What a session needs from a transport, and what a transport reports to its owner.
+ * Browser compatible (types only).
+ *
+ * @module
+ */
+import type { EnginePacket } from "../../parser/engine.ts";
+
+/** An outgoing packet, with its WebSocket frame when a broadcast encoded it already. */
+export interface OutPacket extends EnginePacket {
+  /** The ready-made WebSocket frame (`"4..."` or bytes), shared by every receiver. */
+  frame?: string | Uint8Array;
+}
+
+/** Who receives a transport's packets: the session, or an upgrade in progress. */
+export interface TransportOwner {
+  /** A decoded packet arrived. */
+  onPacket(packet: EnginePacket): void;
+  /** The transport failed (bad input, overlap, reset); the owner closes. */
+  onTransportError(reason: string, description?: string): void;
+  /** The transport closed cleanly (close packet or close frame). */
+  onTransportClose(description?: string): void;
+  /** The transport can take packets now (a poll arrived). */
+  onWritable(): void;
+}
+
+/** A transport as the session drives it. */
+export interface Transport {
+  /** `polling` or `websocket`. */
+  readonly name: "polling" | "websocket";
+  /** Whether `send` would go out now. */
+  readonly writable: boolean;
+  /** Receives this transport's events. */
+  owner: TransportOwner;
+  /** Sends packets (polling: as one payload, ending the pending poll). */
+  send(packets: readonly OutPacket[]): void;
+  /** Closes gracefully: the close packet goes out where the protocol wants it. */
+  close(): void;
+  /** Drops the transport without a goodbye (after an upgrade). */
+  discard(): void;
+}

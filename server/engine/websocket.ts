@@ -1,0 +1,83 @@
+/**
+ * The WebSocket transport: one Engine.IO packet per frame, on a runtime's {@linkcode RawSocket}.
+ * Browser compatible.
+ *
+ * @module
+ */
+import { decodePacket, encodePacket } from "../../parser/engine.ts";
+import { isDecodeError } from "../../parser/errors.ts";
+import type { RawSocket, RawSocketEvents } from "../runtime/types.ts";
+import type { OutPacket, Transport, TransportOwner } from "./transport.ts";
+
+/** The WebSocket transport of one session (or of an upgrade in progress). */
+export class WebSocketTransport implements Transport, RawSocketEvents {
+  readonly name = "websocket" as const;
+  owner: TransportOwner;
+  socket: RawSocket | undefined;
+  #closed = false;
+
+  constructor(owner: TransportOwner, readonly maxPayload: number) {
+    this.owner = owner;
+  }
+
+  get writable(): boolean {
+    return !this.#closed && this.socket !== undefined;
+  }
+
+  send(packets: readonly OutPacket[]): void {
+    const socket = this.socket;
+    if (this.#closed || !socket) return;
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i];
+      socket.send(p.frame ?? encodePacket(p, true));
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.socket?.close(1000);
+  }
+
+  discard(): void {
+    this.close();
+  }
+
+  onMessage(data: string | Uint8Array): void {
+    if (this.#closed) return;
+    const size = typeof data === "string" ? data.length : data.byteLength;
+    // A string's UTF-16 length never exceeds its UTF-8 size, so this never refuses a message
+    // within the limit; re-encoding every frame to count bytes exactly would cost more.
+    if (size > this.maxPayload) {
+      this.#fail("transport error", "message too big");
+      return;
+    }
+    const packet = decodePacket(data);
+    if (isDecodeError(packet)) {
+      this.#fail("parse error", packet.message);
+      return;
+    }
+    if (packet.type === "close") {
+      this.close();
+      this.owner.onTransportClose("transport closed by the client");
+      return;
+    }
+    this.owner.onPacket(packet);
+  }
+
+  onClose(_code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.owner.onTransportClose(reason || "websocket connection closed");
+  }
+
+  onError(error: unknown): void {
+    if (this.#closed) return;
+    this.#fail("transport error", error instanceof Error ? error.message : "websocket error");
+  }
+
+  #fail(reason: string, description: string): void {
+    this.close();
+    this.owner.onTransportError(reason, description);
+  }
+}

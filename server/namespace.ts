@@ -1,0 +1,321 @@
+/**
+ * A namespace: its sockets, middleware, adapter and broadcasts. Browser compatible.
+ *
+ * @module
+ */
+import type { Adapter, AdapterNamespace, BroadcastFlags, Room } from "../adapter/adapter.ts";
+import { PacketType } from "../parser/socket.ts";
+import { BroadcastOperator } from "./broadcast.ts";
+import type { Client } from "./client.ts";
+import type { Server } from "./server.ts";
+import { type DisconnectReason, Socket } from "./socket.ts";
+import type {
+  AllButLast,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  FirstArg,
+  Last,
+} from "./typed_events.ts";
+import { TypedListeners } from "./typed_events.ts";
+
+/** A connection error with optional `data`, as middleware passes to `next(err)`. */
+export interface ExtendedError extends Error {
+  /** Sent to the client's `connect_error` as `err.data`. */
+  data?: unknown;
+}
+
+/** A connection middleware: `(socket, next) => ...`. */
+export type Middleware<
+  L extends EventsMap = DefaultEventsMap,
+  E extends EventsMap = DefaultEventsMap,
+  S extends EventsMap = DefaultEventsMap,
+  D = unknown,
+> = (socket: Socket<L, E, S, D>, next: (err?: ExtendedError) => void) => void;
+
+/** The events a namespace emits locally. */
+export interface NamespaceReservedEvents<
+  L extends EventsMap,
+  E extends EventsMap,
+  S extends EventsMap,
+  D,
+> {
+  // deno-lint-ignore no-explicit-any
+  [event: string]: (...args: any[]) => void;
+  /** A socket connected. */
+  connect: (socket: Socket<L, E, S, D>) => void;
+  /** A socket connected (alias). */
+  connection: (socket: Socket<L, E, S, D>) => void;
+}
+
+/** Disconnect reasons after which a session may be restored. */
+const RECOVERABLE: ReadonlySet<string> = new Set([
+  "transport error",
+  "transport close",
+  "forced close",
+  "ping timeout",
+  "server shutting down",
+  "forced server close",
+]);
+
+/**
+ * A namespace, as `io.of("/admin")` gives it.
+ *
+ * @example
+ * ```ts
+ * import { Server } from "@socketio-edge/core";
+ *
+ * const io = new Server();
+ * const admin = io.of("/admin");
+ * admin.use((socket, next) => {
+ *   if (socket.handshake.auth.token === "secret") return next();
+ *   const err = Object.assign(new Error("not authorized"), { data: { hint: "log in" } });
+ *   next(err);
+ * });
+ * admin.on("connection", (socket) => socket.emit("welcome"));
+ * ```
+ */
+export class Namespace<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = unknown,
+> extends TypedListeners<
+  ServerSideEvents,
+  NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+> implements AdapterNamespace {
+  /** The namespace name (`/`, `/admin`, ...). */
+  readonly name: string;
+  /** The server. */
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** Connected sockets by id. */
+  readonly sockets: Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> =
+    new Map();
+  /** The adapter: rooms and fan-out. */
+  adapter!: Adapter;
+  /** @internal connection middleware. */
+  _fns: Middleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
+  #ids = 0;
+
+  constructor(
+    server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    name: string,
+  ) {
+    super();
+    this.server = server;
+    this.name = name;
+    this._initAdapter();
+  }
+
+  /** @internal (re)creates the adapter. */
+  _initAdapter(): void {
+    this.adapter = new this.server._adapter(this as unknown as AdapterNamespace);
+    void this.adapter.init();
+  }
+
+  /** The server's encoder (the adapter encodes broadcasts with it). */
+  get encoder(): { encode(packet: import("../parser/socket.ts").Packet): unknown[] } {
+    return this.server.encoder;
+  }
+
+  /** @internal the next ack id; shared by emits and broadcasts of this namespace. */
+  _nextId(): number {
+    return this.#ids++;
+  }
+
+  /** Adds a connection middleware. */
+  use(fn: Middleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this {
+    this._fns.push(fn);
+    return this;
+  }
+
+  /** @internal a broadcast operator with these targets. */
+  _operator(
+    rooms: Set<Room> = new Set(),
+    except: Set<Room> = new Set(),
+    flags: BroadcastFlags = {},
+  ): BroadcastOperator<EmitEvents, SocketData> {
+    return new BroadcastOperator(this, rooms, except, flags);
+  }
+
+  /** Targets a room or several. */
+  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this._operator().to(room);
+  }
+
+  /** Alias of {@linkcode Namespace.to}. */
+  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this._operator().in(room);
+  }
+
+  /** Targets every socket but those in these rooms. */
+  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this._operator().except(room);
+  }
+
+  /** Emits to every socket of the namespace. */
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    return this._operator().emit(ev, ...args);
+  }
+
+  /** Emits to every socket and resolves with every ack. */
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstArg<Last<EventParams<EmitEvents, Ev>>>> {
+    return this._operator().emitWithAck(ev, ...args);
+  }
+
+  /** Sends a `message` event to every socket. */
+  send(...args: EventParams<EmitEvents, "message">): this {
+    (this.emit as (ev: string, ...a: unknown[]) => boolean)("message", ...args);
+    return this;
+  }
+
+  /** Alias of {@linkcode Namespace.send}. */
+  write(...args: EventParams<EmitEvents, "message">): this {
+    return this.send(...args);
+  }
+
+  /** Emits to the other servers of a cluster (single node: as the official in-memory adapter). */
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: EventParams<ServerSideEvents, Ev>
+  ): boolean {
+    if (ev === "connect" || ev === "connection" || ev === "new_namespace") {
+      throw new Error(`"${ev}" is a reserved event name`);
+    }
+    void this.adapter.serverSideEmit([ev, ...args]);
+    return true;
+  }
+
+  /** @internal adapter: a server-side event from another node. */
+  onServerSideEmit(args: unknown[]): void {
+    this.emitUntyped(args[0] as string, ...args.slice(1));
+  }
+
+  /** The ids of every socket. */
+  allSockets(): Promise<Set<string>> {
+    return this._operator().allSockets();
+  }
+
+  /** Kept for API compatibility. */
+  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData> {
+    return this._operator().compress(compress);
+  }
+
+  /** Skips sockets that cannot take the packet now. */
+  get volatile(): BroadcastOperator<EmitEvents, SocketData> {
+    return this._operator().volatile;
+  }
+
+  /** Only this node's sockets. */
+  get local(): BroadcastOperator<EmitEvents, SocketData> {
+    return this._operator().local;
+  }
+
+  /** Collects acks for at most `ms`. */
+  timeout(
+    ms: number,
+  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this._operator().timeout(ms);
+  }
+
+  /** Every socket of the namespace. */
+  fetchSockets(): Promise<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[]> {
+    return this._operator().fetchSockets() as Promise<
+      Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[]
+    >;
+  }
+
+  /** Makes every socket join rooms. */
+  socketsJoin(room: Room | Room[]): void {
+    this._operator().socketsJoin(room);
+  }
+
+  /** Makes every socket leave rooms. */
+  socketsLeave(room: Room | Room[]): void {
+    this._operator().socketsLeave(room);
+  }
+
+  /** Disconnects every socket; with `close`, their whole connections. */
+  disconnectSockets(close = false): void {
+    this._operator().disconnectSockets(close);
+  }
+
+  /** @internal a client asks to join: restore or create its socket, run middleware, connect. */
+  async _add(client: Client, auth: Record<string, unknown>): Promise<void> {
+    const recovery = this.server.recovery;
+    let socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined;
+    let missed: unknown[][] | undefined;
+    if (recovery && typeof auth.pid === "string" && typeof auth.offset === "string") {
+      const session = await this.adapter.restoreSession(auth.pid, auth.offset).catch(() => null);
+      if (session && client.conn.readyState === "open") {
+        socket = new Socket(this, client, auth, session);
+        await socket.join(session.rooms);
+        missed = session.missedPackets;
+      }
+    }
+    socket ??= new Socket(this, client, auth);
+    const err = socket.recovered && recovery?.skipMiddlewares ? undefined : await this.#run(socket);
+    if (client.conn.readyState !== "open") {
+      this.adapter.delAll(socket.id);
+      return;
+    }
+    if (err) {
+      socket._error({ message: err.message, data: err.data });
+      this.adapter.delAll(socket.id);
+      return;
+    }
+    this.sockets.set(socket.id, socket);
+    client._onconnect(socket as unknown as Socket);
+    socket._onconnect();
+    if (missed) {
+      for (const data of missed) {
+        socket._packet({ type: PacketType.EVENT, nsp: this.name, data });
+      }
+    }
+    this.emitReserved("connect", socket);
+    this.emitReserved("connection", socket);
+  }
+
+  #run(
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+  ): Promise<ExtendedError | undefined> {
+    const fns = this._fns.slice();
+    if (!fns.length) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const step = (i: number): void => {
+        if (i === fns.length) return resolve(undefined);
+        try {
+          fns[i](socket, (err) => (err ? resolve(err) : step(i + 1)));
+        } catch (err) {
+          resolve(err instanceof Error ? err : new Error(String(err)));
+        }
+      };
+      step(0);
+    });
+  }
+
+  /** @internal a socket left. */
+  _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    if (this.sockets.get(socket.id) === socket) this.sockets.delete(socket.id);
+    this.server._onNamespaceEmptied(this as unknown as Namespace);
+  }
+
+  /** @internal keeps a recoverable session when recovery is on. */
+  _persist(
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    reason: DisconnectReason,
+  ): void {
+    if (!this.server.recovery || !socket.pid || !RECOVERABLE.has(reason)) return;
+    void this.adapter.persistSession({
+      sid: socket.id,
+      pid: socket.pid,
+      rooms: [...socket.rooms],
+      data: socket.data,
+    });
+  }
+}

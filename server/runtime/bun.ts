@@ -1,0 +1,77 @@
+/**
+ * The Bun runtime: `server.upgrade(req, { data })` and the `websocket` handlers given to
+ * `Bun.serve`. Bun only.
+ *
+ * @module
+ */
+import { QueuedSocket } from "./queued_socket.ts";
+import type { OpenSocket } from "./queued_socket.ts";
+import type { RawSocketEvents, Runtime, Upgraded } from "./types.ts";
+
+/** The part of Bun's `Server` the fetch handler receives as its second argument. */
+export interface BunServer {
+  upgrade(req: Request, options: { data: BunSocketData }): boolean;
+  requestIP?(req: Request): { address: string } | null;
+  timeout?(req: Request, seconds: number): void;
+}
+
+/** What each Bun socket carries in `ws.data`. */
+export interface BunSocketData {
+  socket: QueuedSocket;
+  events: RawSocketEvents;
+}
+
+interface BunWebSocket extends OpenSocket {
+  data: BunSocketData;
+}
+
+/** Whether `info` is Bun's server object. */
+export function isBunServer(info: unknown): info is BunServer {
+  return typeof (info as BunServer | undefined)?.upgrade === "function";
+}
+
+/** Upgrades with `server.upgrade`; frames arrive through {@linkcode bunWebSocket}. */
+export const bunRuntime: Runtime = {
+  name: "bun",
+  canUpgrade(req: Request): boolean {
+    return req.headers.get("upgrade")?.toLowerCase() === "websocket";
+  },
+  remoteAddress(req: Request, info: unknown): string {
+    return (info as BunServer).requestIP?.(req)?.address ?? "";
+  },
+  upgrade(req: Request, info: unknown, events: RawSocketEvents): Upgraded {
+    const socket = new QueuedSocket();
+    if (!(info as BunServer).upgrade(req, { data: { socket, events } })) {
+      throw new Error("Bun refused the WebSocket upgrade");
+    }
+    // Bun ignores the returned response once the upgrade succeeded.
+    return { socket, response: new Response(null, { status: 101 }) };
+  },
+};
+
+/** Options for {@linkcode bunWebSocket}. */
+export interface BunWebSocketOptions {
+  /** Seconds without traffic before Bun closes a socket; kept above pingInterval + pingTimeout. */
+  idleTimeout: number;
+}
+
+/** The `websocket` handlers to pass to `Bun.serve` (`io.handler()` carries them). */
+export function bunWebSocket(opts: BunWebSocketOptions): Record<string, unknown> {
+  return {
+    idleTimeout: opts.idleTimeout,
+    // Engine.IO has its own heartbeat: Bun's pings would only add traffic.
+    sendPings: false,
+    open(ws: BunWebSocket) {
+      ws.data.socket.open(ws);
+    },
+    message(ws: BunWebSocket, message: string | Uint8Array) {
+      ws.data.events.onMessage(
+        typeof message === "string" ? message : new Uint8Array(message.buffer, message.byteOffset, message.byteLength),
+      );
+    },
+    close(ws: BunWebSocket, code: number, reason: string) {
+      ws.data.socket.gone();
+      ws.data.events.onClose(code, reason);
+    },
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * Picks the runtime that serves a request, from the shape of the fetch handler's second
+ * argument: Bun passes its server, Deno passes connection info.
+ *
+ * @module
+ */
+import { bunRuntime, isBunServer } from "./bun.ts";
+import { denoRuntime } from "./deno.ts";
+import type { Runtime } from "./types.ts";
+
+export type { RawSocket, RawSocketEvents, Runtime, Upgraded } from "./types.ts";
+export { bunWebSocket } from "./bun.ts";
+
+/** The runtime serving this request. */
+export function runtimeFor(info: unknown): Runtime {
+  return isBunServer(info) ? bunRuntime : denoRuntime;
+}

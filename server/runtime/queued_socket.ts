@@ -1,0 +1,60 @@
+/**
+ * A {@linkcode RawSocket} that queues frames until the runtime hands over an open socket.
+ * Browser compatible.
+ *
+ * Deno's upgraded socket throws on `send` before `open`, and Bun gives the socket only in its
+ * `open` callback, so both runtimes wrap their socket in this.
+ *
+ * @module
+ */
+import type { RawSocket } from "./types.ts";
+
+/** The minimal surface of an open runtime socket. */
+export interface OpenSocket {
+  send(data: string | Uint8Array): unknown;
+  close(code?: number, reason?: string): void;
+  readonly bufferedAmount?: number;
+}
+
+/** A socket that queues sends until {@linkcode QueuedSocket.open} is called. */
+export class QueuedSocket implements RawSocket {
+  #socket: OpenSocket | undefined;
+  #queue: (string | Uint8Array)[] | undefined = [];
+  #closed: [number | undefined, string | undefined] | undefined;
+
+  /** Hands over the open socket and sends what was queued. */
+  open(socket: OpenSocket): void {
+    this.#socket = socket;
+    const queue = this.#queue!;
+    this.#queue = undefined;
+    for (const frame of queue) socket.send(frame);
+    if (this.#closed) socket.close(this.#closed[0], this.#closed[1]);
+  }
+
+  /** Marks the socket gone: later sends are dropped. */
+  gone(): void {
+    this.#queue = undefined;
+    this.#socket = undefined;
+    this.#closed ??= [undefined, undefined];
+  }
+
+  send(data: string | Uint8Array): void {
+    if (this.#socket) {
+      if (!this.#closed) this.#socket.send(data);
+    } else if (this.#queue) this.#queue.push(data);
+  }
+
+  close(code?: number, reason?: string): void {
+    if (this.#closed) return;
+    this.#closed = [code, reason];
+    try {
+      this.#socket?.close(code, reason);
+    } catch {
+      // already closing: nothing left to do
+    }
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket?.bufferedAmount ?? 0;
+  }
+}

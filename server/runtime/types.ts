@@ -1,0 +1,50 @@
+/**
+ * The runtime boundary: how a `Request` becomes a server-side WebSocket. Browser compatible
+ * (types only).
+ *
+ * Each runtime module maps its own socket to {@linkcode RawSocket}, and pushes frames to the
+ * {@linkcode RawSocketEvents} the engine gives it. The engine never waits for an `open` event:
+ * on Workers there is none, and with hibernation frames arrive as method calls.
+ *
+ * @module
+ */
+
+/** A server-side WebSocket as the engine sees it. */
+export interface RawSocket {
+  /** Sends one text or binary frame; frames sent before the runtime reports the socket open are queued. */
+  send(data: string | Uint8Array): void;
+  /** Closes the socket (idempotent). */
+  close(code?: number, reason?: string): void;
+  /** Bytes queued by the runtime and not yet sent, 0 when the runtime cannot tell. */
+  readonly bufferedAmount: number;
+}
+
+/** What the runtime pushes to the engine. */
+export interface RawSocketEvents {
+  /** One frame arrived. */
+  onMessage(data: string | Uint8Array): void;
+  /** The socket closed, by either side; called once. */
+  onClose(code: number, reason: string): void;
+  /** The socket failed; `onClose` follows. */
+  onError(error: unknown): void;
+}
+
+/** A runtime's upgrade: the socket, and the response to hand back to the runtime's server. */
+export interface Upgraded {
+  /** The server-side socket. */
+  socket: RawSocket;
+  /** What the fetch handler returns (`101` on Deno; ignored by Bun). */
+  response: Response;
+}
+
+/** How one runtime serves WebSockets and tells who is calling. */
+export interface Runtime {
+  /** A short name, for logs and tests. */
+  readonly name: string;
+  /** Whether this runtime can upgrade this request (it carries `Upgrade: websocket`). */
+  canUpgrade(req: Request, info: unknown): boolean;
+  /** The caller's IP address, or `""` when the runtime does not say. Read before any upgrade. */
+  remoteAddress(req: Request, info: unknown): string;
+  /** Upgrades the request; `events` receive the socket's frames from now on. */
+  upgrade(req: Request, info: unknown, events: RawSocketEvents): Upgraded;
+}

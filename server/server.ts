@@ -1,0 +1,418 @@
+/**
+ * The Socket.IO server (`io`): namespaces, middleware and broadcasts over the Engine.IO server,
+ * served by one fetch handler on Deno and Bun.
+ *
+ * @module
+ */
+import type { AdapterConstructor, Room } from "../adapter/adapter.ts";
+import { InMemoryAdapter, SessionAwareAdapter } from "../adapter/memory.ts";
+import type { Packet } from "../parser/socket.ts";
+import * as defaultParser from "../parser/socket.ts";
+import type { BroadcastOperator } from "./broadcast.ts";
+import { Client } from "./client.ts";
+import type { EngineOptions } from "./engine/options.ts";
+import { type FetchHandler, Server as Engine } from "./engine/server.ts";
+import { type Middleware, Namespace, type NamespaceReservedEvents } from "./namespace.ts";
+import { ParentNamespace, type ParentNspNameMatchFn } from "./parent_namespace.ts";
+import type { Socket } from "./socket.ts";
+import type {
+  AllButLast,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  FirstArg,
+  Last,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+} from "./typed_events.ts";
+
+/** A parser module, as npm `socket.io-parser` or `socket.io-msgpack-parser` export it. */
+export interface ParserModule {
+  /** Encodes packets to chunks. */
+  Encoder: new () => { encode(packet: Packet): unknown[] };
+  /** Decodes chunks, emitting "decoded". */
+  Decoder: new () => {
+    add(chunk: unknown): unknown;
+    on(event: "decoded", fn: (packet: Packet) => void): unknown;
+    destroy(): void;
+  };
+}
+
+/** Connection state recovery options. */
+export interface RecoveryOptions {
+  /** How long a disconnected session may be restored (ms, default 120000). */
+  maxDisconnectionDuration?: number;
+  /** Whether a restored socket skips connection middleware (default true). */
+  skipMiddlewares?: boolean;
+}
+
+/** Options of the Socket.IO server: the Engine.IO options plus these. */
+export interface ServerOptions extends EngineOptions {
+  /** Serve the client bundle at `<path>/socket.io.js` (default true). */
+  serveClient: boolean;
+  /** The adapter class (default the in-memory adapter). */
+  adapter: AdapterConstructor;
+  /** The parser module (default ours, wire-compatible with npm `socket.io-parser`). */
+  parser: ParserModule;
+  /** Milliseconds a client may take to join a namespace before it is closed (default 45000). */
+  connectTimeout: number;
+  /** Restores a client's id, rooms, data and missed broadcasts after a short disconnection. */
+  connectionStateRecovery: RecoveryOptions;
+  /** Removes dynamic child namespaces once their last socket leaves (default false). */
+  cleanupEmptyChildNamespaces: boolean;
+}
+
+/** The events the server emits locally. */
+export interface ServerReservedEvents<
+  L extends EventsMap,
+  E extends EventsMap,
+  S extends EventsMap,
+  D,
+> extends NamespaceReservedEvents<L, E, S, D> {
+  /** A namespace was created (statically or dynamically). */
+  new_namespace: (nsp: Namespace<L, E, S, D>) => void;
+}
+
+type NamespaceName = string | RegExp | ParentNspNameMatchFn;
+
+/**
+ * A Socket.IO server, with the API of npm `socket.io`: only the import and the serve line change.
+ *
+ * @example A chat server on Deno
+ * ```ts ignore
+ * import { Server } from "@socketio-edge/core";
+ *
+ * const io = new Server({ cors: { origin: "*" } });
+ * io.on("connection", (socket) => {
+ *   socket.on("chat", (msg) => io.emit("chat", msg));
+ * });
+ * Deno.serve({ port: 3000 }, io.handler());
+ * ```
+ *
+ * @example Typed events
+ * ```ts
+ * import { Server } from "@socketio-edge/core";
+ *
+ * interface ServerToClientEvents { news: (headline: string) => void }
+ * interface ClientToServerEvents { hello: (name: string, ack: (ok: boolean) => void) => void }
+ *
+ * const io = new Server<ClientToServerEvents, ServerToClientEvents>();
+ * io.on("connection", (socket) => {
+ *   socket.on("hello", (name, ack) => ack(name.length > 0));
+ *   socket.emit("news", "typed!");
+ * });
+ * ```
+ */
+export class Server<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = unknown,
+> {
+  /** The main namespace (`/`). */
+  readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** The Engine.IO server underneath. */
+  readonly engine: Engine;
+  /** The encoder of the chosen parser. */
+  readonly encoder: { encode(packet: Packet): unknown[] };
+  /** @internal */
+  readonly _parser: ParserModule;
+  /** @internal */
+  readonly _adapter: AdapterConstructor;
+  /** @internal namespaces by name. */
+  readonly _nsps: Map<string, Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> =
+    new Map();
+  /** @internal */
+  readonly connectTimeout: number;
+  /** @internal recovery options, when on. */
+  readonly recovery: Required<RecoveryOptions> | undefined;
+  readonly #parents = new Map<
+    NamespaceName,
+    ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >();
+  readonly #cleanupChildren: boolean;
+  readonly #serveClient: boolean;
+
+  constructor(opts: Partial<ServerOptions> = {}) {
+    const { serveClient, adapter, parser, connectTimeout, connectionStateRecovery, ...engine } =
+      opts;
+    this._parser = parser ?? defaultParser;
+    this.encoder = new this._parser.Encoder();
+    this.connectTimeout = connectTimeout ?? 45000;
+    this.#serveClient = serveClient ?? true;
+    this.#cleanupChildren = opts.cleanupEmptyChildNamespaces ?? false;
+    if (connectionStateRecovery) {
+      this.recovery = {
+        maxDisconnectionDuration: connectionStateRecovery.maxDisconnectionDuration ?? 120000,
+        skipMiddlewares: connectionStateRecovery.skipMiddlewares ?? true,
+      };
+      const max = this.recovery.maxDisconnectionDuration;
+      this._adapter = adapter ?? class extends SessionAwareAdapter {
+        constructor(nsp: ConstructorParameters<typeof SessionAwareAdapter>[0]) {
+          super(nsp, { maxDisconnectionDuration: max });
+        }
+      };
+    } else {
+      this._adapter = adapter ?? InMemoryAdapter;
+    }
+    this.engine = new Engine({ path: "/socket.io/", ...engine });
+    this.engine.on("connection", (conn) => new Client(this as unknown as Server, conn));
+    this.sockets = this.of("/") as Namespace<
+      ListenEvents,
+      EmitEvents,
+      ServerSideEvents,
+      SocketData
+    >;
+  }
+
+  /** Whether the client bundle is served. */
+  get serveClient(): boolean {
+    return this.#serveClient;
+  }
+
+  /**
+   * The fetch handler for `Deno.serve` (and, spread, for `Bun.serve`). Requests outside the
+   * server's path get `fallback`'s answer, or 404.
+   *
+   * @param fallback answers requests outside the server's path
+   */
+  handler(fallback?: (req: Request, info?: unknown) => Response | Promise<Response>): FetchHandler {
+    return this.engine.handler(fallback);
+  }
+
+  /**
+   * A namespace by name; a RegExp or a function creates namespaces on demand.
+   *
+   * @param name `/admin`, a RegExp, or `(name, auth, next) => next(null, allow)`
+   * @param fn a `connection` listener to add
+   */
+  of(
+    name: NamespaceName,
+    fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+    if (typeof name === "function" || name instanceof RegExp) {
+      let parent = this.#parents.get(name);
+      if (!parent) {
+        parent = new ParentNamespace(this);
+        this.#parents.set(name, parent);
+      }
+      if (fn) parent.on("connect", fn);
+      return parent;
+    }
+    if (name[0] !== "/") name = "/" + name;
+    let nsp = this._nsps.get(name);
+    if (!nsp) {
+      nsp = new Namespace(this, name);
+      this._nsps.set(name, nsp);
+      if (name !== "/") this.sockets.emitUntyped("new_namespace", nsp);
+    }
+    if (fn) nsp.on("connect", fn);
+    return nsp;
+  }
+
+  /** @internal finds a dynamic parent accepting `name`, and creates the child. */
+  _checkNamespace(
+    name: string,
+    auth: Record<string, unknown>,
+    done: (nsp: Namespace | undefined) => void,
+  ): void {
+    const parents = [...this.#parents];
+    const next = (i: number): void => {
+      if (i === parents.length) return done(undefined);
+      const [matcher, parent] = parents[i];
+      const decide = (err: Error | null, allow: boolean) => {
+        if (err || !allow) return next(i + 1);
+        const existing = this._nsps.get(name);
+        if (existing) return done(existing as unknown as Namespace);
+        const child = parent.createChild(name);
+        this._nsps.set(name, child);
+        this.sockets.emitUntyped("new_namespace", child);
+        done(child as unknown as Namespace);
+      };
+      if (matcher instanceof RegExp) {
+        matcher.lastIndex = 0;
+        decide(null, matcher.test(name));
+      } else {
+        try {
+          (matcher as ParentNspNameMatchFn)(name, auth, decide);
+        } catch {
+          next(i + 1);
+        }
+      }
+    };
+    next(0);
+  }
+
+  /** @internal drops an empty dynamic child when asked to. */
+  _onNamespaceEmptied(nsp: Namespace): void {
+    if (!this.#cleanupChildren || nsp.sockets.size) return;
+    for (const parent of this.#parents.values()) {
+      if (parent.children.delete(nsp as never)) {
+        this._nsps.delete(nsp.name);
+        void nsp.adapter.close();
+      }
+    }
+  }
+
+  /**
+   * Closes every connection and resolves when done.
+   */
+  async close(): Promise<void> {
+    for (const nsp of this._nsps.values()) {
+      for (const socket of [...nsp.sockets.values()]) socket._onclose("server shutting down");
+      await nsp.adapter.close();
+    }
+    await this.engine.close();
+  }
+
+  // The main namespace's API, on `io`.
+
+  /** Adds a listener to the main namespace (`connection`, server-side events...). */
+  on<
+    Ev extends ReservedOrUserEventNames<
+      ServerReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  >(
+    ev: Ev,
+    listener: ReservedOrUserListener<
+      ServerReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents,
+      Ev
+    >,
+  ): this {
+    this.sockets.on(ev, listener);
+    return this;
+  }
+
+  /** Adds a one-time listener to the main namespace. */
+  once<
+    Ev extends ReservedOrUserEventNames<
+      ServerReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  >(
+    ev: Ev,
+    listener: ReservedOrUserListener<
+      ServerReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents,
+      Ev
+    >,
+  ): this {
+    this.sockets.once(ev, listener);
+    return this;
+  }
+
+  /** Removes a listener from the main namespace. */
+  off(ev?: string, listener?: (...args: never[]) => void): this {
+    this.sockets.off(ev, listener as never);
+    return this;
+  }
+
+  /** The listeners of an event of the main namespace. */
+  listeners(ev: string): ((...args: never[]) => void)[] {
+    return this.sockets.listeners(ev);
+  }
+
+  /** Adds a connection middleware to the main namespace. */
+  use(fn: Middleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this {
+    this.sockets.use(fn);
+    return this;
+  }
+
+  /** Targets a room or several. */
+  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.sockets.to(room);
+  }
+
+  /** Alias of {@linkcode Server.to}. */
+  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.sockets.in(room);
+  }
+
+  /** Targets every socket but those in these rooms. */
+  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.sockets.except(room);
+  }
+
+  /** Emits to every socket of the main namespace. */
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    return this.sockets.emit(ev, ...args);
+  }
+
+  /** Emits to every socket and resolves with every ack. */
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstArg<Last<EventParams<EmitEvents, Ev>>>> {
+    return this.sockets.emitWithAck(ev, ...args);
+  }
+
+  /** Sends a `message` event to every socket. */
+  send(...args: EventParams<EmitEvents, "message">): this {
+    this.sockets.send(...args);
+    return this;
+  }
+
+  /** Alias of {@linkcode Server.send}. */
+  write(...args: EventParams<EmitEvents, "message">): this {
+    return this.send(...args);
+  }
+
+  /** Emits to the other servers of a cluster. */
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: EventParams<ServerSideEvents, Ev>
+  ): boolean {
+    return this.sockets.serverSideEmit(ev, ...args);
+  }
+
+  /** The ids of every socket of the main namespace. */
+  allSockets(): Promise<Set<string>> {
+    return this.sockets.allSockets();
+  }
+
+  /** Kept for API compatibility. */
+  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData> {
+    return this.sockets.compress(compress);
+  }
+
+  /** Skips sockets that cannot take the packet now. */
+  get volatile(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.sockets.volatile;
+  }
+
+  /** Only this node's sockets. */
+  get local(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.sockets.local;
+  }
+
+  /** Collects acks for at most `ms`. */
+  timeout(
+    ms: number,
+  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.timeout(ms);
+  }
+
+  /** Every socket of the main namespace. */
+  fetchSockets(): Promise<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[]> {
+    return this.sockets.fetchSockets();
+  }
+
+  /** Makes every socket join rooms. */
+  socketsJoin(room: Room | Room[]): void {
+    this.sockets.socketsJoin(room);
+  }
+
+  /** Makes every socket leave rooms. */
+  socketsLeave(room: Room | Room[]): void {
+    this.sockets.socketsLeave(room);
+  }
+
+  /** Disconnects every socket; with `close`, their whole connections. */
+  disconnectSockets(close = false): void {
+    this.sockets.disconnectSockets(close);
+  }
+}

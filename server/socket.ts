@@ -1,0 +1,528 @@
+/**
+ * A client's socket in one namespace: events, acks, rooms, middleware, catch-all listeners.
+ * Browser compatible.
+ *
+ * @module
+ */
+import type { AdapterSocket, Room, WriteOptions } from "../adapter/adapter.ts";
+import { type Packet, PacketType } from "../parser/socket.ts";
+import type { BroadcastOperator } from "./broadcast.ts";
+import type { Client } from "./client.ts";
+import { randomId } from "./ids.ts";
+import type { Namespace } from "./namespace.ts";
+import type { Server } from "./server.ts";
+import type {
+  AckResult,
+  AllButLast,
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  Last,
+} from "./typed_events.ts";
+import { TypedListeners } from "./typed_events.ts";
+import type { EngineSocket } from "./engine/session.ts";
+
+/** Why a socket disconnected, as the official server names it. */
+export type DisconnectReason =
+  | "transport error"
+  | "transport close"
+  | "forced close"
+  | "ping timeout"
+  | "parse error"
+  | "server shutting down"
+  | "forced server close"
+  | "client namespace disconnect"
+  | "server namespace disconnect";
+
+/** Event names a socket never sends: emitting one throws. */
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
+  "connect",
+  "connect_error",
+  "disconnect",
+  "disconnecting",
+  "newListener",
+  "removeListener",
+]);
+
+/** The reserved events a socket emits locally. */
+export interface SocketReservedEvents {
+  // deno-lint-ignore no-explicit-any
+  [event: string]: (...args: any[]) => void;
+  /** The socket is leaving (its rooms are still set). */
+  disconnecting: (reason: DisconnectReason, description?: unknown) => void;
+  /** The socket left. */
+  disconnect: (reason: DisconnectReason, description?: unknown) => void;
+  /** A middleware or decode error. */
+  error: (err: Error) => void;
+}
+
+/** What the client sent at handshake, as the official `socket.handshake`. */
+export interface Handshake {
+  /** Request headers, as a plain object with lower-case names. */
+  headers: Record<string, string>;
+  /** When the handshake happened, as a date string. */
+  time: string;
+  /** The caller's address. */
+  address: string;
+  /** Whether the request was cross-origin (it carried an `Origin`). */
+  xdomain: boolean;
+  /** Whether the request came over TLS. */
+  secure: boolean;
+  /** When the handshake happened, in ms since the epoch. */
+  issued: number;
+  /** The request URL (path and query). */
+  url: string;
+  /** Query parameters, as a plain object. */
+  query: Record<string, string>;
+  /** The CONNECT packet's payload (`auth` option of the client). */
+  auth: Record<string, unknown>;
+}
+
+/** Flags of the next emit. */
+export interface SocketFlags {
+  /** Drop the packet when the connection cannot take it now. */
+  volatile?: boolean;
+  /** Kept for API compatibility. */
+  compress?: boolean;
+  /** Wait this many ms for the ack. */
+  timeout?: number;
+  /** Only this node (cluster adapters). */
+  local?: boolean;
+  /** Broadcast flag (set by `socket.broadcast`). */
+  broadcast?: boolean;
+}
+
+/** A per-packet middleware: `([event, ...args], next) => ...`. */
+export type PacketMiddleware = (event: unknown[], next: (err?: Error) => void) => void;
+
+// deno-lint-ignore no-explicit-any
+type AnyListener = (...args: any[]) => void;
+type Ack = (...args: unknown[]) => void;
+
+/**
+ * A client's socket in one namespace.
+ *
+ * @example Echo with an ack
+ * ```ts
+ * import { Server } from "@socketio-edge/core";
+ *
+ * const io = new Server();
+ * io.on("connection", (socket) => {
+ *   socket.join("lobby");
+ *   socket.on("echo", (msg, ack) => ack(msg));
+ *   socket.to("lobby").emit("joined", socket.id);
+ * });
+ * ```
+ */
+export class Socket<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = unknown,
+> extends TypedListeners<ListenEvents, SocketReservedEvents> implements AdapterSocket {
+  /** The socket id (also the name of its own room). */
+  readonly id: string;
+  /** What the client sent at handshake. */
+  readonly handshake: Handshake;
+  /** Free-form data, shared with `fetchSockets()` results. */
+  data: SocketData = {} as SocketData;
+  /** Whether the socket is connected. */
+  connected = false;
+  /** Whether the session was restored by connection state recovery. */
+  recovered = false;
+  /** The namespace the socket belongs to. */
+  readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** @internal the connection this socket rides on. */
+  readonly client: Client;
+  /** @internal acks awaiting an answer, by packet id. */
+  readonly acks: Map<number, Ack> = new Map();
+  /** @internal private session id, when recovery is on. */
+  pid: string | undefined;
+
+  #flags: SocketFlags = {};
+  #fns: PacketMiddleware[] | undefined;
+  #anyListeners: AnyListener[] | undefined;
+  #anyOutgoing: AnyListener[] | undefined;
+
+  constructor(
+    nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    client: Client,
+    auth: Record<string, unknown>,
+    previous?: { sid: string; pid: string; data: unknown },
+  ) {
+    super();
+    this.nsp = nsp;
+    this.client = client;
+    this.handshake = client.handshake(auth);
+    if (previous) {
+      this.id = previous.sid;
+      this.pid = previous.pid;
+      this.data = previous.data as SocketData;
+      this.recovered = true;
+    } else {
+      this.id = randomId();
+      if (nsp.server.recovery) this.pid = randomId();
+    }
+  }
+
+  /** The server. */
+  get server(): Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+    return this.nsp.server;
+  }
+
+  /** The namespace's adapter. */
+  get adapter(): Namespace["adapter"] {
+    return this.nsp.adapter;
+  }
+
+  /** The Engine.IO session (`socket.conn.transport.name`, `socket.conn.on("upgrade")`). */
+  get conn(): EngineSocket {
+    return this.client.conn;
+  }
+
+  /** What the handshake request carried (kept as a snapshot, not the `Request`). */
+  get request(): EngineSocket["request"] {
+    return this.client.conn.request;
+  }
+
+  /** The rooms the socket is in. */
+  get rooms(): Set<Room> {
+    return this.adapter.socketRooms(this.id) ?? new Set();
+  }
+
+  /** @internal whether the connection can take a packet now. */
+  get writable(): boolean {
+    return this.client.conn.writable;
+  }
+
+  /**
+   * Sends an event; a function as last argument receives the client's ack.
+   *
+   * @throws when `ev` is a reserved event name
+   */
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    const data: unknown[] = [ev, ...args];
+    const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data };
+    const flags = this.#flags;
+    this.#flags = {};
+    if (typeof data[data.length - 1] === "function") {
+      const id = this.nsp._nextId();
+      this.#registerAck(id, data.pop() as Ack, flags.timeout);
+      packet.id = id;
+    }
+    this.notifyOutgoingListeners(packet);
+    this._packet(packet, flags);
+    return true;
+  }
+
+  /** Sends an event and resolves with the ack (rejects on timeout when `timeout()` was set). */
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<AckResult<EmitEvents, Ev>> {
+    const withErr = this.#flags.timeout !== undefined;
+    return new Promise((resolve, reject) => {
+      (args as unknown[]).push((a: unknown, b: unknown) => {
+        if (!withErr) return resolve(a as AckResult<EmitEvents, Ev>);
+        a ? reject(a) : resolve(b as AckResult<EmitEvents, Ev>);
+      });
+      (this.emit as (ev: string, ...a: unknown[]) => boolean)(ev, ...(args as unknown[]));
+    });
+  }
+
+  #registerAck(id: number, ack: Ack, timeout: number | undefined): void {
+    if (timeout === undefined) {
+      this.acks.set(id, ack);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.acks.delete(id);
+      ack.call(this, new Error("operation has timed out"));
+    }, timeout);
+    const wrapped: Ack & { fail?: (err: Error) => void } = (...args) => {
+      clearTimeout(timer);
+      ack.call(this, null, ...args);
+    };
+    wrapped.fail = (err) => {
+      clearTimeout(timer);
+      ack.call(this, err);
+    };
+    this.acks.set(id, wrapped);
+  }
+
+  /** @internal adapter: register an ack for a broadcast packet. */
+  registerAck(id: number, ack: Ack): void {
+    this.acks.set(id, ack);
+  }
+
+  /** Alias of `emit("message", ...args)`. */
+  send(...args: EventParams<EmitEvents, "message">): this {
+    (this.emit as (ev: string, ...a: unknown[]) => boolean)("message", ...args);
+    return this;
+  }
+
+  /** Alias of {@linkcode Socket.send}. */
+  write(...args: EventParams<EmitEvents, "message">): this {
+    return this.send(...args);
+  }
+
+  /** @internal encodes and writes a packet of this namespace. */
+  _packet(packet: Packet, flags: SocketFlags = {}): void {
+    this.client._packet(packet, flags);
+  }
+
+  /** @internal adapter: writes a broadcast's encoded chunks. */
+  writeEncoded(chunks: readonly (string | Uint8Array | Blob)[], opts: WriteOptions): void {
+    this.client.writeToEngine(chunks, opts);
+  }
+
+  /** Joins one room or several. */
+  join(rooms: Room | Room[]): void | Promise<void> {
+    return this.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
+  }
+
+  /** Leaves a room. */
+  leave(room: Room): void | Promise<void> {
+    return this.adapter.del(this.id, room);
+  }
+
+  /** Targets a room (or several), excluding this socket. */
+  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#broadcast().to(room);
+  }
+
+  /** Alias of {@linkcode Socket.to}. */
+  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.to(room);
+  }
+
+  /** Targets every socket but this one and those in `room`. */
+  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#broadcast().except(room);
+  }
+
+  /** Targets every socket of the namespace but this one. */
+  get broadcast(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#broadcast();
+  }
+
+  #broadcast(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.nsp._operator(new Set(), new Set([this.id]), { ...this.#flags, broadcast: true });
+  }
+
+  /** Targets only this node (cluster adapters): every socket but this one. */
+  get local(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#broadcast().local;
+  }
+
+  /** The next packet may be dropped when the connection cannot take it now. */
+  get volatile(): this {
+    this.#flags.volatile = true;
+    return this;
+  }
+
+  /** Kept for API compatibility: compression is the runtime's business. */
+  compress(compress: boolean): this {
+    this.#flags.compress = compress;
+    return this;
+  }
+
+  /** The next emit's ack gets an error first, after `ms` without an answer. */
+  timeout(
+    ms: number,
+  ): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
+    this.#flags.timeout = ms;
+    return this as unknown as Socket<
+      ListenEvents,
+      DecorateAcknowledgements<EmitEvents>,
+      ServerSideEvents,
+      SocketData
+    >;
+  }
+
+  /** Adds a per-packet middleware: `([event, ...args], next) => ...`. */
+  use(fn: PacketMiddleware): this {
+    (this.#fns ??= []).push(fn);
+    return this;
+  }
+
+  /**
+   * Disconnects this socket; with `close`, the whole connection (every namespace).
+   *
+   * @param close whether to close the underlying connection
+   */
+  disconnect(close = false): this {
+    if (!this.connected) return this;
+    if (close) {
+      this.client._disconnect();
+    } else {
+      this._packet({ type: PacketType.DISCONNECT, nsp: this.nsp.name });
+      this._onclose("server namespace disconnect");
+    }
+    return this;
+  }
+
+  /** @internal the namespace accepted the socket. */
+  _onconnect(): void {
+    this.connected = true;
+    this.join(this.id);
+    const data: Record<string, string> = { sid: this.id };
+    if (this.pid) data.pid = this.pid;
+    this._packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data });
+  }
+
+  /** @internal a packet for this socket arrived. */
+  _onpacket(packet: Packet): void {
+    switch (packet.type) {
+      case PacketType.EVENT:
+      case PacketType.BINARY_EVENT:
+        this.#onevent(packet);
+        break;
+      case PacketType.ACK:
+      case PacketType.BINARY_ACK:
+        this.#onack(packet);
+        break;
+      case PacketType.DISCONNECT:
+        this._onclose("client namespace disconnect");
+        break;
+    }
+  }
+
+  #onevent(packet: Packet): void {
+    const args = packet.data as unknown[];
+    if (packet.id !== undefined) args.push(this.#ack(packet.id));
+    const any = this.#anyListeners;
+    if (any?.length) {
+      for (const listener of any.slice()) listener.apply(this, args);
+    }
+    if (!this.#fns?.length) {
+      this.emitUntyped(...(args as [string, ...unknown[]]));
+      return;
+    }
+    this.#run(args, (err) => {
+      if (err) return this._onerror(err);
+      if (this.connected) this.emitUntyped(...(args as [string, ...unknown[]]));
+    });
+  }
+
+  #run(event: unknown[], done: (err?: Error) => void): void {
+    const fns = this.#fns!.slice();
+    const step = (i: number): void => {
+      if (i === fns.length) return done();
+      fns[i](event, (err) => (err ? done(err) : step(i + 1)));
+    };
+    step(0);
+  }
+
+  #ack(id: number): Ack {
+    let sent = false;
+    return (...args: unknown[]) => {
+      if (sent) return;
+      sent = true;
+      this._packet({ type: PacketType.ACK, nsp: this.nsp.name, id, data: args });
+    };
+  }
+
+  #onack(packet: Packet): void {
+    const id = packet.id!;
+    const ack = this.acks.get(id);
+    if (typeof ack !== "function") return;
+    this.acks.delete(id);
+    ack.apply(this, packet.data as unknown[]);
+  }
+
+  /** @internal reports an error to "error" listeners. */
+  _onerror(err: Error): void {
+    // Unlike a bare EventEmitter, a socket without "error" listeners does not throw.
+    this.emitReserved("error", err);
+  }
+
+  /** @internal refuses the connection with a CONNECT_ERROR. */
+  _error(err: { message: string; data?: unknown }): void {
+    this._packet({ type: PacketType.CONNECT_ERROR, nsp: this.nsp.name, data: err });
+  }
+
+  /** @internal the socket is gone. */
+  _onclose(reason: DisconnectReason, description?: unknown): void {
+    if (!this.connected) return;
+    this.emitReserved("disconnecting", reason, description);
+    this.nsp._persist(this, reason);
+    this.adapter.delAll(this.id);
+    this.nsp._remove(this);
+    this.client._remove(this as unknown as Socket);
+    this.connected = false;
+    for (const ack of this.acks.values()) {
+      (ack as { fail?: (err: Error) => void }).fail?.(new Error("socket has been disconnected"));
+    }
+    this.acks.clear();
+    this.emitReserved("disconnect", reason, description);
+  }
+
+  /** Adds a listener called with every incoming event. */
+  onAny(listener: AnyListener): this {
+    (this.#anyListeners ??= []).push(listener);
+    return this;
+  }
+
+  /** Adds a catch-all listener in front of the others. */
+  prependAny(listener: AnyListener): this {
+    (this.#anyListeners ??= []).unshift(listener);
+    return this;
+  }
+
+  /** Removes one catch-all listener, or all of them. */
+  offAny(listener?: AnyListener): this {
+    this.#anyListeners = remove(this.#anyListeners, listener);
+    return this;
+  }
+
+  /** The catch-all listeners. */
+  listenersAny(): AnyListener[] {
+    return this.#anyListeners?.slice() ?? [];
+  }
+
+  /** Adds a listener called with every outgoing event. */
+  onAnyOutgoing(listener: AnyListener): this {
+    (this.#anyOutgoing ??= []).push(listener);
+    return this;
+  }
+
+  /** Adds an outgoing catch-all listener in front of the others. */
+  prependAnyOutgoing(listener: AnyListener): this {
+    (this.#anyOutgoing ??= []).unshift(listener);
+    return this;
+  }
+
+  /** Removes one outgoing catch-all listener, or all of them. */
+  offAnyOutgoing(listener?: AnyListener): this {
+    this.#anyOutgoing = remove(this.#anyOutgoing, listener);
+    return this;
+  }
+
+  /** The outgoing catch-all listeners. */
+  listenersAnyOutgoing(): AnyListener[] {
+    return this.#anyOutgoing?.slice() ?? [];
+  }
+
+  /** @internal tells outgoing catch-all listeners about an event packet. */
+  notifyOutgoingListeners(packet: Packet): void {
+    const list = this.#anyOutgoing;
+    if (!list?.length) return;
+    for (const listener of list.slice()) listener.apply(this, packet.data as unknown[]);
+  }
+}
+
+function remove(
+  list: AnyListener[] | undefined,
+  listener?: AnyListener,
+): AnyListener[] | undefined {
+  if (!listener || !list) return undefined;
+  const i = list.indexOf(listener);
+  if (i !== -1) list.splice(i, 1);
+  return list;
+}
+
+export type { Last };
