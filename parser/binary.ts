@@ -306,6 +306,59 @@ export function locatePlaceholders(
   return slots;
 }
 
+/**
+ * Checks decoded JSON data of a non-binary packet: refuses nesting deeper than `maxDepth` ("too
+ * deep") and `__proto__` / `constructor` / `prototype` keys anywhere ("forbidden key").
+ * Placeholder-looking objects are left alone (they are plain data in a non-binary packet).
+ *
+ * @example
+ * ```ts
+ * import { checkData } from "@socketio-edge/core/parser";
+ *
+ * console.log(checkData(["chat", { text: "hi" }], 100)); // undefined
+ * console.log(checkData([[[1]]], 2)?.code); // "too deep"
+ * ```
+ *
+ * @param data decoded JSON data
+ * @param maxDepth the deepest nesting accepted (the outer array or object is level 1)
+ * @returns why the data was refused, or undefined when it is fine
+ */
+export function checkData(data: unknown, maxDepth: number): DecodeError | undefined {
+  if (typeof data !== "object" || data === null) return undefined;
+  if (maxDepth > MAX_RECURSIVE_DEPTH) {
+    const slots = locatePlaceholders(data, 0, maxDepth, true);
+    return slots instanceof DecodeError ? slots : undefined;
+  }
+  return isUnsafe(data, maxDepth) ? unsafeError(data, maxDepth) : undefined;
+}
+
+// Beyond this a user-chosen maxDepth is checked by the iterative walk instead of recursion.
+const MAX_RECURSIVE_DEPTH = 1000;
+
+// The fast recursive check: `budget` levels left, so recursion is bounded by maxDepth.
+function isUnsafe(node: object, budget: number): boolean {
+  if (budget === 0) return true;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const v: unknown = node[i];
+      if (typeof v === "object" && v !== null && isUnsafe(v, budget - 1)) return true;
+    }
+    return false;
+  }
+  for (const key in node) {
+    if (isForbiddenKey(key)) return true;
+    const v: unknown = (node as Record<string, unknown>)[key];
+    if (typeof v === "object" && v !== null && isUnsafe(v, budget - 1)) return true;
+  }
+  return false;
+}
+
+// Says why isUnsafe refused (rare path, so the walk is done again for a precise error).
+function unsafeError(data: object, maxDepth: number): DecodeError {
+  const slots = locatePlaceholders(data, 0, maxDepth, true);
+  return slots instanceof DecodeError ? slots : new DecodeError("invalid data");
+}
+
 function isForbiddenKey(key: string): boolean {
   return key === "__proto__" || key === "constructor" || key === "prototype";
 }

@@ -9,7 +9,13 @@
  * @module
  */
 
-import { deconstructData, hasBinary, locatePlaceholders, type PlaceholderSlots } from "./binary.ts";
+import {
+  checkData,
+  deconstructData,
+  hasBinary,
+  locatePlaceholders,
+  type PlaceholderSlots,
+} from "./binary.ts";
 import { Emitter } from "./emitter.ts";
 import { DecodeError } from "./errors.ts";
 
@@ -199,7 +205,7 @@ export class Encoder {
  * ```
  */
 export interface DecoderOptions {
-  /** Passed to `JSON.parse`; the decoded data is then always checked for forbidden keys. */
+  /** Passed to `JSON.parse`. What it returns is checked like any decoded data. */
   reviver?: Reviver;
   /** The most binary attachments one packet may announce. Default 10, as `socket.io-parser`. */
   maxAttachments?: number;
@@ -390,39 +396,40 @@ export class Decoder extends Emitter<DecoderEvents> {
 
     let data: unknown;
     const hasData = i < len;
-    let checkKeys = false;
+    const maxDepth = this.#maxDepth;
     if (hasData) {
-      const maxDepth = this.#maxDepth;
-      // Valid JSON nested deeper than maxDepth needs at least 2 * (maxDepth + 1) characters.
-      if (len - i >= 2 * (maxDepth + 1) && exceedsDepth(str, i, maxDepth)) {
+      const reviver = this.#reviver;
+      // JSON.parse itself is iterative, but it applies a reviver recursively: refuse deep text
+      // first (valid JSON nested deeper than maxDepth has at least 2 * (maxDepth + 1) chars).
+      if (
+        reviver !== undefined && len - i >= 2 * (maxDepth + 1) && exceedsDepth(str, i, maxDepth)
+      ) {
         return new DecodeError("too deep", `over ${maxDepth} levels`);
       }
-      const json = str.slice(i);
       try {
-        data = this.#reviver === undefined ? JSON.parse(json) : JSON.parse(json, this.#reviver);
+        data = reviver === undefined ? JSON.parse(str.slice(i)) : JSON.parse(str.slice(i), reviver);
       } catch {
         return new DecodeError("invalid payload", "invalid JSON");
       }
-      // Keys that could pollute prototypes can only appear spelled out or \u-escaped.
-      checkKeys = this.#reviver !== undefined || json.indexOf("proto") !== -1 ||
-        json.indexOf("constructor") !== -1 || json.indexOf("\\u") !== -1;
     }
 
     const invalid = validate(type, hasData, data, id);
     if (invalid !== undefined) return invalid;
 
-    if (attachments > 0 || checkKeys) {
-      const slots = locatePlaceholders(data, attachments, this.#maxDepth, checkKeys);
+    if (attachments > 0) {
+      const slots = locatePlaceholders(data, attachments, maxDepth, true);
       if (slots instanceof DecodeError) return slots;
-      if (attachments > 0) {
-        this.#pending = id === undefined
-          ? { type: type === 5 ? 2 : 3, nsp, data }
-          : { type: type === 5 ? 2 : 3, nsp, id, data };
-        this.#slots = slots;
-        this.#expected = attachments;
-        this.#received = 0;
-        return undefined;
-      }
+      this.#pending = id === undefined
+        ? { type: type === 5 ? 2 : 3, nsp, data }
+        : { type: type === 5 ? 2 : 3, nsp, id, data };
+      this.#slots = slots;
+      this.#expected = attachments;
+      this.#received = 0;
+      return undefined;
+    }
+    if (typeof data === "object" && data !== null) {
+      const unsafe = checkData(data, maxDepth);
+      if (unsafe !== undefined) return unsafe;
     }
 
     this.emit(

@@ -4,11 +4,10 @@
  *
  * @module
  */
-import { Emitter } from "../parser/emitter.ts";
 
 /** A map of event names to listener signatures. */
-// deno-lint-ignore no-explicit-any
 export interface EventsMap {
+  // deno-lint-ignore no-explicit-any
   [event: string]: any;
 }
 
@@ -44,80 +43,167 @@ export type ReservedOrUserListener<
 >;
 
 /** `never` listeners (an event of no map) fall back to an untyped listener. */
-// deno-lint-ignore no-explicit-any
-export type FallbackToUntypedListener<T> = [T] extends [never] ? (...args: any[]) => void : T;
+export type FallbackToUntypedListener<T> = [T] extends [never]
+  // deno-lint-ignore no-explicit-any
+  ? (...args: any[]) => void | Promise<void>
+  : T;
 
-/** The last parameter of a function type, for ack callbacks. */
 // deno-lint-ignore no-explicit-any
-export type Last<T extends any[]> = T extends [...infer _H, infer L] ? L : any;
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+/** The last element of a tuple (the ack callback of an event's parameters). */
+export type Last<T extends readonly unknown[]> = T extends readonly [infer Only] ? Only
+  : T extends readonly [unknown, ...infer Tail] ? Last<Tail>
+  : T extends ReadonlyArray<infer Item> ? Item
+  : never;
 
 /** All parameters but the last. */
 // deno-lint-ignore no-explicit-any
-export type AllButLast<T extends any[]> = T extends [...infer H, infer _L] ? H : any[];
+export type AllButLast<T extends any[]> = T extends [...infer Head, infer _Last] ? Head : any[];
 
 /** The first parameter of an ack callback, if any. */
 // deno-lint-ignore no-explicit-any
 export type FirstArg<T> = T extends (arg: infer Param) => any ? Param : any;
 
+/** The first parameter that is not the error of a `timeout()` ack. */
+export type FirstNonErrorTuple<T extends unknown[]> = T[0] extends Error ? T[1] : T[0];
+
+/** What `emitWithAck` resolves with: the ack's first non-error parameter. */
+// deno-lint-ignore no-explicit-any
+export type FirstNonErrorArg<T> = T extends (...args: infer P) => any ? FirstNonErrorTuple<P>
+  // deno-lint-ignore no-explicit-any
+  : any;
+
+/** Event names whose last parameter is an ack callback. */
+export type EventNamesWithAck<Map extends EventsMap, K extends EventNames<Map> = EventNames<Map>> =
+  IsAny<Last<Parameters<Map[K]>> | Map[K]> extends true ? K
+    : K extends (
+      Parameters<Map[K]> extends never[] ? never
+        // deno-lint-ignore no-explicit-any
+        : Last<Parameters<Map[K]>> extends (...args: any[]) => any ? K
+        : never
+    ) ? K
+    : never;
+
+/** Event names whose ack takes an error first (what `timeout()` gives). */
+export type EventNamesWithError<
+  Map extends EventsMap,
+  K extends EventNamesWithAck<Map> = EventNamesWithAck<Map>,
+> = IsAny<Last<Parameters<Map[K]>> | Map[K]> extends true ? K
+  : K extends (ParamsOf<Last<Parameters<Map[K]>>>[0] extends Error ? K : never) ? K
+  : never;
+
+// deno-lint-ignore no-explicit-any
+type ParamsOf<T> = T extends (...args: infer P) => any ? P : never;
+
 /** An ack callback with an error first (what `timeout()` turns acks into). */
 // deno-lint-ignore no-explicit-any
 export type PrependTimeoutError<T extends any[]> = {
   [K in keyof T]: T[K] extends (...args: infer Params) => infer Result
-    ? (err: Error, ...args: Params) => Result
+    ? Params[0] extends Error ? T[K] : (err: Error, ...args: Params) => Result
     : T[K];
 };
 
 /** The event map with acks taking an error first. */
 export type DecorateAcknowledgements<E> = {
-  // deno-lint-ignore no-explicit-any
   [K in keyof E]: E[K] extends (...args: infer Params) => infer Result
     ? (...args: PrependTimeoutError<Params>) => Result
     : E[K];
 };
 
-/** The event map with acks answering one array per receiver (broadcasts). */
+/** Every element of a tuple as an array. */
+export type MultiplyArray<T extends unknown[]> = { [K in keyof T]: T[K][] };
+
+// The first element of a tuple, keeping its label.
+// deno-lint-ignore no-explicit-any
+type FirstWithLabel<T extends any[]> = T extends [any, ...infer Rest]
+  ? T extends [...infer Head, ...Rest] ? Head : never
+  : never;
+
+/** Turns acks `(res) => void` into `(res[]) => void` (and `(err, res)` into `(err, res[])`). */
+// deno-lint-ignore no-explicit-any
+export type ExpectMultipleResponses<T extends any[]> = {
+  [K in keyof T]: T[K] extends (...args: infer Params) => infer Result
+    ? Params extends [Error] ? (err: Error) => Result
+    : Params extends [Error, ...infer Rest]
+      ? (err: Error, ...args: FirstWithLabel<MultiplyArray<Rest>>) => Result
+    : Params extends [] ? () => Result
+    : (...args: FirstWithLabel<MultiplyArray<Params>>) => Result
+    : T[K];
+};
+
+/** The event map with acks answering one array entry per receiver (broadcasts). */
 export type DecorateAcknowledgementsWithMultipleResponses<E> = {
   [K in keyof E]: E[K] extends (...args: infer Params) => infer Result
     ? (...args: ExpectMultipleResponses<Params>) => Result
     : E[K];
 };
 
-/** Turns an ack `(res) => void` into `(err, res[]) => void`. */
-// deno-lint-ignore no-explicit-any
-export type ExpectMultipleResponses<T extends any[]> = {
-  [K in keyof T]: T[K] extends (err: Error, arg: infer Arg) => infer Result
-    ? (err: Error, arg: Arg[]) => Result
-    // deno-lint-ignore no-explicit-any
-    : T[K] extends (...args: any[]) => infer Result ? (err: Error, ...args: any[]) => Result
-    : T[K];
+/** Broadcast acks with an error first and one response per receiver. */
+export type DecorateAcknowledgementsWithTimeoutAndMultipleResponses<E> = {
+  [K in keyof E]: E[K] extends (...args: infer Params) => infer Result
+    ? (...args: ExpectMultipleResponses<PrependTimeoutError<Params>>) => Result
+    : E[K];
 };
 
-/** `emitWithAck`'s promise type: the ack's first argument. */
-// deno-lint-ignore no-explicit-any
-export type AckResult<Map extends EventsMap, Ev extends EventNames<Map>> = FirstArg<
+/** `emitWithAck`'s promise type: the ack's first non-error argument. */
+export type AckResult<Map extends EventsMap, Ev extends EventNames<Map>> = FirstNonErrorArg<
   Last<EventParams<Map, Ev>>
 >;
 
 // deno-lint-ignore no-explicit-any
-type Untyped = Record<string, any[]>;
-// deno-lint-ignore no-explicit-any
-type AnyFn = (...args: any[]) => void;
+type AnyFn = (...args: any[]) => unknown;
+// A `once` wrapper remembers the listener it wraps, so `off(event, listener)` finds it.
+type Stored = AnyFn & { listener?: AnyFn };
 
 /**
  * An emitter whose `on`/`once`/`off` accept the user's listen events and the reserved ones,
- * and whose own `emit` is left free for subclasses (sockets send with it).
+ * and whose own `emit` is left free for subclasses (sockets send with it). Listeners are called
+ * with `this` set to the object, as Node's `EventEmitter` does.
  */
 export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents extends EventsMap> {
-  /** @internal */
-  readonly _events: Emitter<Untyped> = new Emitter();
+  // Copy-on-write arrays: emit walks the current one without copying it.
+  #listeners: Map<string, readonly Stored[]> | undefined;
+
+  #add(ev: string, fn: Stored, prepend: boolean): this {
+    const map = (this.#listeners ??= new Map());
+    const list = map.get(ev);
+    map.set(ev, list === undefined ? [fn] : prepend ? [fn, ...list] : [...list, fn]);
+    return this;
+  }
+
+  #once(ev: string, fn: AnyFn): Stored {
+    const wrapper: Stored = function (this: unknown, ...args: unknown[]) {
+      owner.off(ev, fn as never);
+      return fn.apply(this, args);
+    };
+    const owner = this as TypedListeners<EventsMap, EventsMap>;
+    wrapper.listener = fn;
+    return wrapper;
+  }
 
   /** Adds a listener. */
   on<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
     ev: Ev,
     listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
   ): this {
-    this._events.on(ev, listener as AnyFn);
-    return this;
+    return this.#add(ev, listener as AnyFn, false);
+  }
+
+  /** Alias of {@linkcode TypedListeners.on}. */
+  addListener<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this {
+    return this.#add(ev, listener as AnyFn, false);
+  }
+
+  /** Adds a listener in front of the others. */
+  prependListener<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this {
+    return this.#add(ev, listener as AnyFn, true);
   }
 
   /** Adds a listener called once. */
@@ -125,8 +211,15 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
     ev: Ev,
     listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
   ): this {
-    this._events.once(ev, listener as AnyFn);
-    return this;
+    return this.#add(ev, this.#once(ev, listener as AnyFn), false);
+  }
+
+  /** Adds a listener called once, in front of the others. */
+  prependOnceListener<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this {
+    return this.#add(ev, this.#once(ev, listener as AnyFn), true);
   }
 
   /** Removes a listener, all listeners of an event, or every listener. */
@@ -134,7 +227,26 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
     ev?: Ev,
     listener?: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
   ): this {
-    this._events.off(ev, listener as AnyFn);
+    const map = this.#listeners;
+    if (map === undefined) return this;
+    if (ev === undefined) {
+      map.clear();
+      return this;
+    }
+    const list = map.get(ev);
+    if (list === undefined) return this;
+    if (listener === undefined) {
+      map.delete(ev);
+      return this;
+    }
+    // The last registration goes first, as in Node.
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i] === listener || list[i].listener === listener) {
+        if (list.length === 1) map.delete(ev);
+        else map.set(ev, list.toSpliced(i, 1));
+        break;
+      }
+    }
     return this;
   }
 
@@ -150,20 +262,30 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
   removeAllListeners<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
     ev?: Ev,
   ): this {
-    this._events.off(ev);
-    return this;
+    return this.off(ev);
   }
 
   /** The listeners of an event. */
   listeners<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
     ev: Ev,
   ): ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>[] {
-    return this._events.listeners(ev) as ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>[];
+    const list = this.#listeners?.get(ev);
+    if (list === undefined) return [];
+    return list.map((s) => s.listener ?? s) as ReservedOrUserListener<
+      ReservedEvents,
+      ListenEvents,
+      Ev
+    >[];
   }
 
   /** How many listeners an event has. */
   listenerCount<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(ev: Ev): number {
-    return this._events.listenerCount(ev);
+    return this.#listeners?.get(ev)?.length ?? 0;
+  }
+
+  /** The names of the events that have listeners. */
+  eventNames(): string[] {
+    return this.#listeners ? [...this.#listeners.keys()] : [];
   }
 
   /** Emits a reserved event locally. @internal */
@@ -171,11 +293,14 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
     ev: Ev,
     ...args: EventParams<ReservedEvents, Ev>
   ): boolean {
-    return this._events.emit(ev, ...args);
+    return this.emitUntyped(ev, ...args);
   }
 
   /** Emits any event locally. @internal */
   emitUntyped(ev: string, ...args: unknown[]): boolean {
-    return this._events.emit(ev, ...args);
+    const list = this.#listeners?.get(ev);
+    if (list === undefined) return false;
+    for (let i = 0; i < list.length; i++) list[i].apply(this, args);
+    return true;
   }
 }

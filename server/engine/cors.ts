@@ -93,7 +93,10 @@ export async function applyCors(opts: CorsOptions, req: Request): Promise<CorsRe
   }
   if (req.method !== "OPTIONS") return { headers };
 
-  headers.set("Access-Control-Allow-Methods", list(opts.methods ?? "GET,HEAD,PUT,PATCH,POST,DELETE"));
+  headers.set(
+    "Access-Control-Allow-Methods",
+    list(opts.methods ?? "GET,HEAD,PUT,PATCH,POST,DELETE"),
+  );
   const asked = req.headers.get("access-control-request-headers");
   if (opts.allowedHeaders) {
     headers.set("Access-Control-Allow-Headers", list(opts.allowedHeaders));

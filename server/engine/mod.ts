@@ -16,13 +16,19 @@
  *
  * @module
  */
-export { type ConnectionError, type EngineServerEvents, type FetchHandler, Server } from "./server.ts";
+export {
+  type ConnectionError,
+  type EngineServerEvents,
+  type FetchHandler,
+  Server,
+} from "./server.ts";
 export {
   type CloseReason,
-  type EngineSocketEvents,
   EngineSocket,
+  type EngineSocketEvents,
   type ReadyState,
   type SendOptions,
+  type SessionHost,
 } from "./session.ts";
 export {
   type AllowRequestCallback,
@@ -34,4 +40,5 @@ export {
 export type { CorsOptions, OriginFunction, StaticOrigin } from "./cors.ts";
 export { ERROR_MESSAGES, ErrorCode } from "./errors.ts";
 export type { RequestSnapshot } from "./request.ts";
-export type { Transport } from "./transport.ts";
+export type { OutPacket, Transport, TransportOwner } from "./transport.ts";
+export type { HeartbeatTarget } from "./heartbeat.ts";

@@ -15,7 +15,6 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 interface PendingPoll {
   body?: string;
   controller?: ReadableStreamDefaultController<Uint8Array>;
-  detach?: () => void;
 }
 
 /** What reading a POST body gave: its text, or the status to refuse it with. */
@@ -100,7 +99,7 @@ export class PollingTransport implements Transport {
   }
 
   /** Answers a GET: at once when packets wait, else held open until they come. */
-  onGet(req: Request, headers: Headers): Response {
+  onGet(headers: Headers): Response {
     headers.set("Content-Type", TEXT_TYPE);
     headers.set("Cache-Control", "no-store");
     if (this.#poll) {
@@ -118,10 +117,11 @@ export class PollingTransport implements Transport {
     } else this.owner.onWritable();
     if (poll.body !== undefined) return new Response(poll.body, { headers });
 
+    // The runtime cancels the body when the client goes away. (`req.signal` is not used: Deno
+    // also aborts it after successful responses, and warns about listeners relying on that.)
     const onAbort = () => {
       if (this.#poll !== poll) return;
       this.#poll = undefined;
-      poll.detach?.();
       this.owner.onTransportError("transport error", "poll connection closed prematurely");
     };
     const stream = new ReadableStream<Uint8Array>({
@@ -130,8 +130,6 @@ export class PollingTransport implements Transport {
       },
       cancel: onAbort,
     });
-    req.signal.addEventListener("abort", onAbort, { once: true });
-    poll.detach = () => req.signal.removeEventListener("abort", onAbort);
     return new Response(stream, { headers });
   }
 
@@ -202,7 +200,6 @@ export class PollingTransport implements Transport {
     if (!poll || poll.body !== undefined || this.#closed) return;
     const payload = encodePayload(packets);
     this.#poll = undefined;
-    poll.detach?.();
     if (poll.controller) {
       try {
         poll.controller.enqueue(encoder.encode(payload));
@@ -238,7 +235,6 @@ export class PollingTransport implements Transport {
     const poll = this.#poll;
     this.#poll = undefined;
     if (poll?.controller) {
-      poll.detach?.();
       try {
         // A noop, so that a client still polling parses an empty round and moves on.
         poll.controller.enqueue(encoder.encode("6"));

@@ -7,7 +7,7 @@
 import { Emitter } from "../../parser/emitter.ts";
 import { bunWebSocket, runtimeFor, type Upgraded } from "../runtime/mod.ts";
 import { applyCors } from "./cors.ts";
-import { ErrorCode, ERROR_MESSAGES, errorResponse, upgradeErrorResponse } from "./errors.ts";
+import { ERROR_MESSAGES, ErrorCode, errorResponse, upgradeErrorResponse } from "./errors.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type EngineOptions, resolveEngineOptions } from "./options.ts";
 import { PollingTransport } from "./polling.ts";
@@ -31,7 +31,6 @@ export interface ConnectionError {
 
 /** Events of an Engine.IO {@linkcode Server}. */
 export interface EngineServerEvents {
-  [event: string]: unknown[];
   /** A session opened. */
   connection: [socket: EngineSocket];
   /** A request was refused. */
@@ -89,6 +88,11 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   #heartbeat: Heartbeat;
   #closed = false;
 
+  /**
+   * Creates an engine; serve it with {@linkcode Server.handler}.
+   *
+   * @param opts options, each defaulting to the official server's
+   */
   constructor(opts: Partial<EngineOptions> = {}) {
     super();
     this.opts = resolveEngineOptions(opts);
@@ -129,7 +133,9 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
       if (url.pathname === path || url.pathname + "/" === path) {
         return this.handleRequest(req, info, url);
       }
-      return Promise.resolve(fallback ? fallback(req, info) : new Response("Not Found", { status: 404 }));
+      return Promise.resolve(
+        fallback ? fallback(req, info) : new Response("Not Found", { status: 404 }),
+      );
     };
     const secs = Math.ceil((this.opts.pingInterval + this.opts.pingTimeout) / 1000) + 5;
     return Object.assign(fetch, {
@@ -140,7 +146,11 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   }
 
   /** Answers one Engine.IO request (the path was already matched). */
-  async handleRequest(req: Request, info?: unknown, url: URL = new URL(req.url)): Promise<Response> {
+  async handleRequest(
+    req: Request,
+    info?: unknown,
+    url: URL = new URL(req.url),
+  ): Promise<Response> {
     let headers: Headers;
     if (this.opts.cors) {
       try {
@@ -218,7 +228,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
       });
     }
     const polling = session.transport as PollingTransport;
-    if (req.method === "GET") return polling.onGet(req, headers);
+    if (req.method === "GET") return polling.onGet(headers);
     if (req.method === "POST") return polling.onPost(req, headers);
     return refuse(ErrorCode.BAD_REQUEST, { name: "BAD_METHOD", method: req.method });
   }
@@ -241,7 +251,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
       const transport = new PollingTransport(NOOP_OWNER, this.opts.maxHttpBufferSize);
       this.#open(id, transport, snapshot, protocol);
       this.#setCookie(headers, id);
-      return transport.onGet(req, headers);
+      return transport.onGet(headers);
     }
     const transport = new WebSocketTransport(NOOP_OWNER, this.opts.maxHttpBufferSize);
     const upgraded = upgradeOrNull(req, info, transport);
@@ -285,11 +295,12 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     const c = this.opts.cookie;
     if (!c) return;
     const o = c === true ? {} : c;
+    // Attribute order and defaults of npm `cookie`, as the official server serializes it.
     let cookie = `${o.name ?? "io"}=${id}`;
-    if (o.path !== false) cookie += `; Path=${o.path ?? "/"}`;
+    if (o.maxAge !== undefined) cookie += `; Max-Age=${Math.floor(o.maxAge)}`;
     if (o.domain) cookie += `; Domain=${o.domain}`;
-    if (o.maxAge !== undefined) cookie += `; Max-Age=${o.maxAge}`;
-    if (o.httpOnly !== false) cookie += "; HttpOnly";
+    if (o.path !== false) cookie += `; Path=${o.path ?? "/"}`;
+    if (o.httpOnly ?? o.path !== false) cookie += "; HttpOnly";
     if (o.secure) cookie += "; Secure";
     const sameSite = o.sameSite ?? "lax";
     if (sameSite) cookie += `; SameSite=${sameSite === true ? "Strict" : cap(sameSite)}`;
@@ -306,7 +317,11 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
 }
 
 /** Upgrades, or null when the runtime refuses the request (a malformed WebSocket handshake). */
-function upgradeOrNull(req: Request, info: unknown, transport: WebSocketTransport): Upgraded | null {
+function upgradeOrNull(
+  req: Request,
+  info: unknown,
+  transport: WebSocketTransport,
+): Upgraded | null {
   try {
     return runtimeFor(info).upgrade(req, info, transport);
   } catch {

@@ -25,7 +25,6 @@ export type CloseReason =
 
 /** Events of an {@linkcode EngineSocket}. */
 export interface EngineSocketEvents {
-  [event: string]: unknown[];
   /** A message from the client: text, or binary as `Uint8Array`. */
   message: [data: string | Uint8Array];
   /** Any packet from the client. */
@@ -46,6 +45,7 @@ export interface EngineSocketEvents {
 
 /** What a session needs from its server. */
 export interface SessionHost {
+  /** The server's resolved options. */
   readonly opts: EngineOptions;
   /** Available upgrades from a transport. */
   upgrades(transport: string): string[];
@@ -103,6 +103,15 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   /** The upgrade's probe was answered: polls are released with a noop from now on. */
   #probed = false;
 
+  /**
+   * Creates a session; the server does this at the handshake.
+   *
+   * @param id the session id
+   * @param host the server
+   * @param transport the handshake's transport
+   * @param request what the handshake request carried
+   * @param protocol Engine.IO protocol revision (3 or 4)
+   */
   constructor(
     id: string,
     host: SessionHost,
@@ -217,18 +226,23 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     this.emit("packet", packet);
     switch (packet.type) {
       case "pong":
-        if (this.protocol === 3) return this.onTransportError("transport error", "invalid heartbeat direction");
+        if (this.protocol === 3) {
+          return this.onTransportError("transport error", "invalid heartbeat direction");
+        }
         this.pendingRound = 0;
         this.emit("heartbeat");
         break;
       case "ping":
-        if (this.protocol !== 3) return this.onTransportError("transport error", "invalid heartbeat direction");
+        if (this.protocol !== 3) {
+          return this.onTransportError("transport error", "invalid heartbeat direction");
+        }
         this.lastPingAt = Date.now();
         this.#push({ type: "pong", data: packet.data });
         this.emit("heartbeat");
         break;
       case "message":
-        this.emit("message", packet.data as string | Uint8Array);
+        // An empty message ("4") decodes without data; listeners get "" rather than undefined.
+        this.emit("message", (packet.data ?? "") as string | Uint8Array);
         break;
     }
   }
@@ -356,4 +370,3 @@ function toData(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): stri
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
-

@@ -66,7 +66,9 @@ export function bunWebSocket(opts: BunWebSocketOptions): Record<string, unknown>
     },
     message(ws: BunWebSocket, message: string | Uint8Array) {
       ws.data.events.onMessage(
-        typeof message === "string" ? message : new Uint8Array(message.buffer, message.byteOffset, message.byteLength),
+        typeof message === "string"
+          ? message
+          : new Uint8Array(message.buffer, message.byteOffset, message.byteLength),
       );
     },
     close(ws: BunWebSocket, code: number, reason: string) {

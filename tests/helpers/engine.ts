@@ -69,7 +69,10 @@ export interface OpenData {
 }
 
 /** Runs a polling handshake; returns the sid and the parsed open packet. */
-export async function handshake(base: string, query = "EIO=4&transport=polling"): Promise<OpenData> {
+export async function handshake(
+  base: string,
+  query = "EIO=4&transport=polling",
+): Promise<OpenData> {
   const { status, body } = await request(`${base}?${query}`);
   if (status !== 200 || body[0] !== "0") throw new Error(`bad handshake: ${status} ${body}`);
   return JSON.parse(body.slice(1));

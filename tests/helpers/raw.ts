@@ -64,9 +64,11 @@ export class WsClient {
     return this.#frames;
   }
 
-  /** Sends one frame. */
+  /** Sends one frame, once the socket is open. */
   send(data: string | Uint8Array): void {
-    this.ws.send(data);
+    if (this.ws.readyState === WebSocket.CONNECTING) {
+      this.opened.then(() => this.ws.send(data), () => {});
+    } else this.ws.send(data);
   }
 
   /** Closes (if still open) and waits for the close event. */

@@ -1,0 +1,60 @@
+/**
+ * `deno task bench`: runs the benchmarks and writes their tables into BENCHMARKS.md, each
+ * between its own markers, so that one section can be refreshed without touching the others.
+ *
+ * Options: `--quick` (shorter measurements, for a smoke run), `--no-write` (print only).
+ *
+ * @module
+ */
+import { formatOps, type Row } from "./measure.ts";
+import { runParserBench } from "./parser.ts";
+
+const quick = Deno.args.includes("--quick");
+const write = !Deno.args.includes("--no-write");
+const FILE = new URL("../BENCHMARKS.md", import.meta.url);
+
+function environment(): string {
+  const date = new Date().toISOString().slice(0, 10);
+  return `Measured ${date} on Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), ` +
+    `${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}.`;
+}
+
+function parserTable(rows: Row[]): string {
+  const lines = [
+    "| case | socketio-edge (ops/s) | official (ops/s) | ratio | spread |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.name} | ${formatOps(r.ours)} | ${formatOps(r.official)} | ${r.ratio.toFixed(2)}x | ` +
+        `${(r.spread * 100).toFixed(0)}% |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->`. */
+function replaceSection(doc: string, name: string, body: string): string {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  if (i === -1 || j === -1) return `${doc.trimEnd()}\n\n${start}\n${body}\n${end}\n`;
+  return doc.slice(0, i + start.length) + "\n" + body + "\n" + doc.slice(j);
+}
+
+console.log("parser micro-benchmarks (ours vs engine.io-parser@5.2.3 + socket.io-parser@4.2.7)");
+const rows = runParserBench(quick ? 100 : 400, quick ? 2 : 3);
+const table = `${environment()}\n\n${parserTable(rows)}`;
+console.log(table);
+
+if (write) {
+  let doc: string;
+  try {
+    doc = await Deno.readTextFile(FILE);
+  } catch {
+    doc = "# Benchmarks\n";
+  }
+  await Deno.writeTextFile(FILE, replaceSection(doc, "parser", table));
+  console.log(`\nwritten to ${FILE.pathname}`);
+}

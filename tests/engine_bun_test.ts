@@ -1,0 +1,135 @@
+/**
+ * The engine on Bun: a Bun process serves tests/fixtures/bun_engine.ts, and Deno talks to it with
+ * `fetch` and `WebSocket`. Skipped (and passing) when no `bun` is found.
+ */
+import assert from "node:assert/strict";
+import { findBun } from "./helpers/bun.ts";
+import { delay, handshake, poll, post, request } from "./helpers/engine.ts";
+import { WsClient } from "./helpers/raw.ts";
+
+const FIXTURE = new URL("./fixtures/bun_engine.ts", import.meta.url).pathname;
+
+/** Starts the Bun fixture and returns its port, with a function that stops it. */
+async function startBun(bun: string): Promise<{ port: number; stop: () => Promise<string> }> {
+  const child = new Deno.Command(bun, {
+    args: ["run", FIXTURE],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  const stop = async () => {
+    await child.stdin.close();
+    for (;;) {
+      const { done, value } = await lines.read();
+      if (done) break;
+      out += value;
+    }
+    const status = await child.status;
+    const err = await stderr;
+    assert.equal(status.code, 0, `bun exited with ${status.code}: ${err}`);
+    return out + err;
+  };
+  while (!out.includes("\n")) {
+    const { done, value } = await lines.read();
+    if (done) {
+      await stop().catch(() => {});
+      throw new Error(`bun fixture exited early: ${out} ${await stderr}`);
+    }
+    out += value;
+  }
+  const { port } = JSON.parse(out.slice(0, out.indexOf("\n")));
+  out = out.slice(out.indexOf("\n") + 1);
+  return { port, stop };
+}
+
+Deno.test("engine on Bun: polling, websocket and the upgrade", async (t) => {
+  const bun = await findBun();
+  if (!bun) {
+    console.log("SKIPPED: bun not installed");
+    return;
+  }
+  const { port, stop } = await startBun(bun);
+  const base = `http://127.0.0.1:${port}/engine.io/`;
+  const wsBase = `ws://127.0.0.1:${port}/engine.io/`;
+  try {
+    await t.step("polling handshake and echo", async () => {
+      const res = await request(`${base}?EIO=4&transport=polling`);
+      assert.equal(res.status, 200);
+      const { sid } = JSON.parse(res.body.slice(1));
+      assert.match(sid, /^[A-Za-z0-9_-]{20}$/);
+      assert.equal(
+        res.body,
+        `0{"sid":"${sid}","upgrades":["websocket"],"pingInterval":1000,"pingTimeout":1000,` +
+          `"maxPayload":1000000}`,
+      );
+      assert.equal((await post(base, sid, "4hello\x1ebAQID")).body, "ok");
+      assert.equal(await poll(base, sid), "4hello\x1ebAQID");
+      await post(base, sid, "1");
+    });
+
+    await t.step("an aborted poll ends the session", async () => {
+      const { sid } = await handshake(base);
+      const abort = new AbortController();
+      const pending = fetch(`${base}?EIO=4&transport=polling&sid=${sid}`, { signal: abort.signal })
+        .then((res) => res.text());
+      await delay(50);
+      abort.abort();
+      await assert.rejects(pending);
+      // The session goes away once Bun reports the abort.
+      let status = 200;
+      for (let i = 0; i < 100 && status === 200; i++) {
+        await delay(10);
+        status = (await post(base, sid, "4x")).status;
+      }
+      assert.equal(status, 400);
+    });
+
+    await t.step("errors", async () => {
+      const res = await request(`${base}?EIO=4&transport=polling&sid=nope`);
+      assert.equal(res.status, 400);
+      assert.equal(res.body, '{"code":1,"message":"Session ID unknown"}');
+    });
+
+    await t.step("websocket echo", async () => {
+      const ws = new WsClient(`${wsBase}?EIO=4&transport=websocket`);
+      const open = await ws.next();
+      assert.match(String(open), /^0\{"sid":"[A-Za-z0-9_-]{20}","upgrades":\[\],/);
+      ws.send("4hi");
+      assert.equal(await ws.next(), "4hi");
+      ws.send(new Uint8Array([1, 2, 3]));
+      assert.deepEqual(await ws.next(), new Uint8Array([1, 2, 3]));
+      // The server's heartbeat arrives and a pong keeps the session.
+      assert.equal(await ws.next(), "2");
+      ws.send("3");
+      ws.send("4still");
+      assert.equal(await ws.next(), "4still");
+      await ws.close();
+    });
+
+    await t.step("upgrade from polling", async () => {
+      const { sid } = await handshake(base);
+      const pending = poll(base, sid);
+      const ws = new WsClient(`${wsBase}?EIO=4&transport=websocket&sid=${sid}`);
+      ws.send("2probe");
+      assert.equal(await ws.next(), "3probe");
+      assert.equal(await pending, "6");
+      assert.equal(await poll(base, sid), "6");
+      ws.send("5");
+      ws.send("4over ws");
+      assert.equal(await ws.next(), "4over ws");
+      const late = await request(`${base}?EIO=4&transport=polling&sid=${sid}`);
+      assert.equal(late.status, 400);
+      // A second websocket for the upgraded sid is accepted and closed.
+      const extra = new WsClient(`${wsBase}?EIO=4&transport=websocket&sid=${sid}`);
+      await extra.closed;
+      assert.equal(extra.didOpen, true);
+      await ws.close();
+    });
+  } finally {
+    const output = await stop();
+    assert.doesNotMatch(output, /error|warn/i, output);
+  }
+});
