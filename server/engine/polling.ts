@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { decodePayload, encodePayload, type EnginePacket } from "../../parser/engine.ts";
+import type { EnginePacket } from "../../parser/engine.ts";
 import { isDecodeError } from "../../parser/errors.ts";
+import type { WireCodec } from "./codec.ts";
 import type { OutPacket, Transport, TransportOwner } from "./transport.ts";
 
 const encoder = new TextEncoder();
@@ -13,12 +14,15 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A GET waiting for packets; `body` is set when packets came while it was being set up. */
 interface PendingPoll {
-  body?: string;
+  body?: string | Uint8Array;
+  /** The streamed response's controller (Engine.IO v4). */
   controller?: ReadableStreamDefaultController<Uint8Array>;
+  /** Resolves a deferred response (v3, whose content type depends on the payload). */
+  resolve?: (body: string | Uint8Array) => void;
 }
 
-/** What reading a POST body gave: its text, or the status to refuse it with. */
-type BodyResult = string | { status: number };
+/** What reading a POST body gave: its bytes, or the status to refuse it with. */
+type BodyResult = Uint8Array | { status: number };
 
 /**
  * Reads a body as UTF-8, counting bytes as they stream in, and stops past `max` bytes so an
@@ -34,7 +38,7 @@ export async function readBody(
     await req.body?.cancel().catch(() => {});
     return { status: 413 };
   }
-  if (!req.body) return "";
+  if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   onReader?.(reader);
   const chunks: Uint8Array[] = [];
@@ -53,12 +57,7 @@ export async function readBody(
   } catch {
     return { status: 400 };
   }
-  const bytes = chunks.length === 1 ? chunks[0] : concat(chunks, size);
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return { status: 400 };
-  }
+  return chunks.length === 1 ? chunks[0] : concat(chunks, size);
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {
@@ -72,6 +71,13 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
 }
 
 const TEXT_TYPE = "text/plain; charset=UTF-8";
+const NOOP: readonly EnginePacket[] = [{ type: "noop" }];
+
+/** A poll's answer: text, or a v3 binary payload as `application/octet-stream`. */
+function respond(body: string | Uint8Array, headers: Headers): Response {
+  if (typeof body !== "string") headers.set("Content-Type", "application/octet-stream");
+  return new Response(body as BodyInit, { headers });
+}
 
 /** The polling transport of one session. */
 export class PollingTransport implements Transport {
@@ -81,6 +87,7 @@ export class PollingTransport implements Transport {
   owner: TransportOwner;
   /** Largest POST body in bytes. */
   readonly maxHttpBufferSize: number;
+  readonly #codec: WireCodec;
   #poll: PendingPoll | undefined;
   /** Cancels the POST being read; set while one is. */
   #cancelPost: (() => void) | undefined;
@@ -88,9 +95,10 @@ export class PollingTransport implements Transport {
   #closing = false;
   #closed = false;
 
-  constructor(owner: TransportOwner, maxHttpBufferSize: number) {
+  constructor(owner: TransportOwner, maxHttpBufferSize: number, codec: WireCodec) {
     this.owner = owner;
     this.maxHttpBufferSize = maxHttpBufferSize;
+    this.#codec = codec;
   }
 
   /** Whether a poll is waiting for packets. */
@@ -99,7 +107,7 @@ export class PollingTransport implements Transport {
   }
 
   /** Answers a GET: at once when packets wait, else held open until they come. */
-  onGet(headers: Headers): Response {
+  onGet(headers: Headers): Response | Promise<Response> {
     headers.set("Content-Type", TEXT_TYPE);
     headers.set("Cache-Control", "no-store");
     if (this.#poll) {
@@ -115,7 +123,11 @@ export class PollingTransport implements Transport {
       this.send([{ type: "close" }]);
       this.owner.onTransportClose("forced close");
     } else this.owner.onWritable();
-    if (poll.body !== undefined) return new Response(poll.body, { headers });
+    if (poll.body !== undefined) return respond(poll.body, headers);
+    if (this.#codec.protocol === 3) {
+      // A v3 payload is text or bytes, and its content type says which: answer when it is known.
+      return new Promise((resolve) => (poll.resolve = (body) => resolve(respond(body, headers))));
+    }
 
     // The runtime cancels the body when the client goes away. (`req.signal` is not used: Deno
     // also aborts it after successful responses, and warns about listeners relying on that.)
@@ -142,7 +154,9 @@ export class PollingTransport implements Transport {
       await req.body?.cancel().catch(() => {});
       return new Response(null, { status: 400, headers });
     }
-    if (req.headers.get("content-type") === "application/octet-stream") {
+    if (
+      !this.#codec.binaryPosts && req.headers.get("content-type") === "application/octet-stream"
+    ) {
       // Engine.IO v4 sends binary as base64 in text payloads: raw bytes here are not ours.
       this.owner.onTransportError("transport error", "invalid content");
       await req.body?.cancel().catch(() => {});
@@ -165,19 +179,28 @@ export class PollingTransport implements Transport {
       // The session closed while the body streamed in: nobody is left to take it.
       return new Response(null, { status: 400, headers });
     }
-    if (typeof body !== "string") {
+    if (!(body instanceof Uint8Array)) {
       this.owner.onTransportError(
         "transport error",
         body.status === 413 ? "payload too large" : "invalid body",
       );
       return new Response(null, { status: body.status, headers });
     }
-    this.#onPayload(body);
+    let payload: string | Uint8Array = body;
+    if (req.headers.get("content-type") !== "application/octet-stream") {
+      try {
+        payload = utf8.decode(body);
+      } catch {
+        this.owner.onTransportError("transport error", "invalid UTF-8");
+        return new Response(null, { status: 400, headers });
+      }
+    }
+    this.#onPayload(payload);
     return new Response("ok", { headers });
   }
 
-  #onPayload(body: string): void {
-    const packets = decodePayload(body);
+  #onPayload(body: string | Uint8Array): void {
+    const packets = this.#codec.decodePayload(body);
     if (isDecodeError(packets)) {
       this.owner.onTransportError("parse error", packets.message);
       return;
@@ -198,11 +221,13 @@ export class PollingTransport implements Transport {
   send(packets: readonly OutPacket[]): void {
     const poll = this.#poll;
     if (!poll || poll.body !== undefined || this.#closed) return;
-    const payload = encodePayload(packets);
+    const payload = this.#codec.encodePayload(packets);
     this.#poll = undefined;
-    if (poll.controller) {
+    if (poll.resolve) {
+      poll.resolve(payload);
+    } else if (poll.controller) {
       try {
-        poll.controller.enqueue(encoder.encode(payload));
+        poll.controller.enqueue(typeof payload === "string" ? encoder.encode(payload) : payload);
         poll.controller.close();
       } catch {
         // the client went away while the answer was on its way
@@ -234,7 +259,9 @@ export class PollingTransport implements Transport {
     this.#cancelPost?.();
     const poll = this.#poll;
     this.#poll = undefined;
-    if (poll?.controller) {
+    if (poll?.resolve) {
+      poll.resolve(this.#codec.encodePayload(NOOP));
+    } else if (poll?.controller) {
       try {
         // A noop, so that a client still polling parses an empty round and moves on.
         poll.controller.enqueue(encoder.encode("6"));

@@ -7,6 +7,7 @@
 import { Emitter } from "../../parser/emitter.ts";
 import { bunWebSocket, runtimeFor, type Upgraded } from "../runtime/mod.ts";
 import { applyCors } from "./cors.ts";
+import { codecFor } from "./codec.ts";
 import { ERROR_MESSAGES, ErrorCode, errorResponse, upgradeErrorResponse } from "./errors.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type EngineOptions, resolveEngineOptions } from "./options.ts";
@@ -248,12 +249,20 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
       return errorResponse(ErrorCode.BAD_REQUEST, undefined, headers);
     }
     if (transportName === "polling") {
-      const transport = new PollingTransport(NOOP_OWNER, this.opts.maxHttpBufferSize);
+      const transport = new PollingTransport(
+        NOOP_OWNER,
+        this.opts.maxHttpBufferSize,
+        codecFor(protocol, snapshot.query.b64 !== undefined),
+      );
       this.#open(id, transport, snapshot, protocol);
       this.#setCookie(headers, id);
       return transport.onGet(headers);
     }
-    const transport = new WebSocketTransport(NOOP_OWNER, this.opts.maxHttpBufferSize);
+    const transport = new WebSocketTransport(
+      NOOP_OWNER,
+      this.opts.maxHttpBufferSize,
+      codecFor(protocol, false),
+    );
     const upgraded = upgradeOrNull(req, info, transport);
     if (!upgraded) return upgradeErrorResponse(ErrorCode.BAD_REQUEST);
     transport.socket = upgraded.socket;
@@ -275,7 +284,11 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   }
 
   #upgrade(req: Request, info: unknown, session: EngineSocket): Response {
-    const transport = new WebSocketTransport(NOOP_OWNER, this.opts.maxHttpBufferSize);
+    const transport = new WebSocketTransport(
+      NOOP_OWNER,
+      this.opts.maxHttpBufferSize,
+      codecFor(session.protocol, false),
+    );
     const upgraded = upgradeOrNull(req, info, transport);
     if (!upgraded) return upgradeErrorResponse(ErrorCode.BAD_REQUEST);
     transport.socket = upgraded.socket;

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { decodePacket, encodePacket } from "../../parser/engine.ts";
 import { isDecodeError } from "../../parser/errors.ts";
 import type { RawSocket, RawSocketEvents } from "../runtime/types.ts";
+import type { WireCodec } from "./codec.ts";
 import type { OutPacket, Transport, TransportOwner } from "./transport.ts";
 
 /** The WebSocket transport of one session (or of an upgrade in progress). */
@@ -16,7 +16,11 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
   socket: RawSocket | undefined;
   #closed = false;
 
-  constructor(owner: TransportOwner, readonly maxPayload: number) {
+  constructor(
+    owner: TransportOwner,
+    readonly maxPayload: number,
+    readonly codec: WireCodec,
+  ) {
     this.owner = owner;
   }
 
@@ -29,7 +33,10 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
     if (this.#closed || !socket) return;
     for (let i = 0; i < packets.length; i++) {
       const p = packets[i];
-      socket.send(p.frame ?? encodePacket(p, true));
+      // A shared broadcast frame is in the v4 form; v3 sessions frame their own.
+      socket.send(
+        p.frame !== undefined && this.codec.protocol === 4 ? p.frame : this.codec.encodeFrame(p),
+      );
     }
   }
 
@@ -52,7 +59,7 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
       this.#fail("transport error", "message too big");
       return;
     }
-    const packet = decodePacket(data);
+    const packet = this.codec.decodeFrame(data);
     if (isDecodeError(packet)) {
       this.#fail("parse error", packet.message);
       return;
