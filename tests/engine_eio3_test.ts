@@ -3,7 +3,7 @@
  * (binary and base64 payloads), WebSocket, and the upgrade between them.
  */
 import assert from "node:assert/strict";
-import eioc from "npm:engine.io-client@3.5.6";
+import eioc from "engine.io-client-v3";
 import { Server } from "../server/engine/mod.ts";
 import type { EngineSocket } from "../server/engine/mod.ts";
 import { serve } from "./helpers/serve.ts";

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import fc from "fast-check";
-// The v3 reference; until deno.json maps it (e.g. "engine.io-parser-v3"), a pinned specifier.
-// deno-lint-ignore no-import-prefix
-import * as ep3 from "npm:engine.io-parser@2.2.1";
+import * as ep3 from "engine.io-parser-v3";
 import {
   type EnginePacket,
   type EnginePacketType,
