@@ -40,6 +40,8 @@ export class DecodeError extends Error {
   readonly code: DecodeErrorCode;
 
   /**
+   * Creates a decode error.
+   *
    * @param code which rule the input broke
    * @param detail a short human-readable detail, appended to the message
    */

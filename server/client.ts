@@ -5,7 +5,7 @@
  * @module
  */
 import type { WriteOptions } from "../adapter/adapter.ts";
-import { type Packet, PacketType } from "../parser/socket.ts";
+import { Decoder, type Packet, PacketType } from "../parser/socket.ts";
 import type { EngineSocket } from "./engine/session.ts";
 import type { Server } from "./server.ts";
 import type { DisconnectReason, Handshake, Socket, SocketFlags } from "./socket.ts";
@@ -28,6 +28,7 @@ export class Client {
   readonly #server: Server;
   readonly #decoder: AnyDecoder;
   #connectTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
   /** Writes waiting for `Blob` attachments to be read, in order. */
   #blobs: Promise<void> | undefined;
   #blobWrites = 0;
@@ -37,7 +38,7 @@ export class Client {
     this.conn = conn;
     this.#decoder = new server._parser.Decoder() as AnyDecoder;
     this.#decoder.on("decoded", (packet) => this.#ondecoded(packet));
-    conn.on("message", (data) => this.#ondata(data));
+    conn._onMessage = (data, start) => this.#ondata(data, start);
     conn.on("close", (reason, description) => this.#onclose(reason, description));
     this.#connectTimer = setTimeout(() => {
       if (this.nsps.size === 0) this.close();
@@ -61,10 +62,13 @@ export class Client {
     };
   }
 
-  #ondata(data: string | Uint8Array): void {
+  #ondata(data: string | Uint8Array, start: number): void {
     let err: unknown;
     try {
-      err = this.#decoder.add(data);
+      // Our decoder reads a text message inside its frame; a custom one gets the message alone.
+      err = this.#decoder instanceof Decoder
+        ? this.#decoder.add(data, start)
+        : this.#decoder.add(start === 0 ? data : (data as string).slice(start));
     } catch (e) {
       // Custom parsers report bad input by throwing.
       err = e;
@@ -78,19 +82,32 @@ export class Client {
   }
 
   #ondecoded(packet: Packet): void {
-    const socket = this.nsps.get(packet.nsp);
+    let nsp = packet.nsp;
+    let auth = packet.data as Record<string, unknown> | undefined;
+    if (this.conn.protocol === 3) [nsp, auth] = parseV3Namespace(nsp);
+    const socket = this.nsps.get(nsp);
     if (socket) {
-      if (packet.type === PacketType.CONNECT) return this.#onerror(new Error("already connected"));
-      socket._onpacket(packet);
+      if (packet.type === PacketType.CONNECT || packet.type === PacketType.CONNECT_ERROR) {
+        // Invalid in this state: the official server closes.
+        return this.close();
+      }
+      try {
+        socket._onpacket(packet);
+      } catch (err) {
+        // A listener threw: that is the application's error, not a protocol error of the
+        // client, so it is reported like an uncaught exception instead of closing the client.
+        report(err);
+      }
     } else if (packet.type === PacketType.CONNECT) {
-      this.#connect(packet.nsp, (packet.data ?? {}) as Record<string, unknown>);
+      this._connect(nsp, auth ?? {});
     } else if (packet.type !== PacketType.DISCONNECT) {
       // A packet for a namespace this client never joined: the official server closes.
       this.close();
     }
   }
 
-  #connect(name: string, auth: Record<string, unknown>): void {
+  /** @internal joins the namespace `name` (v2 clients join `/` without asking). */
+  _connect(name: string, auth: Record<string, unknown>): void {
     const server = this.#server;
     const existing = server._nsps.get(name);
     if (existing) {
@@ -132,8 +149,10 @@ export class Client {
 
   /** Closes the connection. */
   close(): void {
-    if (this.conn.readyState === "open") this.conn.close();
+    if (this.conn.readyState !== "open") return;
+    // Sockets learn the reason first: the engine may report its own close synchronously.
     this.#onclose("forced server close");
+    this.conn.close();
   }
 
   /** @internal encodes and writes one packet. */
@@ -167,6 +186,9 @@ export class Client {
   }
 
   #onclose(reason: DisconnectReason | string, description?: unknown): void {
+    // The engine's own close event follows a forced close: the first reason wins.
+    if (this.#closed) return;
+    this.#closed = true;
     clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
     for (const socket of [...this.nsps.values()]) {
@@ -175,6 +197,22 @@ export class Client {
     this.nsps.clear();
     this.#decoder.destroy();
   }
+}
+
+// Socket.IO v2 clients put the auth in the namespace's query: `/admin?token=abc`.
+function parseV3Namespace(nsp: string): [string, Record<string, unknown>] {
+  const q = nsp.indexOf("?");
+  if (q === -1) return [nsp, {}];
+  const auth: Record<string, unknown> = {};
+  new URLSearchParams(nsp.slice(q + 1)).forEach((value, key) => (auth[key] = value));
+  return [nsp.slice(0, q), auth];
+}
+
+function report(err: unknown): void {
+  if (typeof reportError === "function") reportError(err);
+  else {queueMicrotask(() => {
+      throw err;
+    });}
 }
 
 function hasBlob(chunks: readonly Chunk[]): boolean {

@@ -457,6 +457,30 @@ Deno.test("hostile: prototype-polluting keys anywhere are refused", () => {
   ]);
 });
 
+Deno.test("hostile: short and long texts (two JSON paths) are checked alike", () => {
+  const pad = "p".repeat(60);
+  const cases: Array<[string, DecodeErrorCode]> = [
+    ['2["a",{"__proto__":{"x":1}}]', "forbidden key"],
+    ['2["a",{"\\u005f_proto__":1}]', "forbidden key"],
+    ['2["a",[{"constructor":1}]]', "forbidden key"],
+    ['2["a",[[[[1]]]]]', "too deep"],
+    ['2["a",[1,]]', "invalid payload"],
+    ['2["a","\u0001"]', "invalid payload"],
+    ['2["a",01]', "invalid payload"],
+    ['2["a",{"_placeholder":true,"num":0}]', "ok" as DecodeErrorCode],
+  ];
+  for (const [short, code] of cases) {
+    const long = short.replace('2["a",', `2["a","${pad}",`);
+    assert.ok(short.length - 1 <= 48 && long.length - 1 > 48);
+    for (const text of [short, long]) {
+      const decoder = new Decoder({ maxDepth: 4 });
+      const error = decoder.add(text);
+      assert.equal(error?.code ?? "ok", code, text);
+      assertUsable(decoder);
+    }
+  }
+});
+
 Deno.test("hostile: 10,000-deep data is refused without a stack overflow", () => {
   const deep = "[".repeat(10_000) + "]".repeat(10_000);
   const deepObject = '{"a":'.repeat(10_000) + "1" + "}".repeat(10_000);

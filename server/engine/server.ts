@@ -54,6 +54,7 @@ export interface FetchHandler {
 
 const NOOP_OWNER: TransportOwner = {
   onPacket() {},
+  onTextMessage() {},
   onTransportError() {},
   onTransportClose() {},
   onWritable() {},

@@ -220,6 +220,25 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     else if (this.upgrading && this.#probed) this.transport.send([{ type: "noop" }]);
   }
 
+  /**
+   * @internal Socket.IO's reader of messages: called with each message, a text one possibly still
+   * inside its frame (`data.slice(start)` is the message), so the hot path slices nothing.
+   */
+  _onMessage: ((data: string | Uint8Array, start: number) => void) | undefined;
+
+  /** @internal a text message in its frame. */
+  onTextMessage(frame: string, start: number): void {
+    if (this.readyState !== "open") return;
+    const onMessage = this._onMessage;
+    if (
+      onMessage !== undefined && !this.listenerCount("packet") && !this.listenerCount("message")
+    ) {
+      onMessage(frame, start);
+      return;
+    }
+    this.onPacket({ type: "message", data: frame.slice(start) });
+  }
+
   /** @internal */
   onPacket(packet: EnginePacket): void {
     if (this.readyState !== "open") return;
@@ -240,10 +259,13 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
         this.#push({ type: "pong", data: packet.data });
         this.emit("heartbeat");
         break;
-      case "message":
+      case "message": {
         // An empty message ("4") decodes without data; listeners get "" rather than undefined.
-        this.emit("message", (packet.data ?? "") as string | Uint8Array);
+        const data = (packet.data ?? "") as string | Uint8Array;
+        this.emit("message", data);
+        this._onMessage?.(data, 0);
         break;
+      }
     }
   }
 
@@ -350,6 +372,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
           abort();
         }
       },
+      onTextMessage: abort,
       onTransportError: abort,
       onTransportClose: abort,
       onWritable() {},
@@ -360,6 +383,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
 /** The owner of a transport nobody listens to any more. */
 const detached: TransportOwner = {
   onPacket() {},
+  onTextMessage() {},
   onTransportError() {},
   onTransportClose() {},
   onWritable() {},

@@ -16,6 +16,8 @@ export interface OutPacket extends EnginePacket {
 export interface TransportOwner {
   /** A decoded packet arrived. */
   onPacket(packet: EnginePacket): void;
+  /** A text message arrived, still inside its frame: `frame.slice(start)` is the message. */
+  onTextMessage(frame: string, start: number): void;
   /** The transport failed (bad input, overlap, reset); the owner closes. */
   onTransportError(reason: string, description?: string): void;
   /** The transport closed cleanly (close packet or close frame). */

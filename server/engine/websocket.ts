@@ -59,6 +59,11 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
       this.#fail("transport error", "message too big");
       return;
     }
+    // Text messages, the common case, skip the packet object: the reader takes frame + offset.
+    if (typeof data === "string" && data.charCodeAt(0) === 52 /* "4" */) {
+      this.owner.onTextMessage(data, 1);
+      return;
+    }
     const packet = this.codec.decodeFrame(data);
     if (isDecodeError(packet)) {
       this.#fail("parse error", packet.message);

@@ -1,0 +1,196 @@
+/**
+ * The server bench (issue #6): our server on Deno and Bun, the official npm `socket.io` on Node
+ * and on Bun (bun-engine), and raw WebSocket ceilings, one after the other on the same port,
+ * against one load generator that speaks the wire protocol itself (bench/server/load.ts).
+ *
+ * Rounds interleave the servers (A, B, ..., then A, B, ... again) so that a noisy moment of a
+ * shared machine does not hit a single server; the best round is kept and the spread reported.
+ *
+ *   deno run -A bench/server.ts [--quick]    prints the markdown
+ *
+ * @module
+ */
+import { BENCH_DIR, bunPath, ensureBenchPackages } from "./server/install.ts";
+import { type Rounds, tables } from "./server/report.ts";
+import type { LoadConfig, LoadResult } from "./server/scenarios.ts";
+import {
+  type Running,
+  runtimeVersion,
+  SERVERS,
+  startServer,
+  withFileLimit,
+} from "./server/servers.ts";
+
+type Scenario = LoadConfig["scenario"];
+type Sizes = Record<Scenario, Omit<LoadConfig, "port" | "pid">>;
+
+/** Full run: about 8 s per scenario (warm-up included); 2 rounds of 6 servers, ~6 minutes. */
+const FULL: Sizes = {
+  acks: { scenario: "acks", clients: 50, inflight: 10, warmupMs: 1500, measureMs: 6500 },
+  fanout: { scenario: "fanout", clients: 1000, inflight: 4, warmupMs: 1500, measureMs: 6500 },
+  storm: { scenario: "storm", clients: 2000, inflight: 100, warmupMs: 500, measureMs: 1500 },
+  polling: { scenario: "polling", clients: 50, inflight: 4, warmupMs: 1500, measureMs: 6500 },
+};
+
+/** Quick run (a smoke test): smaller loads, 2 s windows, one round; about a minute. */
+const QUICK: Sizes = {
+  acks: { scenario: "acks", clients: 20, inflight: 10, warmupMs: 500, measureMs: 2000 },
+  fanout: { scenario: "fanout", clients: 200, inflight: 4, warmupMs: 500, measureMs: 2000 },
+  storm: { scenario: "storm", clients: 500, inflight: 100, warmupMs: 300, measureMs: 500 },
+  polling: { scenario: "polling", clients: 20, inflight: 4, warmupMs: 500, measureMs: 2000 },
+};
+
+const ORDER: Scenario[] = ["acks", "fanout", "storm", "polling"];
+const LOAD = new URL("./server/load.ts", import.meta.url).pathname;
+
+/** A loopback port free right now; every server takes it in turn. */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = l.addr as Deno.NetAddr;
+  l.close();
+  return port;
+}
+
+/** Runs the generator in its own process; a failure comes back as a string. */
+async function runLoad(cfg: LoadConfig): Promise<LoadResult | string> {
+  const [cmd, ...args] = withFileLimit([Deno.execPath(), "run", "-A", LOAD, JSON.stringify(cfg)]);
+  const out = await new Deno.Command(cmd, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    // The generator bounds itself; this only catches a generator that hangs regardless.
+    signal: AbortSignal.timeout(60_000 + cfg.warmupMs + 2 * cfg.measureMs),
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  const last = text.slice(text.lastIndexOf("\n") + 1);
+  try {
+    const r = JSON.parse(last);
+    if (typeof r.error === "string") return r.error;
+    return r as LoadResult;
+  } catch {
+    const err = new TextDecoder().decode(out.stderr).slice(-500);
+    return `generator failed (${out.code}): ${last.slice(0, 200)} ${err}`;
+  }
+}
+
+function summary(r: LoadResult | string): string {
+  if (typeof r === "string") return `FAILED: ${r}`;
+  const rate = (r.ops / r.seconds).toFixed(0);
+  const cpu = r.ops > 0 ? (r.cpuUs / r.ops).toFixed(1) : "-";
+  const lat = r.p50Ms !== undefined && Number.isFinite(r.p50Ms)
+    ? ` p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms?.toFixed(2)} ms`
+    : "";
+  const rss = r.rssPerConnKiB !== undefined ? ` rss/conn ${r.rssPerConnKiB.toFixed(1)} KiB` : "";
+  const errs = r.errors > 0 ? ` errors ${r.errors}` : "";
+  return `${rate}/s cpu ${cpu} µs/op${lat}${rss}${errs}`;
+}
+
+async function environment(): Promise<string> {
+  const date = new Date().toISOString().slice(0, 10);
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
+    .match(/model name\s*:\s*(.+)/)?.[1] ?? "unknown CPU";
+  const node = await runtimeVersion("node");
+  const bun = await runtimeVersion(bunPath());
+  return `Measured ${date} on ${navigator.hardwareConcurrency} cores (${cpu}), ` +
+    `${Deno.build.os}/${Deno.build.arch}: Deno ${Deno.version.deno}, Bun ${bun}, Node ${node}; ` +
+    "npm socket.io@4.8.4, @socket.io/bun-engine@0.1.2.";
+}
+
+function notes(sizes: Sizes, rounds: number, problems: string[]): string {
+  const ms = (s: Scenario) =>
+    `${sizes[s].warmupMs / 1000} s warm-up + ${sizes[s].measureMs / 1000} s`;
+  return [
+    "Notes:",
+    '- Every server runs the same app: "echo" acks its arguments, "broadcast" does ' +
+    '`io.emit("bcast", p)`. One Deno process generates the load over raw `WebSocket` and ' +
+    "`fetch`, speaking Engine.IO v4 / Socket.IO v5 itself (bench/server/load.ts); servers run " +
+    "one after the other on the same loopback port.",
+    `- ${rounds} round(s), servers interleaved; each figure is the best round (highest rate, ` +
+    "lowest latency / CPU / memory), with its ratio to the official server on Node. Ratios " +
+    "above 1 are better for rates, below 1 for latency, CPU and memory.",
+    "- Server CPU is user + system time of the server's process tree from /proc (10 ms ticks) " +
+    "over the measured window. On 2 cores the load generator (its own CPU is shown) is often " +
+    "the bottleneck, so CPU per operation is the fairer comparison than the rate.",
+    `- Acks: each client keeps ${sizes.acks.inflight} \`42<id>["echo",{..}]\` under way (${
+      ms("acks")
+    }). Fan-out: ${sizes.fanout.inflight} broadcasts under way, the next one sent as soon as ` +
+    `all ${sizes.fanout.clients} clients received one; latency per delivery (${ms("fanout")}). ` +
+    `Long-polling: one GET always pending per session, queued packets leave in one POST (${
+      ms("polling")
+    }).`,
+    `- Connect storm: ${sizes.storm.clients} WebSocket handshakes (open, \`40\`, \`40{sid}\`), ` +
+    `${sizes.storm.inflight} at once, after a warm-up of a tenth as many; memory per idle ` +
+    "connection is the growth of the tree's VmRSS once all are connected and idle, divided by " +
+    "the count (it includes heap growth not yet collected).",
+    "- Raw WebSocket servers frame just enough of the protocol by string manipulation (no " +
+    "heartbeat, no polling): each runtime's ceiling. The Bun one broadcasts with Bun's native " +
+    "`server.publish`.",
+    ...problems.map((p) => `- ${p}`),
+  ].join("\n");
+}
+
+/** Runs the server bench and returns its markdown (environment, tables, notes). */
+export async function runServerBench(opts: { quick: boolean }): Promise<string> {
+  await ensureBenchPackages();
+  const sizes = opts.quick ? QUICK : FULL;
+  const rounds = opts.quick ? 1 : 2;
+  const port = freePort();
+  const results = new Map<string, Rounds>();
+  const problems: string[] = [];
+  const logDir = `${BENCH_DIR}logs/`;
+  await Deno.mkdir(logDir, { recursive: true });
+
+  for (let round = 1; round <= rounds; round++) {
+    for (const def of SERVERS) {
+      const rs = results.get(def.key) ?? new Map();
+      results.set(def.key, rs);
+      const record = (s: Scenario, r: LoadResult | string) => {
+        rs.set(s, [...(rs.get(s) ?? []), r]);
+        console.error(`  ${def.key} r${round} ${s}: ${summary(r)}`);
+      };
+      let server: Running | undefined;
+      const logs: string[] = [];
+      try {
+        for (const s of ORDER) {
+          if (s === "polling" && !def.polling) continue;
+          if (server?.exited()) {
+            problems.push(`${def.label} exited during round ${round} (log in ${logDir}).`);
+            logs.push(server.log());
+            server = undefined;
+          }
+          if (!server) {
+            try {
+              server = await startServer(def, port);
+            } catch (err) {
+              record(s, String(err));
+              continue;
+            }
+          }
+          const r = await runLoad({ ...sizes[s], port, pid: server.pid });
+          if (typeof r !== "string" && r.errors > 0) {
+            problems.push(`${def.label}, round ${round}, ${s}: ${r.errors} errors.`);
+          }
+          record(s, r);
+        }
+      } finally {
+        if (server) {
+          if (server.exited()) problems.push(`${def.label} exited during round ${round}.`);
+          await server.stop();
+          logs.push(server.log());
+        }
+        await Deno.writeTextFile(`${logDir}${def.key}-r${round}.log`, logs.join("\n---\n"));
+      }
+    }
+  }
+  const cfgs = Object.fromEntries(
+    ORDER.map((s) => [s, { ...sizes[s], port, pid: 0 }]),
+  ) as Record<Scenario, LoadConfig>;
+  return `${await environment()}\n\n${tables(SERVERS, results, cfgs)}\n\n${
+    notes(sizes, rounds, problems)
+  }`;
+}
+
+if (import.meta.main) {
+  console.log(await runServerBench({ quick: Deno.args.includes("--quick") }));
+}

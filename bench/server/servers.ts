@@ -1,0 +1,165 @@
+/**
+ * The servers under test and their life cycle: each fixture is a child process that takes PORT
+ * from its environment, prints "ready" once listening, and collects its garbage on SIGUSR2
+ * (so that the connect storm reads memory without the garbage of its warm-up).
+ *
+ * @module
+ */
+import { bunPath } from "./install.ts";
+import { processTree } from "./proc.ts";
+
+/** One server under test. */
+export interface ServerDef {
+  key: string;
+  label: string;
+  /** Command and arguments; `bun` is the binary the bench installed. */
+  command: (bun: string) => string[];
+  /** Whether it speaks long-polling (the raw ceilings do not). */
+  polling: boolean;
+}
+
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+
+/** In table order: the official server on Node first, as every ratio is taken against it. */
+export const SERVERS: ServerDef[] = [
+  {
+    key: "official_node",
+    label: "official, Node",
+    command: () => ["node", "--expose-gc", fixture("official_node.mjs")],
+    polling: true,
+  },
+  {
+    key: "official_bun",
+    label: "official, Bun (bun-engine)",
+    command: (bun) => [bun, "run", fixture("official_bun.mjs")],
+    polling: true,
+  },
+  {
+    key: "ours_deno",
+    label: "socketio-edge, Deno",
+    command: () => [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--no-prompt",
+      "--v8-flags=--expose-gc",
+      fixture("ours_deno.ts"),
+    ],
+    polling: true,
+  },
+  {
+    key: "ours_bun",
+    label: "socketio-edge, Bun",
+    command: (bun) => [bun, "run", fixture("ours_bun.ts")],
+    polling: true,
+  },
+  {
+    key: "raw_deno",
+    label: "raw WebSocket, Deno",
+    command: () => [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--no-prompt",
+      "--v8-flags=--expose-gc",
+      fixture("raw_deno.ts"),
+    ],
+    polling: false,
+  },
+  {
+    key: "raw_bun",
+    label: "raw WebSocket, Bun",
+    command: (bun) => [bun, "run", fixture("raw_bun.ts")],
+    polling: false,
+  },
+];
+
+/**
+ * Runs `argv` with the soft limit on open files raised to the hard one: 2,000 connections
+ * need more than the common default of 1,024. `exec` keeps the pid the command's own.
+ */
+export function withFileLimit(argv: string[]): string[] {
+  return ["sh", "-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', ...argv];
+}
+
+/** A running server. */
+export interface Running {
+  pid: number;
+  /** Whether it has exited (crashed, when we did not stop it). */
+  exited: () => boolean;
+  /** Its output so far, stdout and stderr together (the tail, at most 64 KiB). */
+  log: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts `def` on `port`; resolves once it printed "ready", rejects after `timeoutMs`. */
+export async function startServer(def: ServerDef, port: number, timeoutMs = 30_000) {
+  const [cmd, ...args] = withFileLimit(def.command(bunPath()));
+  const child = new Deno.Command(cmd, {
+    args,
+    env: { PORT: String(port) },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let log = "";
+  let exited = false;
+  let onReady = () => {};
+  const ready = new Promise<void>((r) => onReady = r);
+  // Both pipes are drained until the end, or a chatty server would block on a full pipe.
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      log = (log + text).slice(-65_536);
+      if (/^ready$/m.test(log)) onReady();
+    }
+  };
+  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]).catch(() => {});
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+
+  const stop = async () => {
+    const tree = exited ? [] : processTree(child.pid);
+    if (!exited) child.kill("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gone = await Promise.race([
+      status.then(() => true),
+      new Promise<false>((r) => timer = setTimeout(() => r(false), 3000)),
+    ]);
+    clearTimeout(timer);
+    // SIGKILL whatever is left: the server itself if it ignored SIGTERM, or its children.
+    for (const pid of tree) {
+      if (pid === child.pid && gone) continue;
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* already gone */ }
+    }
+    await status;
+    await drained;
+  };
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    ready.then(() => "ready"),
+    status.then(() => "exited"),
+    new Promise<string>((r) => timer = setTimeout(() => r("timeout"), timeoutMs)),
+  ]);
+  clearTimeout(timer);
+  if (outcome !== "ready") {
+    await stop();
+    throw new Error(`${def.label} did not start (${outcome}): ${log.slice(-2000)}`);
+  }
+  return { pid: child.pid, exited: () => exited, log: () => log, stop } satisfies Running;
+}
+
+/** The version a runtime reports, or "not found". */
+export async function runtimeVersion(cmd: string, arg = "--version"): Promise<string> {
+  try {
+    const out = await new Deno.Command(cmd, { args: [arg], stdout: "piped", stderr: "null" })
+      .output();
+    return new TextDecoder().decode(out.stdout).trim().replace(/^v/, "");
+  } catch {
+    return "not found";
+  }
+}
