@@ -2,15 +2,18 @@
  * `deno task bench`: runs the benchmarks and writes their tables into BENCHMARKS.md, each
  * between its own markers, so that one section can be refreshed without touching the others.
  *
- * Options: `--quick` (shorter measurements, for a smoke run), `--no-write` (print only).
+ * Options: `--quick` (shorter measurements, for a smoke run), `--no-write` (print only),
+ * `--parser-only` (skip the server scenarios, which take about 5 minutes).
  *
  * @module
  */
 import { formatOps, type Row } from "./measure.ts";
 import { runParserBench } from "./parser.ts";
+import { runServerBench } from "./server.ts";
 
 const quick = Deno.args.includes("--quick");
 const write = !Deno.args.includes("--no-write");
+const parserOnly = Deno.args.includes("--parser-only");
 const FILE = new URL("../BENCHMARKS.md", import.meta.url);
 
 function environment(): string {
@@ -48,6 +51,13 @@ const rows = runParserBench(quick ? 100 : 400, quick ? 2 : 3);
 const table = `${environment()}\n\n${parserTable(rows)}`;
 console.log(table);
 
+let server: string | undefined;
+if (!parserOnly) {
+  console.log("\nserver scenarios (ours on Deno and Bun, official on Node and Bun, raw ceilings)");
+  server = await runServerBench({ quick });
+  console.log(server);
+}
+
 if (write) {
   let doc: string;
   try {
@@ -55,6 +65,8 @@ if (write) {
   } catch {
     doc = "# Benchmarks\n";
   }
-  await Deno.writeTextFile(FILE, replaceSection(doc, "parser", table));
+  doc = replaceSection(doc, "parser", table);
+  if (server) doc = replaceSection(doc, "server", server);
+  await Deno.writeTextFile(FILE, doc);
   console.log(`\nwritten to ${FILE.pathname}`);
 }

@@ -98,31 +98,34 @@ async function environment(): Promise<string> {
 }
 
 function notes(sizes: Sizes, rounds: number, problems: string[]): string {
+  const n = (x: number) => x.toLocaleString("en-US");
   const ms = (s: Scenario) =>
     `${sizes[s].warmupMs / 1000} s warm-up + ${sizes[s].measureMs / 1000} s`;
+  const { acks, fanout, storm } = sizes;
+  const kept = rounds === 1
+    ? "One round (quick run), so no spread"
+    : `${rounds} rounds, servers interleaved; each figure is the best round (highest rate, ` +
+      "lowest latency / CPU / memory)";
   return [
     "Notes:",
     '- Every server runs the same app: "echo" acks its arguments, "broadcast" does ' +
     '`io.emit("bcast", p)`. One Deno process generates the load over raw `WebSocket` and ' +
     "`fetch`, speaking Engine.IO v4 / Socket.IO v5 itself (bench/server/load.ts); servers run " +
     "one after the other on the same loopback port.",
-    `- ${rounds} round(s), servers interleaved; each figure is the best round (highest rate, ` +
-    "lowest latency / CPU / memory), with its ratio to the official server on Node. Ratios " +
-    "above 1 are better for rates, below 1 for latency, CPU and memory.",
+    `- ${kept}. Ratios are to the official server on Node: above 1 is better for rates, ` +
+    "below 1 for latency, CPU and memory.",
     "- Server CPU is user + system time of the server's process tree from /proc (10 ms ticks) " +
     "over the measured window. On 2 cores the load generator (its own CPU is shown) is often " +
     "the bottleneck, so CPU per operation is the fairer comparison than the rate.",
-    `- Acks: each client keeps ${sizes.acks.inflight} \`42<id>["echo",{..}]\` under way (${
-      ms("acks")
-    }). Fan-out: ${sizes.fanout.inflight} broadcasts under way, the next one sent as soon as ` +
-    `all ${sizes.fanout.clients} clients received one; latency per delivery (${ms("fanout")}). ` +
-    `Long-polling: one GET always pending per session, queued packets leave in one POST (${
-      ms("polling")
-    }).`,
-    `- Connect storm: ${sizes.storm.clients} WebSocket handshakes (open, \`40\`, \`40{sid}\`), ` +
-    `${sizes.storm.inflight} at once, after a warm-up of a tenth as many; memory per idle ` +
-    "connection is the growth of the tree's VmRSS once all are connected and idle, divided by " +
-    "the count (it includes heap growth not yet collected).",
+    `- Acks: each client keeps ${acks.inflight} \`42<id>["echo",{..}]\` under way ` +
+    `(${ms("acks")}). Fan-out: ${fanout.inflight} broadcasts under way, the next one sent as ` +
+    `soon as all ${n(fanout.clients)} clients received one; latency per delivery ` +
+    `(${ms("fanout")}). Long-polling: one GET always pending per session, queued packets ` +
+    `leave in one POST (${ms("polling")}).`,
+    `- Connect storm: ${n(storm.clients)} WebSocket handshakes (open, \`40\`, \`40{sid}\`), ` +
+    `${storm.inflight} at once, after a warm-up of a tenth as many. Memory per idle ` +
+    "connection is the growth of the tree's VmRSS, each read after a forced full GC (the " +
+    "fixtures collect on SIGUSR2), divided by the count: allocator slack included.",
     "- Raw WebSocket servers frame just enough of the protocol by string manipulation (no " +
     "heartbeat, no polling): each runtime's ceiling. The Bun one broadcasts with Bun's native " +
     "`server.publish`.",
@@ -154,11 +157,6 @@ export async function runServerBench(opts: { quick: boolean }): Promise<string> 
       try {
         for (const s of ORDER) {
           if (s === "polling" && !def.polling) continue;
-          if (server?.exited()) {
-            problems.push(`${def.label} exited during round ${round} (log in ${logDir}).`);
-            logs.push(server.log());
-            server = undefined;
-          }
           if (!server) {
             try {
               server = await startServer(def, port);
@@ -168,6 +166,16 @@ export async function runServerBench(opts: { quick: boolean }): Promise<string> 
             }
           }
           const r = await runLoad({ ...sizes[s], port, pid: server.pid });
+          if (server.exited()) {
+            // A crash: the figures are meaningless, and the next scenario gets a new server.
+            const tail = server.log().trim().split("\n").slice(-3).join(" / ").slice(-300);
+            problems.push(`${def.label} exited during ${s}, round ${round}: ${tail}`);
+            record(s, "server exited");
+            await server.stop();
+            logs.push(server.log());
+            server = undefined;
+            continue;
+          }
           if (typeof r !== "string" && r.errors > 0) {
             problems.push(`${def.label}, round ${round}, ${s}: ${r.errors} errors.`);
           }
@@ -175,7 +183,6 @@ export async function runServerBench(opts: { quick: boolean }): Promise<string> 
         }
       } finally {
         if (server) {
-          if (server.exited()) problems.push(`${def.label} exited during round ${round}.`);
           await server.stop();
           logs.push(server.log());
         }

@@ -38,6 +38,7 @@ const loadCpu = (r: LoadResult) => (r.loadCpuUs ?? NaN) / r.seconds / 1e4;
 /** The table's rows; `sizes` names the loads in the labels. */
 function figures(sizes: Record<LoadConfig["scenario"], LoadConfig>): Figure[] {
   const { acks, fanout, storm, polling } = sizes;
+  const n = (x: number) => x.toLocaleString("en-US");
   const f = (
     label: string,
     scenario: LoadConfig["scenario"],
@@ -66,7 +67,7 @@ function figures(sizes: Record<LoadConfig["scenario"], LoadConfig>): Figure[] {
     f("&nbsp;&nbsp;server CPU per ack (µs)", "acks", false, cpuPerOp),
     gen("acks"),
     f(
-      `deliveries/s, fan-out (${fanout.clients} clients, ${fanout.inflight} broadcasts)`,
+      `deliveries/s, fan-out (${n(fanout.clients)} clients, ${fanout.inflight} broadcasts)`,
       "fanout",
       true,
       perSecond,
@@ -76,7 +77,13 @@ function figures(sizes: Record<LoadConfig["scenario"], LoadConfig>): Figure[] {
     f("&nbsp;&nbsp;latency p99 (ms)", "fanout", false, (r) => r.p99Ms),
     f("&nbsp;&nbsp;server CPU per delivery (µs)", "fanout", false, cpuPerOp),
     gen("fanout"),
-    f(`handshakes/s (${storm.clients}, ${storm.inflight} at once)`, "storm", true, perSecond, rate),
+    f(
+      `handshakes/s (${n(storm.clients)}, ${storm.inflight} at once)`,
+      "storm",
+      true,
+      perSecond,
+      rate,
+    ),
     f("&nbsp;&nbsp;server CPU per handshake (µs)", "storm", false, cpuPerOp),
     f("&nbsp;&nbsp;RSS per idle connection (KiB)", "storm", false, (r) => r.rssPerConnKiB),
     f(
