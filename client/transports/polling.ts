@@ -1,0 +1,138 @@
+/**
+ * HTTP long-polling on `fetch`: a GET waits for the server's packets, a POST carries ours.
+ * Browser compatible.
+ *
+ * Every response body is read or cancelled, so no request is left holding a connection.
+ *
+ * @module
+ */
+
+import type { EnginePacket } from "../../parser/engine.ts";
+import { decodePayload, encodePayload } from "../codec.ts";
+import { randomString, requestHeaders, Transport } from "./transport.ts";
+
+/**
+ * The polling transport. At most one GET and one POST are in flight at a time.
+ *
+ * @example
+ * ```ts ignore
+ * import { io } from "@socketio-edge/core/client";
+ *
+ * // Polling only, with a header on every request (where the runtime allows it):
+ * io("https://example.com", { transports: ["polling"], extraHeaders: { "x-token": "abc" } });
+ * ```
+ */
+export class Polling extends Transport {
+  /** Always `"polling"`. */
+  readonly name = "polling" as const;
+  #polling = false;
+
+  /** @internal */
+  protected doOpen(): void {
+    this.#poll();
+  }
+
+  /** @internal */
+  protected doClose(): void {
+    // The pending GET ends when the server answers the close packet.
+    const close = () => this.write([{ type: "close" }]);
+    if (this.readyState === "open") close();
+    else this.once("open", close); // still handshaking: close right after it
+  }
+
+  /**
+   * Stops polling once the GET and POST in flight are done (before an upgrade).
+   *
+   * @param onPause called once paused
+   */
+  override pause(onPause: () => void): void {
+    this.readyState = "pausing";
+    let total = 0;
+    const done = () => {
+      if (--total <= 0) {
+        this.readyState = "paused";
+        onPause();
+      }
+    };
+    if (this.#polling) {
+      total++;
+      this.once("pollComplete", done);
+    }
+    if (!this.writable) {
+      total++;
+      this.once("drain", done);
+    }
+    if (!total) done();
+  }
+
+  #poll(): void {
+    this.#polling = true;
+    this.#fetch().then((res) => {
+      if (!res.ok) return this.#failed("fetch read error", res);
+      res.text().then(
+        (data) => this.#onPayload(data),
+        (err) => this.onError("fetch read error", err),
+      );
+    }, (err) => this.onError("fetch read error", err));
+    this.emit("poll");
+  }
+
+  #onPayload(data: string): void {
+    const packets = decodePayload(data, this.socket.binaryType);
+    if (!packets) return this.onPacket(packets);
+    for (const packet of packets) {
+      // The first answer holds the open packet: the transport is up.
+      if (this.readyState === "opening" && packet.type === "open") this.onOpen();
+      if (packet.type === "close") {
+        return this.onClose({ description: "transport closed by the server" });
+      }
+      this.onPacket(packet);
+    }
+    if (this.readyState !== "closed") {
+      this.#polling = false;
+      this.emit("pollComplete");
+      if (this.readyState === "open") this.#poll();
+    }
+  }
+
+  /** @internal sends packets as one POST. */
+  protected write(packets: EnginePacket[]): void {
+    this.writable = false;
+    this.#fetch(encodePayload(packets)).then((res) => {
+      if (!res.ok) return this.#failed("fetch write error", res);
+      // The body ("ok") is read so that the connection is free again.
+      res.arrayBuffer().then(() => {
+        this.writable = true;
+        this.emit("drain");
+      }, (err) => this.onError("fetch write error", err));
+    }, (err) => this.onError("fetch write error", err));
+  }
+
+  #failed(reason: string, res: Response): void {
+    res.body?.cancel().catch(() => {});
+    this.onError(reason, res.status, res);
+  }
+
+  #fetch(body?: string): Promise<Response> {
+    const query = this.query;
+    if (this.opts.timestampRequests !== false) query[this.opts.timestampParam] = randomString();
+    const cookies = this.socket.cookies;
+    const headers = requestHeaders(this.opts, cookies);
+    if (body !== undefined) headers.set("content-type", "text/plain;charset=UTF-8");
+    return fetch(this.uri("http", query), {
+      method: body === undefined ? "GET" : "POST",
+      body,
+      headers,
+      credentials: this.opts.withCredentials ? "include" : "omit",
+    }).then((res) => {
+      // Outside browsers nobody keeps the cookies the server sets (sticky sessions): we do.
+      for (const line of (cookies && res.headers.getSetCookie?.()) || []) {
+        const [, name, value] = /^\s*([^=;\s]+)\s*=\s*([^;]*?)\s*(;|$)/.exec(line) || [];
+        // An empty value, a zero Max-Age or an expiry in 1970 is how servers delete one.
+        if (value && !/max-age=0|1970/i.test(line)) cookies!.set(name, value);
+        else if (name) cookies!.delete(name);
+      }
+      return res;
+    });
+  }
+}

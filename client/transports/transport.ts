@@ -1,0 +1,252 @@
+/**
+ * What the client's transports share: state, events, and the request URL. Browser compatible.
+ *
+ * @module
+ */
+
+import type { BinaryType, EnginePacket } from "../../parser/engine.ts";
+import { Emitter } from "../../parser/emitter.ts";
+import { decodePacket } from "../codec.ts";
+
+/**
+ * Why a transport failed, as the official client reports it in `connect_error`: `message` is
+ * the reason (`"websocket error"`, `"fetch read error"`...), `description` and `context` the
+ * detail (a status code, the underlying error or event).
+ *
+ * @example
+ * ```ts ignore
+ * import { io, type TransportError } from "@socketio-edge/core/client";
+ *
+ * io("https://example.com").on("connect_error", (err) => {
+ *   console.log(err.message, (err as TransportError).description);
+ * });
+ * ```
+ */
+export interface TransportError extends Error {
+  /** Always `"TransportError"`. */
+  type: "TransportError";
+  /** A status code or the underlying error. */
+  description?: unknown;
+  /** The response, event or request behind the error. */
+  context?: unknown;
+}
+
+/**
+ * How a transport ended: its own words and the event behind it.
+ *
+ * @example
+ * ```ts ignore
+ * import { io } from "@socketio-edge/core/client";
+ *
+ * io("https://example.com").on("disconnect", (reason, details) => {
+ *   if (details && !(details instanceof Error)) console.log(reason, details.description);
+ * });
+ * ```
+ */
+export interface CloseDetails {
+  /** What happened, e.g. `"websocket connection closed"`. */
+  description: string;
+  /** The close event or response, when there is one. */
+  context?: unknown;
+}
+
+/**
+ * The events of a transport.
+ *
+ * @example
+ * ```ts ignore
+ * import { io } from "@socketio-edge/core/client";
+ *
+ * const socket = io("https://example.com");
+ * socket.io.engine.transport.on("packet", (packet) => console.log(packet.type));
+ * ```
+ */
+export type TransportEvents = {
+  open: [];
+  packet: [packet: EnginePacket];
+  error: [err: TransportError];
+  close: [details?: CloseDetails];
+  drain: [];
+  poll: [];
+  pollComplete: [];
+};
+
+/**
+ * The options a transport reads: the Engine.IO socket's, resolved.
+ *
+ * @example
+ * ```ts ignore
+ * import type { TransportOptions } from "@socketio-edge/core/client";
+ *
+ * const opts: Partial<TransportOptions> = { path: "/socket.io/", withCredentials: true };
+ * ```
+ */
+export interface TransportOptions {
+  /** The host name. */
+  hostname: string;
+  /** The port. */
+  port: string;
+  /** Whether to use TLS. */
+  secure: boolean;
+  /** The Engine.IO path, with its trailing slash when asked. */
+  path: string;
+  /** Query parameters of every request. */
+  query: Record<string, unknown>;
+  /** Send cookies (and, outside browsers, keep those the server sets). */
+  withCredentials: boolean;
+  /** Headers of every request where the runtime allows them. */
+  extraHeaders?: Record<string, string>;
+  /** Add a random parameter against caches (polling: unless `false`; WebSocket: if `true`). */
+  timestampRequests?: boolean;
+  /** The name of that parameter (default `t`). */
+  timestampParam: string;
+  /** Send binary as base64 text even where frames could carry it. */
+  forceBase64?: boolean;
+  /** WebSocket sub-protocols. */
+  protocols?: string | string[];
+}
+
+/** What a transport needs from its Engine.IO socket. */
+export interface TransportHost {
+  /** The form of received binary data. */
+  binaryType: BinaryType;
+  /** Cookies kept outside browsers, when `withCredentials` is on. */
+  cookies?: Map<string, string>;
+}
+
+/**
+ * A transport of the Engine.IO client: polling or WebSocket.
+ *
+ * @example
+ * ```ts ignore
+ * import { io } from "@socketio-edge/core/client";
+ *
+ * const socket = io("https://example.com");
+ * socket.on("connect", () => console.log(socket.io.engine.transport.name)); // "polling"
+ * ```
+ */
+export abstract class Transport extends Emitter<TransportEvents> {
+  /** `"polling"` or `"websocket"`. */
+  abstract readonly name: "polling" | "websocket";
+  /** Whether packets may be sent now. */
+  writable = false;
+  /** Where the transport is in its life. */
+  readyState: "" | "opening" | "open" | "closed" | "pausing" | "paused" = "";
+  /** Query parameters of its requests; the session id is added after the handshake. */
+  declare query: Record<string, unknown>;
+  /** Its options. */
+  declare readonly opts: TransportOptions;
+  /** The Engine.IO socket it belongs to. */
+  declare readonly socket: TransportHost;
+
+  /**
+   * Makes a transport; `open()` starts it.
+   *
+   * @param opts the resolved options
+   * @param socket the Engine.IO socket
+   */
+  constructor(opts: TransportOptions, socket: TransportHost) {
+    super();
+    this.opts = opts;
+    this.query = opts.query;
+    this.socket = socket;
+  }
+
+  /** Opens the transport. */
+  open(): this {
+    this.readyState = "opening";
+    this.doOpen();
+    return this;
+  }
+
+  /** Closes the transport (politely, where the protocol has a way). */
+  close(): this {
+    if (this.readyState === "opening" || this.readyState === "open") {
+      this.doClose();
+      this.onClose();
+    }
+    return this;
+  }
+
+  /** Sends packets, if open. */
+  send(packets: EnginePacket[]): void {
+    if (this.readyState === "open") this.write(packets);
+  }
+
+  /**
+   * Stops taking packets, then calls `onPause` (polling waits for its requests).
+   *
+   * @param onPause called once paused
+   */
+  pause(onPause: () => void): void {
+    onPause();
+  }
+
+  /** @internal */
+  protected abstract doOpen(): void;
+  /** @internal */
+  protected abstract doClose(): void;
+  /** @internal */
+  protected abstract write(packets: EnginePacket[]): void;
+
+  /** @internal the transport is up. */
+  protected onOpen(): void {
+    this.readyState = "open";
+    this.writable = true;
+    this.emit("open");
+  }
+
+  /** @internal one frame arrived. */
+  protected onData(data: string | ArrayBuffer): void {
+    this.onPacket(decodePacket(data, this.socket.binaryType));
+  }
+
+  /** @internal one packet arrived, or undefined for one that could not be decoded. */
+  protected onPacket(packet: EnginePacket | undefined): void {
+    if (packet) this.emit("packet", packet);
+    else this.onError("parse error");
+  }
+
+  /** @internal the transport ended. */
+  protected onClose(details?: CloseDetails): void {
+    this.readyState = "closed";
+    this.emit("close", details);
+  }
+
+  /** @internal the transport failed. */
+  protected onError(reason: string, description?: unknown, context?: unknown): void {
+    this.emit(
+      "error",
+      Object.assign(new Error(reason), { type: "TransportError" as const, description, context }),
+    );
+  }
+
+  /** @internal the request URL. */
+  protected uri(schema: string, query: Record<string, unknown>): string {
+    const { hostname, port, secure, path } = this.opts;
+    let qs = "";
+    for (const k in query) {
+      qs += (qs ? "&" : "?") + encodeURIComponent(k) + "=" +
+        encodeURIComponent(query[k] as string);
+    }
+    return schema + (secure ? "s" : "") + "://" +
+      (hostname.includes(":") ? `[${hostname}]` : hostname) +
+      (port && +port !== (secure ? 443 : 80) ? ":" + port : "") + path + qs;
+  }
+}
+
+/** A random cache-busting value, as the official client makes them. */
+export function randomString(): string {
+  return Date.now().toString(36).slice(3) + Math.random().toString(36).slice(2, 5);
+}
+
+/** The request headers: the extra ones, then the kept cookies. */
+export function requestHeaders(opts: TransportOptions, cookies?: Map<string, string>): Headers {
+  const headers = new Headers(opts.extraHeaders);
+  if (cookies?.size) {
+    let cookie = "";
+    for (const [name, value] of cookies) cookie += (cookie ? "; " : "") + name + "=" + value;
+    headers.set("cookie", cookie);
+  }
+  return headers;
+}

@@ -1,0 +1,184 @@
+/**
+ * Socket.IO test fixtures: our server on a free port, official `socket.io-client@4.8.4`
+ * clients over a chosen transport mode, and a teardown that leaves no timer or socket behind.
+ *
+ * @module
+ */
+import {
+  io as officialClient,
+  type ManagerOptions,
+  type Socket as ClientSocket,
+  type SocketOptions,
+} from "socket.io-client";
+import { type Namespace, Server, type ServerOptions, type Socket } from "../../mod.ts";
+import { serve, type TestServer } from "./serve.ts";
+
+export type { ClientSocket };
+/** The official client's `io()`. */
+export { officialClient };
+
+/** How the official client reaches the server. */
+export type Mode = "polling" | "websocket" | "upgrade";
+
+/** Every mode: polling only, WebSocket only, polling upgraded to WebSocket. */
+export const MODES: readonly Mode[] = ["polling", "websocket", "upgrade"];
+
+/** Client options of the official client. */
+export type ClientOptions = Partial<ManagerOptions & SocketOptions>;
+
+/** Anything with `once` (our server objects, the official client's emitters). */
+interface Once {
+  // deno-lint-ignore no-explicit-any
+  once(ev: string, fn: (...args: any[]) => void): unknown;
+}
+
+/** Resolves with the arguments of the next `ev` of `emitter`. */
+export function nextArgs<T extends unknown[] = unknown[]>(emitter: Once, ev: string): Promise<T> {
+  return new Promise((resolve) => emitter.once(ev, (...args: unknown[]) => resolve(args as T)));
+}
+
+/** Resolves with the first argument of the next `ev` of `emitter`. */
+export function next<T = unknown>(emitter: Once, ev: string): Promise<T> {
+  return new Promise((resolve) => emitter.once(ev, (arg: T) => resolve(arg)));
+}
+
+/** Waits `ms` milliseconds (to let something that must NOT happen have its chance). */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A Socket.IO server on 127.0.0.1 with official clients. */
+export class Fixture {
+  /** Our server. */
+  readonly io: Server;
+  /** The HTTP server. */
+  readonly http: TestServer;
+  /** `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** The transport mode of the clients. */
+  readonly mode: Mode;
+  readonly #clients: ClientSocket[] = [];
+
+  constructor(mode: Mode, opts: Partial<ServerOptions> = {}, io?: Server) {
+    this.mode = mode;
+    this.io = io ?? new Server(opts);
+    this.http = serve(this.io.handler());
+    this.url = this.http.origin;
+  }
+
+  /** Client options for the mode; no reconnection unless asked. */
+  options(opts: ClientOptions = {}): ClientOptions {
+    const transports = this.mode === "polling"
+      ? ["polling"]
+      : this.mode === "websocket"
+      ? ["websocket"]
+      : ["polling", "websocket"];
+    return { transports, forceNew: true, reconnection: false, ...opts };
+  }
+
+  /** Creates a client of `nsp` (not waiting for it to connect). */
+  client(nsp = "/", opts: ClientOptions = {}): ClientSocket {
+    const socket = officialClient(this.url + nsp, this.options(opts));
+    this.#clients.push(socket);
+    return socket;
+  }
+
+  /** Tracks a socket created another way (`manager.socket(...)`), for teardown. */
+  track(socket: ClientSocket): ClientSocket {
+    this.#clients.push(socket);
+    return socket;
+  }
+
+  /** Connects a client of `nsp`; in "upgrade" mode, also waits for the upgrade. */
+  async connect(nsp = "/", opts: ClientOptions = {}): Promise<ClientSocket> {
+    const socket = this.client(nsp, opts);
+    await connected(socket);
+    if (this.mode === "upgrade") await upgraded(socket);
+    return socket;
+  }
+
+  /** Connects a client and returns it with its server-side socket. */
+  async pair(nsp = "/", opts: ClientOptions = {}): Promise<[ClientSocket, Socket]> {
+    const namespace: Namespace = this.io.of(nsp);
+    const server = next<Socket>(namespace, "connection");
+    const client = await this.connect(nsp, opts);
+    const socket = await server;
+    return [client, socket];
+  }
+
+  /** Disconnects every client, closes the server, and waits until nothing is left running. */
+  async close(): Promise<void> {
+    const engines = new Set<ClientSocket["io"]["engine"]>();
+    for (const socket of this.#clients) {
+      const engine = socket.io.engine;
+      if (engine && engine.readyState !== "closed") engines.add(engine);
+    }
+    const closed = [...engines].map((e) => next(e, "close"));
+    for (const socket of this.#clients) {
+      socket.disconnect();
+      socket.io.engine?.close();
+      // A manager waiting to reconnect would start a new engine later.
+      (socket.io as unknown as { skipReconnect: boolean }).skipReconnect = true;
+    }
+    await Promise.all(closed);
+    await this.serverSessionsClosed();
+    await this.io.close();
+    await this.http.close();
+    await settle();
+  }
+
+  /** Resolves once the server has no Engine.IO session left. */
+  async serverSessionsClosed(): Promise<void> {
+    await Promise.all([...this.io.engine.clients.values()].map((s) => next(s, "close")));
+  }
+}
+
+/** Resolves when `socket` connects; rejects with its `connect_error`. */
+export function connected(socket: ClientSocket): Promise<void> {
+  if (socket.connected) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => {
+      socket.off("connect_error", reject);
+      resolve();
+    });
+    socket.once("connect_error", reject);
+  });
+}
+
+/** Resolves once the socket's connection runs over WebSocket. */
+export async function upgraded(socket: ClientSocket): Promise<void> {
+  const engine = socket.io.engine;
+  if (engine.transport.name !== "websocket") await next(engine, "upgrade");
+}
+
+/**
+ * Lets the official client's last timers run: after a close, its polling requests report their
+ * end through `setTimeout(0)` callbacks (xmlhttprequest-ssl), which must not outlive the test.
+ */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await delay(0);
+}
+
+/**
+ * Runs `fn` with a fixture in each mode, as one test per mode.
+ *
+ * @param name the test name (the mode is appended)
+ * @param fn the test body
+ * @param opts server options
+ */
+export function eachMode(
+  name: string,
+  fn: (fx: Fixture) => Promise<void>,
+  opts: Partial<ServerOptions> | (() => Partial<ServerOptions>) = {},
+): void {
+  for (const mode of MODES) {
+    Deno.test(`${name} [${mode}]`, async () => {
+      const fx = new Fixture(mode, typeof opts === "function" ? opts() : opts);
+      try {
+        await fn(fx);
+      } finally {
+        await fx.close();
+      }
+    });
+  }
+}
