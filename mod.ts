@@ -24,6 +24,7 @@
  * @module
  */
 export {
+  type NamespaceName,
   type ParserModule,
   type RecoveryOptions,
   Server,
@@ -38,6 +39,8 @@ export {
 } from "./server/namespace.ts";
 export { ParentNamespace, type ParentNspNameMatchFn } from "./server/parent_namespace.ts";
 export {
+  type AnyListener,
+  type Broadcast,
   type DisconnectReason,
   type Handshake,
   type PacketMiddleware,
@@ -49,17 +52,47 @@ export {
 export { BroadcastOperator, type OperatorHost } from "./server/broadcast.ts";
 export { Client } from "./server/client.ts";
 export type * from "./server/typed_events.ts";
-export type { FetchHandler } from "./server/engine/server.ts";
-export type { CorsOptions } from "./server/engine/cors.ts";
-export type { EngineOptions } from "./server/engine/options.ts";
-export type { RequestSnapshot } from "./server/engine/request.ts";
+export type { Packet, PacketType } from "./parser/socket.ts";
+export { type EnginePacket, type EnginePacketType, PACKET_TYPES } from "./parser/engine.ts";
+export type { Emitter, EventMap, Listener } from "./parser/emitter.ts";
+export type {
+  AllowRequestCallback,
+  CloseReason,
+  ConnectionError,
+  CookieOptions,
+  CorsOptions,
+  EngineOptions,
+  EngineServerEvents,
+  EngineSocket,
+  EngineSocketEvents,
+  FetchHandler,
+  HeartbeatTarget,
+  OriginFunction,
+  OutPacket,
+  ReadyState,
+  RequestSnapshot,
+  SendOptions,
+  Server as EngineServer,
+  SessionHost,
+  StaticOrigin,
+  Transport,
+  TransportName,
+  TransportOwner,
+} from "./server/engine/mod.ts";
+export { ERROR_MESSAGES, ErrorCode } from "./server/engine/mod.ts";
 export { InMemoryAdapter, SessionAwareAdapter } from "./adapter/memory.ts";
 export type {
   Adapter,
   AdapterConstructor,
+  AdapterEvents,
   AdapterNamespace,
   AdapterSocket,
+  BroadcastFlags,
   BroadcastOptions,
+  PrivateSessionId,
   Room,
+  Session,
+  SessionToPersist,
   SocketId,
+  WriteOptions,
 } from "./adapter/adapter.ts";

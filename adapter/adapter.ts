@@ -21,32 +21,9 @@ export type PrivateSessionId = string;
 /** A room name. Every socket is in a room named after its own id. */
 export type Room = string;
 
-// TODO: import { Packet } from "../parser/socket.ts" once it exists; this is its shape.
-/**
- * A Socket.IO packet, as handed to the encoder.
- *
- * `type` is 0 CONNECT, 1 DISCONNECT, 2 EVENT, 3 ACK, 4 CONNECT_ERROR, 5 BINARY_EVENT,
- * 6 BINARY_ACK.
- *
- * @example An event packet
- * ```ts
- * import type { Packet } from "@socketio-edge/core/adapter";
- *
- * const packet: Packet = { type: 2, nsp: "/", data: ["hello", "world"] };
- * ```
- */
-export interface Packet {
-  /** The packet type, 0 to 6. */
-  type: 0 | 1 | 2 | 3 | 4 | 5 | 6;
-  /** The namespace name, such as `"/"`. */
-  nsp: string;
-  /** The payload; for events, `[eventName, ...args]`. */
-  data?: unknown;
-  /** The acknowledgement id, when an acknowledgement is expected. */
-  id?: number;
-  /** How many binary attachments follow, for binary packets. */
-  attachments?: number;
-}
+import type { Packet } from "../parser/socket.ts";
+/** A Socket.IO packet, as handed to the encoder (the parser's type). */
+export type { Packet };
 
 /**
  * How encoded chunks are written to a connection.

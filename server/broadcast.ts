@@ -9,21 +9,26 @@ import { type Packet, PacketType } from "../parser/socket.ts";
 import { RESERVED_EVENTS, type Socket } from "./socket.ts";
 import type {
   AllButLast,
-  DecorateAcknowledgementsWithMultipleResponses,
+  DecorateAcknowledgements,
   DefaultEventsMap,
   EventNames,
+  EventNamesWithError,
   EventParams,
   EventsMap,
-  FirstArg,
+  FirstNonErrorArg,
   Last,
 } from "./typed_events.ts";
 
 /** What an operator needs from its namespace. */
 export interface OperatorHost {
+  /** The namespace name. */
   readonly name: string;
+  /** The namespace's adapter. */
   readonly adapter: Adapter;
   /** The next ack id (shared with `socket.emit` acks). */
   _nextId(): number;
+  /** Forgets a timed-out broadcast's ack in every socket. */
+  _dropAck(id: number): void;
 }
 
 type Ack = (...args: unknown[]) => void;
@@ -52,6 +57,14 @@ export class BroadcastOperator<
   readonly #except: Set<Room>;
   readonly #flags: BroadcastFlags;
 
+  /**
+   * Operators come from `io.to()`, `socket.broadcast` and the like, rather than from this.
+   *
+   * @param host the namespace
+   * @param rooms target rooms (none: every socket)
+   * @param except rooms whose sockets are left out
+   * @param flags volatile, timeout...
+   */
   constructor(
     host: OperatorHost,
     rooms: Set<Room> = new Set(),
@@ -106,11 +119,9 @@ export class BroadcastOperator<
   }
 
   /** Collects acks for at most `ms`; the ack gets `(err, responses)`. */
-  timeout(
-    ms: number,
-  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  timeout(ms: number): BroadcastOperator<DecorateAcknowledgements<EmitEvents>, SocketData> {
     return this.#with({ timeout: ms }) as unknown as BroadcastOperator<
-      DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
+      DecorateAcknowledgements<EmitEvents>,
       SocketData
     >;
   }
@@ -147,8 +158,11 @@ export class BroadcastOperator<
     let expectedServers = -1;
     let servers = 0;
     let expectedClients = 0;
+    const adapter = this.#host.adapter;
     const timer = setTimeout(() => {
       timedOut = true;
+      // Late answers must not find the callback, nor keep it alive.
+      this.#host._dropAck(packet.id!);
       ack(new Error("operation has timed out"), single ? null : responses);
     }, flags.timeout);
     const check = () => {
@@ -159,7 +173,6 @@ export class BroadcastOperator<
         ack(null, single ? responses[0] : responses);
       }
     };
-    const adapter = this.#host.adapter;
     adapter.broadcastWithAck(packet, opts, (clients) => {
       expectedClients += clients;
       servers++;
@@ -174,14 +187,20 @@ export class BroadcastOperator<
     });
   }
 
-  /** Emits and resolves with every receiver's ack (rejects on timeout). */
-  emitWithAck<Ev extends EventNames<EmitEvents>>(
+  /**
+   * Emits and resolves with every receiver's ack; on timeout, rejects with the responses so far
+   * in `err.responses`.
+   */
+  emitWithAck<Ev extends EventNamesWithError<EmitEvents>>(
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
-  ): Promise<FirstArg<Last<EventParams<EmitEvents, Ev>>>> {
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
+    type Result = FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>;
     return new Promise((resolve, reject) => {
-      (args as unknown[]).push((err: unknown, responses: unknown) => {
-        err ? reject(err) : resolve(responses as FirstArg<Last<EventParams<EmitEvents, Ev>>>);
+      (args as unknown[]).push((err: (Error & { responses?: unknown }) | null, res: unknown) => {
+        if (!err) return resolve(res as Result);
+        err.responses = res;
+        reject(err);
       });
       (this.emit as (ev: string, ...a: unknown[]) => boolean)(ev, ...(args as unknown[]));
     });

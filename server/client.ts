@@ -33,6 +33,12 @@ export class Client {
   #blobs: Promise<void> | undefined;
   #blobWrites = 0;
 
+  /**
+   * Clients are created by the server for each Engine.IO connection.
+   *
+   * @param server the Socket.IO server
+   * @param conn the Engine.IO session
+   */
   constructor(server: Server, conn: EngineSocket) {
     this.#server = server;
     this.conn = conn;
@@ -66,9 +72,9 @@ export class Client {
     let err: unknown;
     try {
       // Our decoder reads a text message inside its frame; a custom one gets the message alone.
-      err = this.#decoder instanceof Decoder
-        ? this.#decoder.add(data, start)
-        : this.#decoder.add(start === 0 ? data : (data as string).slice(start));
+      err = this.#decoder instanceof Decoder ? this.#decoder.add(data, start) : this.#decoder.add(
+        typeof data !== "string" ? nodeBuffer(data) : start === 0 ? data : data.slice(start),
+      );
     } catch (e) {
       // Custom parsers report bad input by throwing.
       err = e;
@@ -197,6 +203,15 @@ export class Client {
     this.nsps.clear();
     this.#decoder.destroy();
   }
+}
+
+type BufferClass = { from(b: ArrayBufferLike, offset: number, length: number): Uint8Array };
+const NodeBuffer = (globalThis as { Buffer?: BufferClass }).Buffer;
+
+// Parsers written for Node (socket.io-msgpack-parser under Deno and Bun) read binary input
+// with Buffer methods: where Buffer exists, they get one, viewing the same bytes.
+function nodeBuffer(data: Uint8Array): Uint8Array {
+  return NodeBuffer ? NodeBuffer.from(data.buffer, data.byteOffset, data.byteLength) : data;
 }
 
 // Socket.IO v2 clients put the auth in the namespace's query: `/admin?token=abc`.

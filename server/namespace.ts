@@ -11,12 +11,14 @@ import type { Server } from "./server.ts";
 import { type DisconnectReason, Socket } from "./socket.ts";
 import type {
   AllButLast,
-  DecorateAcknowledgementsWithMultipleResponses,
+  DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses as Multi,
   DefaultEventsMap,
   EventNames,
+  EventNamesWithAck,
   EventParams,
   EventsMap,
-  FirstArg,
+  FirstNonErrorArg,
   Last,
 } from "./typed_events.ts";
 import { TypedListeners } from "./typed_events.ts";
@@ -42,8 +44,6 @@ export interface NamespaceReservedEvents<
   S extends EventsMap,
   D,
 > {
-  // deno-lint-ignore no-explicit-any
-  [event: string]: (...args: any[]) => void;
   /** A socket connected. */
   connect: (socket: Socket<L, E, S, D>) => void;
   /** A socket connected (alias). */
@@ -97,8 +97,15 @@ export class Namespace<
   adapter!: Adapter;
   /** @internal connection middleware. */
   _fns: Middleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
-  #ids = 0;
+  /** @internal the ack id counter (shared by the children of a dynamic parent). */
+  _ids: { next: number } = { next: 0 };
 
+  /**
+   * Use `io.of(name)` rather than this.
+   *
+   * @param server the server
+   * @param name the namespace name, starting with `/`
+   */
   constructor(
     server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     name: string,
@@ -122,7 +129,12 @@ export class Namespace<
 
   /** @internal the next ack id; shared by emits and broadcasts of this namespace. */
   _nextId(): number {
-    return this.#ids++;
+    return this._ids.next++;
+  }
+
+  /** @internal forgets a timed-out broadcast's ack in every socket. */
+  _dropAck(id: number): void {
+    for (const socket of this.sockets.values()) socket.acks.delete(id);
   }
 
   /** Adds a connection middleware. */
@@ -136,36 +148,28 @@ export class Namespace<
     rooms: Set<Room> = new Set(),
     except: Set<Room> = new Set(),
     flags: BroadcastFlags = {},
-  ): BroadcastOperator<EmitEvents, SocketData> {
+  ): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return new BroadcastOperator(this, rooms, except, flags);
   }
 
   /** Targets a room or several. */
-  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  to(room: Room | Room[]): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return this._operator().to(room);
   }
 
   /** Alias of {@linkcode Namespace.to}. */
-  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  in(room: Room | Room[]): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return this._operator().in(room);
   }
 
   /** Targets every socket but those in these rooms. */
-  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  except(room: Room | Room[]): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return this._operator().except(room);
   }
 
   /** Emits to every socket of the namespace. */
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
-    return this._operator().emit(ev, ...args);
-  }
-
-  /** Emits to every socket and resolves with every ack. */
-  emitWithAck<Ev extends EventNames<EmitEvents>>(
-    ev: Ev,
-    ...args: AllButLast<EventParams<EmitEvents, Ev>>
-  ): Promise<FirstArg<Last<EventParams<EmitEvents, Ev>>>> {
-    return this._operator().emitWithAck(ev, ...args);
+    return (this._operator().emit as (ev: string, ...a: unknown[]) => boolean)(ev, ...args);
   }
 
   /** Sends a `message` event to every socket. */
@@ -179,7 +183,12 @@ export class Namespace<
     return this.send(...args);
   }
 
-  /** Emits to the other servers of a cluster (single node: as the official in-memory adapter). */
+  /**
+   * Emits to the other servers of a cluster. The in-memory adapter has no other server: it
+   * warns and delivers nothing, as the official one does.
+   *
+   * @throws when `ev` is a reserved event name
+   */
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
     ev: Ev,
     ...args: EventParams<ServerSideEvents, Ev>
@@ -189,6 +198,24 @@ export class Namespace<
     }
     void this.adapter.serverSideEmit([ev, ...args]);
     return true;
+  }
+
+  /**
+   * Emits to the other servers of a cluster and resolves with their acks (rejects with the
+   * responses so far in `err.responses` on timeout).
+   */
+  serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
+    return new Promise((resolve, reject) => {
+      (args as unknown[]).push((err: (Error & { responses?: unknown }) | null, res: never[]) => {
+        if (!err) return resolve(res);
+        err.responses = res;
+        reject(err);
+      });
+      (this.serverSideEmit as (ev: string, ...a: unknown[]) => boolean)(ev, ...args);
+    });
   }
 
   /** @internal adapter: a server-side event from another node. */
@@ -202,24 +229,24 @@ export class Namespace<
   }
 
   /** Kept for API compatibility. */
-  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData> {
+  compress(compress: boolean): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return this._operator().compress(compress);
   }
 
   /** Skips sockets that cannot take the packet now. */
-  get volatile(): BroadcastOperator<EmitEvents, SocketData> {
+  get volatile(): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return this._operator().volatile;
   }
 
   /** Only this node's sockets. */
-  get local(): BroadcastOperator<EmitEvents, SocketData> {
+  get local(): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return this._operator().local;
   }
 
-  /** Collects acks for at most `ms`. */
+  /** Collects acks for at most `ms`: the ack gets `(err, responses)`. */
   timeout(
     ms: number,
-  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  ): BroadcastOperator<DecorateAcknowledgements<Multi<EmitEvents>>, SocketData> {
     return this._operator().timeout(ms);
   }
 
@@ -261,12 +288,12 @@ export class Namespace<
     socket ??= new Socket(this, client, auth);
     const err = socket.recovered && recovery?.skipMiddlewares ? undefined : await this.#run(socket);
     if (client.conn.readyState !== "open") {
-      this.adapter.delAll(socket.id);
+      socket._cleanup();
       return;
     }
     if (err) {
+      socket._cleanup();
       socket._error({ message: err.message, data: err.data });
-      this.adapter.delAll(socket.id);
       return;
     }
     this.sockets.set(socket.id, socket);

@@ -17,12 +17,14 @@ import { ParentNamespace, type ParentNspNameMatchFn } from "./parent_namespace.t
 import type { Socket } from "./socket.ts";
 import type {
   AllButLast,
-  DecorateAcknowledgementsWithMultipleResponses,
+  DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses as Multi,
   DefaultEventsMap,
   EventNames,
+  EventNamesWithAck,
   EventParams,
   EventsMap,
-  FirstArg,
+  FirstNonErrorArg,
   Last,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
@@ -75,7 +77,8 @@ export interface ServerReservedEvents<
   new_namespace: (nsp: Namespace<L, E, S, D>) => void;
 }
 
-type NamespaceName = string | RegExp | ParentNspNameMatchFn;
+/** What `io.of()` takes: a name, or a RegExp or function matching dynamic names. */
+export type NamespaceName = string | RegExp | ParentNspNameMatchFn;
 
 /**
  * A Socket.IO server, with the API of npm `socket.io`: only the import and the serve line change.
@@ -129,12 +132,17 @@ export class Server<
   /** @internal recovery options, when on. */
   readonly recovery: Required<RecoveryOptions> | undefined;
   readonly #parents = new Map<
-    NamespaceName,
+    RegExp | ParentNspNameMatchFn,
     ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
   >();
   readonly #cleanupChildren: boolean;
   readonly #serveClient: boolean;
 
+  /**
+   * Creates a server; serve it with `Deno.serve(io.handler())`.
+   *
+   * @param opts Engine.IO and Socket.IO options, all optional
+   */
   constructor(opts: Partial<ServerOptions> = {}) {
     const { serveClient, adapter, parser, connectTimeout, connectionStateRecovery, ...engine } =
       opts;
@@ -158,7 +166,11 @@ export class Server<
       this._adapter = adapter ?? InMemoryAdapter;
     }
     this.engine = new Engine({ path: "/socket.io/", ...engine });
-    this.engine.on("connection", (conn) => new Client(this as unknown as Server, conn));
+    this.engine.on("connection", (conn) => {
+      const client = new Client(this as unknown as Server, conn);
+      // Socket.IO v2 clients join the main namespace without a CONNECT packet.
+      if (conn.protocol === 3) client._connect("/", {});
+    });
     this.sockets = this.of("/") as Namespace<
       ListenEvents,
       EmitEvents,
@@ -189,12 +201,30 @@ export class Server<
    * @param fn a `connection` listener to add
    */
   of(
+    name: RegExp | ParentNspNameMatchFn,
+    fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /**
+   * A namespace by name, created when missing.
+   *
+   * @param name `/admin` (the leading slash may be left out)
+   * @param fn a `connection` listener to add
+   */
+  of(
+    name: NamespaceName,
+    fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  of(
     name: NamespaceName,
     fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
     if (typeof name === "function" || name instanceof RegExp) {
       let parent = this.#parents.get(name);
       if (!parent) {
+        if (name instanceof RegExp && (name.global || name.sticky)) {
+          // `test` would depend on the previous call through `lastIndex`.
+          throw new Error("stateful regular expressions are not supported");
+        }
         parent = new ParentNamespace(this);
         this.#parents.set(name, parent);
       }
@@ -204,6 +234,14 @@ export class Server<
     if (name[0] !== "/") name = "/" + name;
     let nsp = this._nsps.get(name);
     if (!nsp) {
+      // A name a RegExp parent accepts becomes its child, as it would on connection.
+      for (const [matcher, parent] of this.#parents) {
+        if (matcher instanceof RegExp && matcher.test(name)) {
+          nsp = parent.createChild(name);
+          if (fn) nsp.on("connect", fn);
+          return nsp;
+        }
+      }
       nsp = new Namespace(this, name);
       this._nsps.set(name, nsp);
       if (name !== "/") this.sockets.emitUntyped("new_namespace", nsp);
@@ -224,25 +262,27 @@ export class Server<
       const [matcher, parent] = parents[i];
       const decide = (err: Error | null, allow: boolean) => {
         if (err || !allow) return next(i + 1);
-        const existing = this._nsps.get(name);
-        if (existing) return done(existing as unknown as Namespace);
-        const child = parent.createChild(name);
-        this._nsps.set(name, child);
-        this.sockets.emitUntyped("new_namespace", child);
-        done(child as unknown as Namespace);
+        // The namespace may have been created while the matcher was deciding.
+        const nsp = this._nsps.get(name) ?? parent.createChild(name);
+        done(nsp as unknown as Namespace);
       };
       if (matcher instanceof RegExp) {
-        matcher.lastIndex = 0;
         decide(null, matcher.test(name));
       } else {
         try {
-          (matcher as ParentNspNameMatchFn)(name, auth, decide);
+          matcher(name, auth, decide);
         } catch {
           next(i + 1);
         }
       }
     };
     next(0);
+  }
+
+  /** @internal registers a child namespace created by a parent. */
+  _addChild(nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    this._nsps.set(nsp.name, nsp);
+    this.sockets.emitUntyped("new_namespace", nsp);
   }
 
   /** @internal drops an empty dynamic child when asked to. */
@@ -257,14 +297,20 @@ export class Server<
   }
 
   /**
-   * Closes every connection and resolves when done.
+   * Closes every connection (sockets see "server shutting down") and resolves when done. The
+   * HTTP server is the caller's: shut it down after this.
+   *
+   * @param fn called once closed, as with the official server
    */
-  async close(): Promise<void> {
-    for (const nsp of this._nsps.values()) {
-      for (const socket of [...nsp.sockets.values()]) socket._onclose("server shutting down");
-      await nsp.adapter.close();
-    }
+  async close(fn?: (err?: Error) => void): Promise<void> {
+    await Promise.allSettled(
+      [...this._nsps.values()].map(async (nsp) => {
+        for (const socket of [...nsp.sockets.values()]) socket._onclose("server shutting down");
+        await nsp.adapter.close();
+      }),
+    );
     await this.engine.close();
+    fn?.();
   }
 
   // The main namespace's API, on `io`.
@@ -283,7 +329,7 @@ export class Server<
       Ev
     >,
   ): this {
-    this.sockets.on(ev, listener);
+    this.sockets.on(ev as never, listener as never);
     return this;
   }
 
@@ -301,7 +347,7 @@ export class Server<
       Ev
     >,
   ): this {
-    this.sockets.once(ev, listener);
+    this.sockets.once(ev as never, listener as never);
     return this;
   }
 
@@ -323,31 +369,23 @@ export class Server<
   }
 
   /** Targets a room or several. */
-  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  to(room: Room | Room[]): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return this.sockets.to(room);
   }
 
   /** Alias of {@linkcode Server.to}. */
-  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  in(room: Room | Room[]): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return this.sockets.in(room);
   }
 
   /** Targets every socket but those in these rooms. */
-  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  except(room: Room | Room[]): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return this.sockets.except(room);
   }
 
   /** Emits to every socket of the main namespace. */
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
     return this.sockets.emit(ev, ...args);
-  }
-
-  /** Emits to every socket and resolves with every ack. */
-  emitWithAck<Ev extends EventNames<EmitEvents>>(
-    ev: Ev,
-    ...args: AllButLast<EventParams<EmitEvents, Ev>>
-  ): Promise<FirstArg<Last<EventParams<EmitEvents, Ev>>>> {
-    return this.sockets.emitWithAck(ev, ...args);
   }
 
   /** Sends a `message` event to every socket. */
@@ -361,12 +399,25 @@ export class Server<
     return this.send(...args);
   }
 
-  /** Emits to the other servers of a cluster. */
+  /**
+   * Emits to the other servers of a cluster. The in-memory adapter has no other server: it
+   * warns and delivers nothing, as the official one does.
+   *
+   * @throws when `ev` is a reserved event name
+   */
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
     ev: Ev,
     ...args: EventParams<ServerSideEvents, Ev>
   ): boolean {
     return this.sockets.serverSideEmit(ev, ...args);
+  }
+
+  /** Emits to the other servers of a cluster and resolves with their acks. */
+  serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
+    return this.sockets.serverSideEmitWithAck(ev, ...args);
   }
 
   /** The ids of every socket of the main namespace. */
@@ -375,24 +426,24 @@ export class Server<
   }
 
   /** Kept for API compatibility. */
-  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData> {
+  compress(compress: boolean): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return this.sockets.compress(compress);
   }
 
   /** Skips sockets that cannot take the packet now. */
-  get volatile(): BroadcastOperator<EmitEvents, SocketData> {
+  get volatile(): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return this.sockets.volatile;
   }
 
   /** Only this node's sockets. */
-  get local(): BroadcastOperator<EmitEvents, SocketData> {
+  get local(): BroadcastOperator<Multi<EmitEvents>, SocketData> {
     return this.sockets.local;
   }
 
-  /** Collects acks for at most `ms`. */
+  /** Collects acks for at most `ms`: the ack gets `(err, responses)`. */
   timeout(
     ms: number,
-  ): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  ): BroadcastOperator<DecorateAcknowledgements<Multi<EmitEvents>>, SocketData> {
     return this.sockets.timeout(ms);
   }
 

@@ -12,13 +12,15 @@ import { randomId } from "./ids.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Server } from "./server.ts";
 import type {
-  AckResult,
   AllButLast,
   DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
   DefaultEventsMap,
   EventNames,
+  EventNamesWithAck,
   EventParams,
   EventsMap,
+  FirstNonErrorArg,
   Last,
 } from "./typed_events.ts";
 import { TypedListeners } from "./typed_events.ts";
@@ -48,8 +50,6 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
 
 /** The reserved events a socket emits locally. */
 export interface SocketReservedEvents {
-  // deno-lint-ignore no-explicit-any
-  [event: string]: (...args: any[]) => void;
   /** The socket is leaving (its rooms are still set). */
   disconnecting: (reason: DisconnectReason, description?: unknown) => void;
   /** The socket left. */
@@ -97,8 +97,9 @@ export interface SocketFlags {
 /** A per-packet middleware: `([event, ...args], next) => ...`. */
 export type PacketMiddleware = (event: unknown[], next: (err?: Error) => void) => void;
 
+/** A catch-all listener: the event name, then its arguments. */
 // deno-lint-ignore no-explicit-any
-type AnyListener = (...args: any[]) => void;
+export type AnyListener = (...args: any[]) => void;
 type Ack = (...args: unknown[]) => void;
 
 /**
@@ -142,10 +143,19 @@ export class Socket<
   pid: string | undefined;
 
   #flags: SocketFlags = {};
+  #left = false;
   #fns: PacketMiddleware[] | undefined;
   #anyListeners: AnyListener[] | undefined;
   #anyOutgoing: AnyListener[] | undefined;
 
+  /**
+   * Sockets are created by their namespace when a client joins it.
+   *
+   * @param nsp the namespace
+   * @param client the client connection
+   * @param auth the CONNECT packet's payload
+   * @param previous a session restored by connection state recovery
+   */
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     client: Client,
@@ -161,6 +171,9 @@ export class Socket<
       this.pid = previous.pid;
       this.data = previous.data as SocketData;
       this.recovered = true;
+    } else if (client.conn.protocol === 3) {
+      // Socket.IO v2 clients know their socket id only from the Engine.IO id.
+      this.id = nsp.name === "/" ? client.conn.id : `${nsp.name}#${client.conn.id}`;
     } else {
       this.id = randomId();
       if (nsp.server.recovery) this.pid = randomId();
@@ -213,21 +226,28 @@ export class Socket<
       this.#registerAck(id, data.pop() as Ack, flags.timeout);
       packet.id = id;
     }
+    if (this.pid !== undefined) {
+      // With connection state recovery, the packet goes through the adapter so that it gets an
+      // offset and can be replayed after a reconnection.
+      this.adapter.broadcast(packet, { rooms: new Set([this.id]), except: new Set(), flags });
+      return true;
+    }
     this.notifyOutgoingListeners(packet);
     this._packet(packet, flags);
     return true;
   }
 
   /** Sends an event and resolves with the ack (rejects on timeout when `timeout()` was set). */
-  emitWithAck<Ev extends EventNames<EmitEvents>>(
+  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
-  ): Promise<AckResult<EmitEvents, Ev>> {
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
+    type Result = FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>;
     const withErr = this.#flags.timeout !== undefined;
     return new Promise((resolve, reject) => {
       (args as unknown[]).push((a: unknown, b: unknown) => {
-        if (!withErr) return resolve(a as AckResult<EmitEvents, Ev>);
-        a ? reject(a) : resolve(b as AckResult<EmitEvents, Ev>);
+        if (!withErr) return resolve(a as Result);
+        a ? reject(a) : resolve(b as Result);
       });
       (this.emit as (ev: string, ...a: unknown[]) => boolean)(ev, ...(args as unknown[]));
     });
@@ -279,8 +299,10 @@ export class Socket<
     this.client.writeToEngine(chunks, opts);
   }
 
-  /** Joins one room or several. */
+  /** Joins one room or several (nothing once the socket has left). */
   join(rooms: Room | Room[]): void | Promise<void> {
+    // A late join (a timer, an awaited call) must not put a gone socket back in a room.
+    if (this.#left) return;
     return this.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
   }
 
@@ -290,31 +312,37 @@ export class Socket<
   }
 
   /** Targets a room (or several), excluding this socket. */
-  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  to(room: Room | Room[]): Broadcast<EmitEvents, SocketData> {
     return this.#broadcast().to(room);
   }
 
   /** Alias of {@linkcode Socket.to}. */
-  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  in(room: Room | Room[]): Broadcast<EmitEvents, SocketData> {
     return this.to(room);
   }
 
   /** Targets every socket but this one and those in `room`. */
-  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
+  except(room: Room | Room[]): Broadcast<EmitEvents, SocketData> {
     return this.#broadcast().except(room);
   }
 
   /** Targets every socket of the namespace but this one. */
-  get broadcast(): BroadcastOperator<EmitEvents, SocketData> {
+  get broadcast(): Broadcast<EmitEvents, SocketData> {
     return this.#broadcast();
   }
 
-  #broadcast(): BroadcastOperator<EmitEvents, SocketData> {
-    return this.nsp._operator(new Set(), new Set([this.id]), { ...this.#flags, broadcast: true });
+  #broadcast(): Broadcast<EmitEvents, SocketData> {
+    // The flags set so far (volatile, timeout...) move to the operator.
+    const flags = this.#flags;
+    this.#flags = {};
+    return this.nsp._operator(new Set(), new Set([this.id]), flags) as unknown as Broadcast<
+      EmitEvents,
+      SocketData
+    >;
   }
 
   /** Targets only this node (cluster adapters): every socket but this one. */
-  get local(): BroadcastOperator<EmitEvents, SocketData> {
+  get local(): Broadcast<EmitEvents, SocketData> {
     return this.#broadcast().local;
   }
 
@@ -365,10 +393,20 @@ export class Socket<
     return this;
   }
 
+  /** Whether the socket is disconnected. */
+  get disconnected(): boolean {
+    return !this.connected;
+  }
+
   /** @internal the namespace accepted the socket. */
   _onconnect(): void {
     this.connected = true;
     this.join(this.id);
+    if (this.client.conn.protocol === 3) {
+      // Socket.IO v2 clients get a bare CONNECT: they use the Engine.IO id.
+      this._packet({ type: PacketType.CONNECT, nsp: this.nsp.name });
+      return;
+    }
     const data: Record<string, string> = { sid: this.id };
     if (this.pid) data.pid = this.pid;
     this._packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data });
@@ -442,7 +480,15 @@ export class Socket<
 
   /** @internal refuses the connection with a CONNECT_ERROR. */
   _error(err: { message: string; data?: unknown }): void {
-    this._packet({ type: PacketType.CONNECT_ERROR, nsp: this.nsp.name, data: err });
+    // Socket.IO v2 clients expect the error itself (its data, else its message).
+    const data = this.client.conn.protocol === 3 ? err.data || err.message : err;
+    this._packet({ type: PacketType.CONNECT_ERROR, nsp: this.nsp.name, data });
+  }
+
+  /** @internal leaves every room for good (the socket left, or was refused). */
+  _cleanup(): void {
+    this.adapter.delAll(this.id);
+    this.#left = true;
   }
 
   /** @internal the socket is gone. */
@@ -450,7 +496,7 @@ export class Socket<
     if (!this.connected) return;
     this.emitReserved("disconnecting", reason, description);
     this.nsp._persist(this, reason);
-    this.adapter.delAll(this.id);
+    this._cleanup();
     this.nsp._remove(this);
     this.client._remove(this as unknown as Socket);
     this.connected = false;
@@ -525,4 +571,8 @@ function remove(
   return list;
 }
 
-export type { Last };
+/** The broadcast operator of `socket.to()`: acks collect one response per receiver. */
+export type Broadcast<E extends EventsMap, D> = BroadcastOperator<
+  DecorateAcknowledgementsWithMultipleResponses<E>,
+  D
+>;

@@ -7,12 +7,14 @@
 
 /** A map of event names to listener signatures. */
 export interface EventsMap {
+  /** An event's listener signature. */
   // deno-lint-ignore no-explicit-any
   [event: string]: any;
 }
 
 /** The map used when none is given: any event, any arguments. */
 export interface DefaultEventsMap {
+  /** Any listener. */
   // deno-lint-ignore no-explicit-any
   [event: string]: (...args: any[]) => void;
 }
@@ -48,8 +50,8 @@ export type FallbackToUntypedListener<T> = [T] extends [never]
   ? (...args: any[]) => void | Promise<void>
   : T;
 
-// deno-lint-ignore no-explicit-any
-type IsAny<T> = 0 extends 1 & T ? true : false;
+/** Whether `T` is `any`. */
+export type IsAny<T> = 0 extends 1 & T ? true : false;
 
 /** The last element of a tuple (the ack callback of an event's parameters). */
 export type Last<T extends readonly unknown[]> = T extends readonly [infer Only] ? Only
@@ -93,8 +95,9 @@ export type EventNamesWithError<
   : K extends (ParamsOf<Last<Parameters<Map[K]>>>[0] extends Error ? K : never) ? K
   : never;
 
+/** The parameters of a function type (never for anything else). */
 // deno-lint-ignore no-explicit-any
-type ParamsOf<T> = T extends (...args: infer P) => any ? P : never;
+export type ParamsOf<T> = T extends (...args: infer P) => any ? P : never;
 
 /** An ack callback with an error first (what `timeout()` turns acks into). */
 // deno-lint-ignore no-explicit-any
@@ -114,9 +117,9 @@ export type DecorateAcknowledgements<E> = {
 /** Every element of a tuple as an array. */
 export type MultiplyArray<T extends unknown[]> = { [K in keyof T]: T[K][] };
 
-// The first element of a tuple, keeping its label.
+/** The first element of a tuple, as a one-element tuple keeping its label. */
 // deno-lint-ignore no-explicit-any
-type FirstWithLabel<T extends any[]> = T extends [any, ...infer Rest]
+export type FirstWithLabel<T extends any[]> = T extends [any, ...infer Rest]
   ? T extends [...infer Head, ...Rest] ? Head : never
   : never;
 
@@ -166,6 +169,7 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
   #listeners: Map<string, readonly Stored[]> | undefined;
 
   #add(ev: string, fn: Stored, prepend: boolean): this {
+    ev = String(ev);
     const map = (this.#listeners ??= new Map());
     const list = map.get(ev);
     map.set(ev, list === undefined ? [fn] : prepend ? [fn, ...list] : [...list, fn]);
@@ -173,11 +177,10 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
   }
 
   #once(ev: string, fn: AnyFn): Stored {
-    const wrapper: Stored = function (this: unknown, ...args: unknown[]) {
-      owner.off(ev, fn as never);
+    const wrapper: Stored = (...args: unknown[]) => {
+      this.off(ev as never, fn as never);
       return fn.apply(this, args);
     };
-    const owner = this as TypedListeners<EventsMap, EventsMap>;
     wrapper.listener = fn;
     return wrapper;
   }
@@ -233,6 +236,7 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
       map.clear();
       return this;
     }
+    ev = String(ev) as Ev;
     const list = map.get(ev);
     if (list === undefined) return this;
     if (listener === undefined) {
@@ -298,7 +302,8 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
 
   /** Emits any event locally. @internal */
   emitUntyped(ev: string, ...args: unknown[]): boolean {
-    const list = this.#listeners?.get(ev);
+    // Numeric event names (allowed by the protocol) match string keys, as in Node.
+    const list = this.#listeners?.get(typeof ev === "string" ? ev : String(ev));
     if (list === undefined) return false;
     for (let i = 0; i < list.length; i++) list[i].apply(this, args);
     return true;
