@@ -203,14 +203,14 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     this.#buffer = [];
     this.#callbacks = [];
     const closing = this.readyState === "closing";
-    // A close waiting for this flush rides in the same poll, as the official server does.
-    if (closing && this.transport.name === "polling") packets.push({ type: "close" });
     this.transport.send(packets);
     for (const cb of callbacks) cb();
     this.emit("drain");
     if (closing) {
+      // Over polling the close packet goes on the next poll, as the official server sends it:
+      // the official client drops whatever precedes a close in one payload.
       this.transport.close();
-      this.#onClose("forced close");
+      if (this.transport.name !== "polling") this.#onClose("forced close");
     }
   }
 
