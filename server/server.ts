@@ -9,6 +9,7 @@ import { InMemoryAdapter, SessionAwareAdapter } from "../adapter/memory.ts";
 import type { Packet } from "../parser/socket.ts";
 import * as defaultParser from "../parser/socket.ts";
 import type { BroadcastOperator } from "./broadcast.ts";
+import { clientFile, serveClientFile } from "../client/serve.ts";
 import { Client } from "./client.ts";
 import type { EngineOptions } from "./engine/options.ts";
 import { type FetchHandler, Server as Engine } from "./engine/server.ts";
@@ -191,7 +192,15 @@ export class Server<
    * @param fallback answers requests outside the server's path
    */
   handler(fallback?: (req: Request, info?: unknown) => Response | Promise<Response>): FetchHandler {
-    return this.engine.handler(fallback);
+    const path = this.engine.opts.path;
+    return this.engine.handler((req, info) => {
+      // The client bundles live beside the engine's path, as the official server serves them.
+      if (this.serveClient && (req.method === "GET" || req.method === "HEAD")) {
+        const name = clientFile(new URL(req.url).pathname, path);
+        if (name) return serveClientFile(req, name);
+      }
+      return fallback ? fallback(req, info) : new Response("Not Found", { status: 404 });
+    });
   }
 
   /**

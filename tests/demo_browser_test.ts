@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The demo in a real browser: Debian's chromium driven by npm `playwright-core`. Two pages chat in
  * one room; the server stops, both pages show they are reconnecting; it starts again, both

@@ -111,11 +111,13 @@ addEventListener("pointermove", (e) => {
   socket.volatile.emit("cursor", e.clientX / innerWidth, e.clientY / innerHeight);
 });
 
-setInterval(() => {
+function measureRtt() {
   if (!socket.connected) return;
   const t = performance.now();
   socket.timeout(2000).emit("rtt", (err) => {
     $("rtt").textContent = err ? "timeout" : `${(performance.now() - t).toFixed(1)} ms`;
   });
   showTransport();
-}, 1000);
+}
+setInterval(measureRtt, 1000);
+socket.on("connect", measureRtt);

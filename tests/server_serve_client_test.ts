@@ -1,0 +1,58 @@
+/**
+ * `serveClient`: the server answers `/socket.io/socket.io.js` and friends like the official one.
+ */
+import assert from "node:assert/strict";
+import { Server } from "../mod.ts";
+import { serve } from "./helpers/serve.ts";
+
+Deno.test("serveClient (default): the bundles are served with ETag, 304 and gzip", async () => {
+  const io = new Server();
+  const http = serve(io.handler());
+  try {
+    for (const name of ["socket.io.js", "socket.io.min.js", "socket.io.esm.min.js"]) {
+      const res = await fetch(`${http.origin}/socket.io/${name}`, {
+        headers: { "accept-encoding": "identity" },
+      });
+      assert.equal(res.status, 200, name);
+      assert.match(res.headers.get("content-type")!, /^application\/javascript/);
+      assert.equal(res.headers.get("cache-control"), "public, max-age=0");
+      const etag = res.headers.get("etag")!;
+      assert.ok(etag, "an ETag");
+      const body = await res.text();
+      assert.ok(body.length > 1000, name);
+      if (name === "socket.io.esm.min.js") assert.match(body, /export\s*\{/);
+      else assert.match(body, /\bio\b/);
+
+      const again = await fetch(`${http.origin}/socket.io/${name}`, {
+        headers: { "if-none-match": etag },
+      });
+      assert.equal(again.status, 304);
+      await again.body?.cancel();
+    }
+    // Deno's fetch asks for gzip and inflates it: the header says what travelled.
+    const zipped = await fetch(`${http.origin}/socket.io/socket.io.min.js`);
+    assert.equal(zipped.headers.get("content-encoding"), "gzip");
+    await zipped.body?.cancel();
+    const map = await fetch(`${http.origin}/socket.io/socket.io.min.js.map`);
+    assert.match(map.headers.get("content-type")!, /^application\/json/);
+    assert.ok(JSON.parse(await map.text()).mappings);
+  } finally {
+    await io.close();
+    await http.close();
+  }
+});
+
+Deno.test("serveClient: false serves no bundle; the fallback still answers other paths", async () => {
+  const io = new Server({ serveClient: false });
+  const http = serve(io.handler(() => new Response("app")));
+  try {
+    const res = await fetch(`${http.origin}/socket.io/socket.io.js`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "app");
+    const other = await fetch(`${http.origin}/elsewhere`);
+    assert.equal(await other.text(), "app");
+  } finally {
+    await io.close();
+    await http.close();
+  }
+});
