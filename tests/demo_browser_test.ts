@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The demo in a real browser: Debian's chromium driven by npm `playwright-core`. Two pages chat in
  * one room; the server stops, both pages show they are reconnecting; it starts again, both
@@ -62,9 +61,10 @@ async function stopDemo(child: Deno.ChildProcess): Promise<void> {
 const state = (page: Page) => page.locator("#state").textContent();
 
 async function waitState(page: Page, want: string): Promise<void> {
+  // Page-side code as a string: it runs in the browser, and Deno's types have no DOM.
   await page.waitForFunction(
-    (w) => document.getElementById("state")?.dataset.state === w,
-    want,
+    `document.getElementById("state")?.dataset.state === ${JSON.stringify(want)}`,
+    undefined,
     { timeout: 20_000 },
   );
 }
@@ -76,8 +76,9 @@ async function say(page: Page, text: string): Promise<void> {
 
 async function waitMessage(page: Page, text: string): Promise<void> {
   await page.waitForFunction(
-    (t) => [...document.querySelectorAll("#messages li")].some((li) => li.textContent?.includes(t)),
-    text,
+    `[...document.querySelectorAll("#messages li")]
+      .some((li) => li.textContent.includes(${JSON.stringify(text)}))`,
+    undefined,
     { timeout: 20_000 },
   );
 }
