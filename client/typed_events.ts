@@ -8,196 +8,26 @@
  * @module
  */
 import { Emitter } from "../parser/emitter.ts";
+import type {
+  EventsMap,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+} from "../parser/typed_events.ts";
 
-/**
- * A map of event names to listener signatures.
- *
- * @example
- * ```ts
- * import type { EventsMap } from "@socketio-edge/core/client";
- *
- * const events: EventsMap = { chat: (text: string) => console.log(text) };
- * console.log(Object.keys(events));
- * ```
- */
-export interface EventsMap {
-  /** An event's listener signature. */
-  // deno-lint-ignore no-explicit-any
-  [event: string]: any;
-}
-
-/**
- * The map used when none is given: any event, any arguments.
- *
- * @example
- * ```ts
- * import type { DefaultEventsMap } from "@socketio-edge/core/client";
- *
- * const events: DefaultEventsMap = { anything: (...args) => console.log(args) };
- * console.log(Object.keys(events));
- * ```
- */
-export interface DefaultEventsMap {
-  /** Any listener. */
-  // deno-lint-ignore no-explicit-any
-  [event: string]: (...args: any[]) => void;
-}
-
-/**
- * The event names of a map.
- *
- * @example
- * ```ts
- * import type { EventNames } from "@socketio-edge/core/client";
- *
- * const name: EventNames<{ chat: () => void }> = "chat";
- * console.log(name);
- * ```
- */
-export type EventNames<Map extends EventsMap> = keyof Map & string;
-
-/**
- * The parameters of one event of a map.
- *
- * @example
- * ```ts
- * import type { EventParams } from "@socketio-edge/core/client";
- *
- * const args: EventParams<{ chat: (text: string) => void }, "chat"> = ["hi"];
- * console.log(args);
- * ```
- */
-export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = Parameters<Map[Ev]>;
-
-/**
- * Reserved event names, then user event names.
- *
- * @example
- * ```ts
- * import type { ReservedOrUserEventNames } from "@socketio-edge/core/client";
- *
- * const name: ReservedOrUserEventNames<{ connect: () => void }, { chat: () => void }> = "connect";
- * console.log(name);
- * ```
- */
-export type ReservedOrUserEventNames<Reserved extends EventsMap, User extends EventsMap> =
-  | EventNames<Reserved>
-  | EventNames<User>;
-
-/**
- * The listener type of a reserved or user event; untyped for an event of neither map.
- *
- * @example
- * ```ts
- * import type { ReservedOrUserListener } from "@socketio-edge/core/client";
- *
- * const fn: ReservedOrUserListener<{}, { chat: (t: string) => void }, "chat"> = (t) => console.log(t);
- * fn("hi");
- * ```
- */
-export type ReservedOrUserListener<
-  Reserved extends EventsMap,
-  User extends EventsMap,
-  Ev extends ReservedOrUserEventNames<Reserved, User>,
-> = FallbackToUntypedListener<
-  Ev extends EventNames<Reserved> ? Reserved[Ev]
-    : Ev extends EventNames<User> ? User[Ev]
-    : never
->;
-
-/**
- * `never` (an event of no map) becomes an untyped listener.
- *
- * @example
- * ```ts
- * import type { FallbackToUntypedListener } from "@socketio-edge/core/client";
- *
- * const fn: FallbackToUntypedListener<never> = (...args) => console.log(args);
- * fn(1, 2);
- * ```
- */
-export type FallbackToUntypedListener<T> = [T] extends [never]
-  // deno-lint-ignore no-explicit-any
-  ? (...args: any[]) => void | Promise<void>
-  : T;
-
-/**
- * The last element of a tuple (the ack callback of an event's parameters).
- *
- * @example
- * ```ts
- * import type { Last } from "@socketio-edge/core/client";
- *
- * const last: Last<[string, number]> = 1;
- * console.log(last);
- * ```
- */
-// deno-lint-ignore no-explicit-any
-export type Last<T extends any[]> = T extends [...infer _H, infer L] ? L : any;
-
-/**
- * All elements of a tuple but the last.
- *
- * @example
- * ```ts
- * import type { AllButLast } from "@socketio-edge/core/client";
- *
- * const head: AllButLast<[string, number]> = ["a"];
- * console.log(head);
- * ```
- */
-// deno-lint-ignore no-explicit-any
-export type AllButLast<T extends any[]> = T extends [...infer H, infer _L] ? H : any[];
-
-/**
- * The first parameter of a function type (what an ack answers with).
- *
- * @example
- * ```ts
- * import type { FirstArg } from "@socketio-edge/core/client";
- *
- * const answer: FirstArg<(n: number) => void> = 42;
- * console.log(answer);
- * ```
- */
-// deno-lint-ignore no-explicit-any
-export type FirstArg<T> = T extends (arg: infer Param) => any ? Param : any;
-
-/**
- * Functions of a tuple with an error first (what `timeout()` does to acks).
- *
- * @example
- * ```ts
- * import type { PrependTimeoutError } from "@socketio-edge/core/client";
- *
- * const acks: PrependTimeoutError<[(n: number) => void]> = [(err, n) => console.log(err, n)];
- * console.log(acks.length);
- * ```
- */
-// deno-lint-ignore no-explicit-any
-export type PrependTimeoutError<T extends any[]> = {
-  [K in keyof T]: T[K] extends (...args: infer Params) => infer Result
-    ? (err: Error, ...args: Params) => Result
-    : T[K];
-};
-
-/**
- * An event map whose acks take an error first.
- *
- * @example
- * ```ts
- * import type { DecorateAcknowledgements } from "@socketio-edge/core/client";
- *
- * type Events = DecorateAcknowledgements<{ ask: (q: string, ack: (a: string) => void) => void }>;
- * const ask: Events["ask"] = (q, ack) => ack(null as unknown as Error, q);
- * console.log(typeof ask);
- * ```
- */
-export type DecorateAcknowledgements<E> = {
-  [K in keyof E]: E[K] extends (...args: infer Params) => infer Result
-    ? (...args: PrependTimeoutError<Params>) => Result
-    : E[K];
-};
+export type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  FallbackToUntypedListener,
+  FirstArg,
+  Last,
+  PrependTimeoutError,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+} from "../parser/typed_events.ts";
 
 /**
  * The listening half of an emitter typed like the official client's: user events and reserved
