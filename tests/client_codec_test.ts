@@ -97,7 +97,8 @@ function officialEncode(packet: Packet): unknown[] {
 }
 
 function officialDecode(chunks: unknown[]): Packet[] {
-  const decoder = new sp.Decoder();
+  // Generated packets may carry more than its default 10 attachments; the client has no limit.
+  const decoder = new sp.Decoder({ maxAttachments: 1000 });
   const out: Packet[] = [];
   decoder.on("decoded", (p: Packet) => out.push(p));
   for (const chunk of chunks) decoder.add(chunk);
