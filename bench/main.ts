@@ -51,6 +51,21 @@ const rows = runParserBench(quick ? 100 : 400, quick ? 2 : 3);
 const table = `${environment()}\n\n${parserTable(rows)}`;
 console.log(table);
 
+console.log("\nclient bundle sizes (minified, gzip -9), beside the official ones");
+const sizes = await new Deno.Command(Deno.execPath(), {
+  args: [
+    "run",
+    "--allow-all",
+    new URL("../scripts/bundle.ts", import.meta.url).pathname,
+    "--check",
+  ],
+  stdout: "piped",
+  stderr: "inherit",
+}).output();
+const bundles = new TextDecoder().decode(sizes.stdout).trim();
+if (!sizes.success) throw new Error("the bundles are out of date: run deno task bundle");
+console.log(bundles);
+
 let server: string | undefined;
 if (!parserOnly) {
   console.log("\nserver scenarios (ours on Deno and Bun, official on Node and Bun, raw ceilings)");
@@ -66,6 +81,7 @@ if (write) {
     doc = "# Benchmarks\n";
   }
   doc = replaceSection(doc, "parser", table);
+  doc = replaceSection(doc, "bundles", bundles);
   if (server) doc = replaceSection(doc, "server", server);
   await Deno.writeTextFile(FILE, doc);
   console.log(`\nwritten to ${FILE.pathname}`);

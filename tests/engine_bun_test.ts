@@ -3,47 +3,12 @@
  * `fetch` and `WebSocket`. Skipped (and passing) when no `bun` is found.
  */
 import assert from "node:assert/strict";
-import { findBun } from "./helpers/bun.ts";
+import { findBun, startBunFixture } from "./helpers/bun.ts";
 import { delay, handshake, poll, post, request } from "./helpers/engine.ts";
 import { WsClient } from "./helpers/raw.ts";
 
 const FIXTURE = new URL("./fixtures/bun_engine.ts", import.meta.url).pathname;
-
-/** Starts the Bun fixture and returns its port, with a function that stops it. */
-async function startBun(bun: string): Promise<{ port: number; stop: () => Promise<string> }> {
-  const child = new Deno.Command(bun, {
-    args: ["run", FIXTURE],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  const stop = async () => {
-    await child.stdin.close();
-    for (;;) {
-      const { done, value } = await lines.read();
-      if (done) break;
-      out += value;
-    }
-    const status = await child.status;
-    const err = await stderr;
-    assert.equal(status.code, 0, `bun exited with ${status.code}: ${err}`);
-    return out + err;
-  };
-  while (!out.includes("\n")) {
-    const { done, value } = await lines.read();
-    if (done) {
-      await stop().catch(() => {});
-      throw new Error(`bun fixture exited early: ${out} ${await stderr}`);
-    }
-    out += value;
-  }
-  const { port } = JSON.parse(out.slice(0, out.indexOf("\n")));
-  out = out.slice(out.indexOf("\n") + 1);
-  return { port, stop };
-}
+const startBun = (bun: string) => startBunFixture(bun, FIXTURE);
 
 Deno.test("engine on Bun: polling, websocket and the upgrade", async (t) => {
   const bun = await findBun();

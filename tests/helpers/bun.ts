@@ -4,6 +4,8 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+
 async function isFile(path: string): Promise<boolean> {
   try {
     return (await Deno.stat(path)).isFile;
@@ -12,9 +14,13 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
+const REPO = new URL("../../", import.meta.url).pathname;
+const LOCAL = `${REPO}.artifacts/bun/`;
+
 /**
- * The path of a `bun` executable: `$BUN`, then `bun` on `PATH`, then `node_modules/.bin/bun`
- * of this repository or of `/tmp`; undefined when there is none.
+ * The path of a `bun` executable: `$BUN`, then `bun` on `PATH`, then one this repository
+ * installed from npm into `.artifacts/bun/` (installing it there, quietly, when there is none);
+ * undefined when none can be had.
  */
 export async function findBun(): Promise<string | undefined> {
   const candidates: string[] = [];
@@ -23,10 +29,65 @@ export async function findBun(): Promise<string | undefined> {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
     if (dir) candidates.push(`${dir}/bun`);
   }
-  const repo = new URL("../../", import.meta.url).pathname;
-  candidates.push(`${repo}node_modules/.bin/bun`, "/tmp/node_modules/.bin/bun");
+  const local = `${LOCAL}node_modules/.bin/bun`;
+  candidates.push(`${REPO}node_modules/.bin/bun`, local);
   for (const path of candidates) {
     if (await isFile(path)) return path;
   }
-  return undefined;
+  const npm = await new Deno.Command("npm", {
+    args: [
+      "install",
+      "--prefix",
+      LOCAL,
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      "bun@1.4.4",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => undefined);
+  return npm?.success && await isFile(local) ? local : undefined;
+}
+
+/**
+ * Runs a Bun fixture that prints `{"port":N}` once listening and stops when its stdin closes;
+ * returns the port, and a function that stops it and returns what it printed.
+ */
+export async function startBunFixture(
+  bun: string,
+  fixture: string,
+): Promise<{ port: number; stop: () => Promise<string> }> {
+  const child = new Deno.Command(bun, {
+    args: ["run", fixture],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  const stop = async () => {
+    await child.stdin.close();
+    for (;;) {
+      const { done, value } = await lines.read();
+      if (done) break;
+      out += value;
+    }
+    const status = await child.status;
+    const err = await stderr;
+    assert.equal(status.code, 0, `bun exited with ${status.code}: ${err}`);
+    return out + err;
+  };
+  while (!out.includes("\n")) {
+    const { done, value } = await lines.read();
+    if (done) {
+      await stop().catch(() => {});
+      throw new Error(`bun fixture exited early: ${out} ${await stderr}`);
+    }
+    out += value;
+  }
+  const { port } = JSON.parse(out.slice(0, out.indexOf("\n")));
+  out = out.slice(out.indexOf("\n") + 1);
+  return { port, stop };
 }

@@ -1,0 +1,118 @@
+/**
+ * The Socket.IO server under `Bun.serve`, with the same `io.handler()`: the official client
+ * (`socket.io-client@4.8.4`, run by Deno) against tests/fixtures/bun_socketio.ts, over polling,
+ * WebSocket and the upgrade. Bun comes from npm when it is not installed; without it the test
+ * prints SKIPPED.
+ */
+import assert from "node:assert/strict";
+import { findBun, startBunFixture } from "./helpers/bun.ts";
+import {
+  type ClientOptions,
+  type ClientSocket,
+  connected,
+  delay,
+  MODES,
+  next,
+  nextArgs,
+  officialClient,
+  settle,
+  upgraded,
+} from "./helpers/socketio.ts";
+
+const FIXTURE = new URL("./fixtures/bun_socketio.ts", import.meta.url).pathname;
+
+Deno.test("Socket.IO on Bun: the official client over polling, websocket and upgrade", async (t) => {
+  const bun = await findBun();
+  if (!bun) {
+    console.log("SKIPPED: bun not installed and could not be installed from npm");
+    return;
+  }
+  const server = await startBunFixture(bun, FIXTURE);
+  const url = `http://127.0.0.1:${server.port}`;
+  try {
+    for (const mode of MODES) {
+      await t.step(mode, async () => {
+        const transports = mode === "polling"
+          ? ["polling"]
+          : mode === "websocket"
+          ? ["websocket"]
+          : ["polling", "websocket"];
+        const clients: ClientSocket[] = [];
+        const open = async (nsp = "/", opts: ClientOptions = {}) => {
+          const c = officialClient(url + nsp, {
+            transports,
+            forceNew: true,
+            reconnection: false,
+            ...opts,
+          });
+          clients.push(c);
+          return c;
+        };
+        try {
+          const a = await open();
+          const [id, transport] = await nextArgs<[string, string]>(a, "welcome");
+          assert.equal(id, a.id);
+          assert.equal(transport, mode === "websocket" ? "websocket" : "polling");
+          if (mode === "upgrade") await upgraded(a);
+
+          // Acks both ways, mixed and binary arguments.
+          const echoed = await a.timeout(2000).emitWithAck(
+            "echo",
+            "text",
+            { n: 1 },
+            new Uint8Array([1, 2, 3]),
+          );
+          assert.equal(echoed, "text");
+          const all = await new Promise<unknown[]>((resolve) =>
+            a.emit("echo", "x", new Uint8Array([9, 8]), (...args: unknown[]) => resolve(args))
+          );
+          assert.equal(all[0], "x");
+          assert.deepEqual([...new Uint8Array(all[1] as ArrayBuffer)], [9, 8]);
+          a.once("question", (_q: string, ack: (answer: string) => void) => ack("42"));
+          a.emit("ask-me");
+          assert.equal(await next(a, "answered"), "42");
+
+          // Rooms and broadcasts between two clients.
+          const b = await open();
+          await connected(b);
+          await a.timeout(2000).emitWithAck("join", "r1");
+          const roomMsg = next(a, "room-msg");
+          b.emit("to-room", "r1", "hello room");
+          assert.equal(await roomMsg, "hello room");
+          const got = Promise.all([next(a, "bcast"), next(b, "bcast")]);
+          b.emit("broadcast", { p: 1 });
+          assert.deepEqual(await got, [{ p: 1 }, { p: 1 }]);
+
+          // Namespaces on one connection, middleware errors with data.
+          const denied = await open("/admin", { forceNew: false, auth: { token: "no" } });
+          const err = await next<Error & { data?: unknown }>(denied, "connect_error");
+          assert.equal(err.message, "not authorized");
+          assert.deepEqual(err.data, { code: 42 });
+          const admin = officialClient(url + "/admin", { auth: { token: "ok" } });
+          clients.push(admin);
+          await next(admin, "admin-welcome");
+
+          // Heartbeats keep the session (pingInterval 300 ms on the server).
+          await delay(800);
+          assert.ok(a.connected);
+
+          // A server-side disconnect reaches the client with the official reason.
+          const reason = next(a, "disconnect");
+          a.emit("disconnect-me");
+          assert.equal(await reason, "io server disconnect");
+        } finally {
+          const engines = new Set(clients.map((c) => c.io.engine));
+          const closed = [...engines].filter((e) => e && e.readyState !== "closed")
+            .map((e) => next(e, "close"));
+          for (const c of clients) c.disconnect();
+          for (const e of engines) e?.close();
+          await Promise.all(closed);
+          await settle();
+        }
+      });
+    }
+  } finally {
+    const out = await server.stop();
+    assert.doesNotMatch(out, /error/i, out);
+  }
+});
