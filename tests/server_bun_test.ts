@@ -38,7 +38,7 @@ Deno.test("Socket.IO on Bun: the official client over polling, websocket and upg
           ? ["websocket"]
           : ["polling", "websocket"];
         const clients: ClientSocket[] = [];
-        const open = async (nsp = "/", opts: ClientOptions = {}) => {
+        const open = (nsp = "/", opts: ClientOptions = {}) => {
           const c = officialClient(url + nsp, {
             transports,
             forceNew: true,
@@ -49,7 +49,7 @@ Deno.test("Socket.IO on Bun: the official client over polling, websocket and upg
           return c;
         };
         try {
-          const a = await open();
+          const a = open();
           const [id, transport] = await nextArgs<[string, string]>(a, "welcome");
           assert.equal(id, a.id);
           assert.equal(transport, mode === "websocket" ? "websocket" : "polling");
@@ -73,7 +73,7 @@ Deno.test("Socket.IO on Bun: the official client over polling, websocket and upg
           assert.equal(await next(a, "answered"), "42");
 
           // Rooms and broadcasts between two clients.
-          const b = await open();
+          const b = open();
           await connected(b);
           await a.timeout(2000).emitWithAck("join", "r1");
           const roomMsg = next(a, "room-msg");
@@ -84,7 +84,7 @@ Deno.test("Socket.IO on Bun: the official client over polling, websocket and upg
           assert.deepEqual(await got, [{ p: 1 }, { p: 1 }]);
 
           // Namespaces on one connection, middleware errors with data.
-          const denied = await open("/admin", { forceNew: false, auth: { token: "no" } });
+          const denied = open("/admin", { forceNew: false, auth: { token: "no" } });
           const err = await next<Error & { data?: unknown }>(denied, "connect_error");
           assert.equal(err.message, "not authorized");
           assert.deepEqual(err.data, { code: 42 });
