@@ -25,16 +25,9 @@ import {
   toBytes,
 } from "./engine.ts";
 
-const DIGITS = ["0", "1", "2", "3", "4", "5", "6"] as const;
-const NAMES: readonly EnginePacketType[] = [
-  "open",
-  "close",
-  "ping",
-  "pong",
-  "message",
-  "upgrade",
-  "noop",
-];
+/** Type name of each wire digit, and the digit of each type, from the v4 table (they agree). */
+const NAMES = Object.keys(PACKET_TYPES) as EnginePacketType[];
+const DIGITS: readonly string[] = NAMES.map((name) => String(PACKET_TYPES[name]));
 
 const ZERO = 48; // "0"
 const COLON = 58; // ":"
