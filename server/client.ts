@@ -8,7 +8,13 @@ import type { WriteOptions } from "../adapter/adapter.ts";
 import { Decoder, type Packet, PacketType } from "../parser/socket.ts";
 import type { EngineSocket } from "./engine/session.ts";
 import type { Server } from "./server.ts";
-import type { DisconnectReason, Handshake, Socket, SocketFlags } from "./socket.ts";
+import {
+  type DisconnectReason,
+  type Handshake,
+  NO_FLAGS,
+  type Socket,
+  type SocketFlags,
+} from "./socket.ts";
 
 /** The decoder surface the client uses; custom parsers may throw from `add`. */
 interface AnyDecoder {
@@ -27,7 +33,6 @@ export class Client {
   readonly nsps: Map<string, Socket> = new Map();
   readonly #server: Server;
   readonly #decoder: AnyDecoder;
-  #connectTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   /** Writes waiting for `Blob` attachments to be read, in order. */
   #blobs: Promise<void> | undefined;
@@ -44,17 +49,15 @@ export class Client {
     this.conn = conn;
     this.#decoder = new server._parser.Decoder() as AnyDecoder;
     this.#decoder.on("decoded", (packet) => this.#ondecoded(packet));
-    conn._onMessage = (data, start) => this.#ondata(data, start);
+    conn._reader = this;
     conn.on("close", (reason, description) => this.#onclose(reason, description));
-    this.#connectTimer = setTimeout(() => {
-      if (this.nsps.size === 0) this.close();
-    }, server.connectTimeout);
+    server._awaitJoin(this);
   }
 
   /** @internal the handshake of a socket of this connection. */
-  handshake(auth: Record<string, unknown>): Handshake {
+  handshake(auth: Record<string, unknown>, issued: number): Handshake {
     const req = this.conn.request;
-    const now = new Date();
+    const now = new Date(issued);
     return {
       headers: req.headers,
       time: now.toString(),
@@ -68,7 +71,8 @@ export class Client {
     };
   }
 
-  #ondata(data: string | Uint8Array, start: number): void {
+  /** @internal the session's message reader: one message, possibly inside its frame. */
+  _ondata(data: string | Uint8Array, start: number): void {
     let err: unknown;
     try {
       // Our decoder reads a text message inside its frame; a custom one gets the message alone.
@@ -137,8 +141,12 @@ export class Client {
   /** @internal a socket of this client was accepted by its namespace. */
   _onconnect(socket: Socket): void {
     this.nsps.set(socket.nsp.name, socket);
-    clearTimeout(this.#connectTimer);
-    this.#connectTimer = undefined;
+    this.#server._joined(this);
+  }
+
+  /** @internal no namespace joined within `connectTimeout`. */
+  _joinTimedOut(): void {
+    if (this.nsps.size === 0) this.close();
   }
 
   /** @internal a socket left. */
@@ -162,7 +170,7 @@ export class Client {
   }
 
   /** @internal encodes and writes one packet. */
-  _packet(packet: Packet, flags: SocketFlags = {}): void {
+  _packet(packet: Packet, flags: SocketFlags = NO_FLAGS): void {
     if (this.conn.readyState !== "open") return;
     if (flags.volatile && !this.conn.writable) return;
     const chunks = this.#server.encoder.encode(packet) as Chunk[];
@@ -195,8 +203,7 @@ export class Client {
     // The engine's own close event follows a forced close: the first reason wins.
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#connectTimer);
-    this.#connectTimer = undefined;
+    this.#server._joined(this);
     for (const socket of [...this.nsps.values()]) {
       socket._onclose(reason as DisconnectReason, description);
     }

@@ -134,7 +134,7 @@ export class Namespace<
 
   /** @internal forgets a timed-out broadcast's ack in every socket. */
   _dropAck(id: number): void {
-    for (const socket of this.sockets.values()) socket.acks.delete(id);
+    for (const socket of this.sockets.values()) socket._dropAck(id);
   }
 
   /** Adds a connection middleware. */

@@ -138,6 +138,13 @@ export class Server<
   >();
   readonly #cleanupChildren: boolean;
   readonly #serveClient: boolean;
+  /**
+   * Connections that joined no namespace yet, with their deadlines, oldest first. One timer
+   * watches them all instead of one timer per connection (timers cost a handshake a good part of
+   * its CPU): every deadline is `connectTimeout` after its arrival, so they expire in this order.
+   */
+  readonly #joining = new Map<Client, number>();
+  #joinTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Creates a server; serve it with `Deno.serve(io.handler())`.
@@ -320,6 +327,33 @@ export class Server<
     );
     await this.engine.close();
     fn?.();
+  }
+
+  /** @internal a connection must join a namespace within `connectTimeout`, or it is closed. */
+  _awaitJoin(client: Client): void {
+    this.#joining.set(client, Date.now() + this.connectTimeout);
+    this.#joinTimer ??= setTimeout(() => this.#expireJoins(), this.connectTimeout);
+  }
+
+  /** @internal a connection joined a namespace, or closed. */
+  _joined(client: Client): void {
+    if (this.#joining.delete(client) && this.#joining.size === 0) {
+      clearTimeout(this.#joinTimer);
+      this.#joinTimer = undefined;
+    }
+  }
+
+  #expireJoins(): void {
+    this.#joinTimer = undefined;
+    const now = Date.now();
+    for (const [client, deadline] of this.#joining) {
+      if (deadline > now) {
+        this.#joinTimer = setTimeout(() => this.#expireJoins(), deadline - now);
+        return;
+      }
+      this.#joining.delete(client);
+      client._joinTimedOut();
+    }
   }
 
   // The main namespace's API, on `io`.

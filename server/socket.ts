@@ -26,6 +26,9 @@ import type {
 import { TypedListeners } from "./typed_events.ts";
 import type { EngineSocket } from "./engine/session.ts";
 
+/** @internal The flags of a packet sent without any: shared, never written to. */
+export const NO_FLAGS: SocketFlags = Object.freeze({});
+
 /** Why a socket disconnected, as the official server names it. */
 export type DisconnectReason =
   | "transport error"
@@ -125,8 +128,6 @@ export class Socket<
 > extends TypedListeners<ListenEvents, SocketReservedEvents> implements AdapterSocket {
   /** The socket id (also the name of its own room). */
   readonly id: string;
-  /** What the client sent at handshake. */
-  readonly handshake: Handshake;
   /** Free-form data, shared with `fetchSockets()` results. */
   data: SocketData = {} as SocketData;
   /** Whether the socket is connected. */
@@ -137,12 +138,16 @@ export class Socket<
   readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** @internal the connection this socket rides on. */
   readonly client: Client;
-  /** @internal acks awaiting an answer, by packet id. */
-  readonly acks: Map<number, Ack> = new Map();
   /** @internal private session id, when recovery is on. */
   pid: string | undefined;
 
-  #flags: SocketFlags = {};
+  // Created on first use: most sockets never wait for an ack, set a flag or read their
+  // handshake, and every idle connection would retain them.
+  #acks: Map<number, Ack> | undefined;
+  #flags: SocketFlags | undefined;
+  #handshake: Handshake | undefined;
+  #auth: Record<string, unknown>;
+  #issued: number;
   #left = false;
   #fns: PacketMiddleware[] | undefined;
   #anyListeners: AnyListener[] | undefined;
@@ -165,7 +170,8 @@ export class Socket<
     super();
     this.nsp = nsp;
     this.client = client;
-    this.handshake = client.handshake(auth);
+    this.#auth = auth;
+    this.#issued = Date.now();
     if (previous) {
       this.id = previous.sid;
       this.pid = previous.pid;
@@ -178,6 +184,21 @@ export class Socket<
       this.id = randomId();
       if (nsp.server.recovery) this.pid = randomId();
     }
+  }
+
+  /** What the client sent at handshake (built on first read, with the connection's time). */
+  get handshake(): Handshake {
+    return this.#handshake ??= this.client.handshake(this.#auth, this.#issued);
+  }
+
+  /** @internal acks awaiting an answer, by packet id. */
+  get acks(): Map<number, Ack> {
+    return this.#acks ??= new Map();
+  }
+
+  /** @internal forgets a timed-out broadcast's ack. */
+  _dropAck(id: number): void {
+    this.#acks?.delete(id);
   }
 
   /** The server. */
@@ -219,8 +240,8 @@ export class Socket<
     if (RESERVED_EVENTS.has(ev)) throw new Error(`"${ev}" is a reserved event name`);
     const data: unknown[] = [ev, ...args];
     const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data };
-    const flags = this.#flags;
-    this.#flags = {};
+    const flags = this.#flags ?? {};
+    this.#flags = undefined;
     if (typeof data[data.length - 1] === "function") {
       const id = this.nsp._nextId();
       this.#registerAck(id, data.pop() as Ack, flags.timeout);
@@ -243,7 +264,7 @@ export class Socket<
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
     type Result = FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>;
-    const withErr = this.#flags.timeout !== undefined;
+    const withErr = this.#flags?.timeout !== undefined;
     return new Promise((resolve, reject) => {
       (args as unknown[]).push((a: unknown, b: unknown) => {
         if (!withErr) return resolve(a as Result);
@@ -290,7 +311,7 @@ export class Socket<
   }
 
   /** @internal encodes and writes a packet of this namespace. */
-  _packet(packet: Packet, flags: SocketFlags = {}): void {
+  _packet(packet: Packet, flags: SocketFlags = NO_FLAGS): void {
     this.client._packet(packet, flags);
   }
 
@@ -333,8 +354,8 @@ export class Socket<
 
   #broadcast(): Broadcast<EmitEvents, SocketData> {
     // The flags set so far (volatile, timeout...) move to the operator.
-    const flags = this.#flags;
-    this.#flags = {};
+    const flags = this.#flags ?? {};
+    this.#flags = undefined;
     return this.nsp._operator(new Set(), new Set([this.id]), flags) as unknown as Broadcast<
       EmitEvents,
       SocketData
@@ -348,13 +369,13 @@ export class Socket<
 
   /** The next packet may be dropped when the connection cannot take it now. */
   get volatile(): this {
-    this.#flags.volatile = true;
+    (this.#flags ??= {}).volatile = true;
     return this;
   }
 
   /** Kept for API compatibility: compression is the runtime's business. */
   compress(compress: boolean): this {
-    this.#flags.compress = compress;
+    (this.#flags ??= {}).compress = compress;
     return this;
   }
 
@@ -362,7 +383,7 @@ export class Socket<
   timeout(
     ms: number,
   ): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
-    this.#flags.timeout = ms;
+    (this.#flags ??= {}).timeout = ms;
     return this as unknown as Socket<
       ListenEvents,
       DecorateAcknowledgements<EmitEvents>,
@@ -437,12 +458,12 @@ export class Socket<
       for (const listener of any.slice()) listener.apply(this, args);
     }
     if (!this.#fns?.length) {
-      this.emitUntyped(...(args as [string, ...unknown[]]));
+      this._emitEvent(args);
       return;
     }
     this.#run(args, (err) => {
       if (err) return this._onerror(err);
-      if (this.connected) this.emitUntyped(...(args as [string, ...unknown[]]));
+      if (this.connected) this._emitEvent(args);
     });
   }
 
@@ -466,9 +487,9 @@ export class Socket<
 
   #onack(packet: Packet): void {
     const id = packet.id!;
-    const ack = this.acks.get(id);
+    const ack = this.#acks?.get(id);
     if (typeof ack !== "function") return;
-    this.acks.delete(id);
+    this.#acks!.delete(id);
     ack.apply(this, packet.data as unknown[]);
   }
 
@@ -500,10 +521,13 @@ export class Socket<
     this.nsp._remove(this);
     this.client._remove(this as unknown as Socket);
     this.connected = false;
-    for (const ack of this.acks.values()) {
-      (ack as { fail?: (err: Error) => void }).fail?.(new Error("socket has been disconnected"));
+    const acks = this.#acks;
+    if (acks) {
+      for (const ack of acks.values()) {
+        (ack as { fail?: (err: Error) => void }).fail?.(new Error("socket has been disconnected"));
+      }
+      acks.clear();
     }
-    this.acks.clear();
     this.emitReserved("disconnect", reason, description);
   }
 

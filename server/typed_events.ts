@@ -160,6 +160,19 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
     return this.emitUntyped(ev, ...args);
   }
 
+  /**
+   * Emits an event given as `[name, ...args]` (an incoming packet's data) without spreading it
+   * into a call and back into a rest array. @internal
+   */
+  _emitEvent(event: unknown[]): boolean {
+    const ev = event[0];
+    const list = this.#listeners?.get(typeof ev === "string" ? ev : String(ev));
+    if (list === undefined) return false;
+    const args = event.slice(1);
+    for (let i = 0; i < list.length; i++) list[i].apply(this, args);
+    return true;
+  }
+
   /** Emits any event locally. @internal */
   emitUntyped(ev: string, ...args: unknown[]): boolean {
     // Numeric event names (allowed by the protocol) match string keys, as in Node.

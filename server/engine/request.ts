@@ -21,11 +21,19 @@ export interface RequestSnapshot {
   secure: boolean;
 }
 
+/**
+ * A plain object without `Object.prototype` in its chain, like `Object.create(null)`, but in
+ * V8's fast mode: `Object.create(null)` makes a dictionary, several times larger, and every
+ * connection retains its headers and query.
+ */
+const Bag = function () {} as unknown as new () => Record<string, string>;
+Bag.prototype = Object.create(null);
+
 /** Reads everything the server needs from `req`, now. */
 export function snapshotRequest(req: Request, url: URL, address: string): RequestSnapshot {
-  const headers: Record<string, string> = Object.create(null);
+  const headers = new Bag();
   req.headers.forEach((value, key) => (headers[key] = value));
-  const query: Record<string, string> = Object.create(null);
+  const query = new Bag();
   url.searchParams.forEach((value, key) => (query[key] = value));
   return {
     method: req.method,

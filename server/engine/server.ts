@@ -165,12 +165,15 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     } else headers = new Headers();
 
     const runtime = runtimeFor(info);
-    const snapshot = snapshotRequest(req, url, runtime.remoteAddress(req, info));
+    // Taken when needed (a refusal, a handshake) and before any upgrade: the polls and POSTs of
+    // a session need none, and copying every header costs them a good part of their CPU.
+    let snap: RequestSnapshot | undefined;
+    const snapshot = () => (snap ??= snapshotRequest(req, url, runtime.remoteAddress(req, info)));
     const isUpgrade = runtime.canUpgrade(req, info);
     const q = url.searchParams;
     const refuse = (code: ErrorCode, context: Record<string, unknown> = {}, message?: string) => {
       this.emit("connection_error", {
-        req: snapshot,
+        req: snapshot(),
         code,
         message: message ?? ERROR_MESSAGES[code],
         context,
@@ -206,13 +209,13 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
         return refuse(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
       }
       if (this.opts.allowRequest) {
-        const [message, ok] = await allow(this.opts.allowRequest, snapshot);
+        const [message, ok] = await allow(this.opts.allowRequest, snapshot());
         if (!ok) return refuse(ErrorCode.FORBIDDEN, { message }, message || undefined);
       }
       if (!protocol) {
         return refuse(ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: eio[0] });
       }
-      return this.#handshake(req, info, snapshot, transport, protocol, headers);
+      return this.#handshake(req, info, snapshot(), transport, protocol, headers);
     }
 
     const sid = sids.join(",");

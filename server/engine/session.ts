@@ -10,6 +10,7 @@ import type { HeartbeatTarget } from "./heartbeat.ts";
 import type { EngineOptions } from "./options.ts";
 import type { RequestSnapshot } from "./request.ts";
 import type { OutPacket, Transport, TransportOwner } from "./transport.ts";
+import type { WebSocketTransport } from "./websocket.ts";
 
 /** Lifecycle of a session, as the official server names it. */
 export type ReadyState = "opening" | "open" | "closing" | "closed";
@@ -55,6 +56,12 @@ export interface SessionHost {
   forget(session: EngineSocket): void;
 }
 
+/** @internal Who reads a session's messages (Socket.IO's `Client`). */
+export interface MessageReader {
+  /** One message: `data.slice(start)`, or `data` itself when binary. */
+  _ondata(data: string | Uint8Array, start: number): void;
+}
+
 /** Options of {@linkcode EngineSocket.send}. */
 export interface SendOptions {
   /** Kept for API compatibility: compression is the runtime's business. */
@@ -96,8 +103,10 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   lastPingAt: number = Date.now();
 
   #host: SessionHost;
-  #buffer: OutPacket[] = [];
-  #callbacks: (() => void)[] = [];
+  // Packets waiting for the transport, undefined when none: an idle WebSocket session
+  // retains no arrays.
+  #buffer: OutPacket[] | undefined;
+  #callbacks: (() => void)[] | undefined;
   #flushQueued = false;
   #cancelUpgrade: (() => void) | undefined;
   /** The upgrade's probe was answered: polls are released with a noop from now on. */
@@ -178,14 +187,15 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   #push(packet: OutPacket, callback?: () => void): void {
     this.emit("packetCreate", packet);
     const t = this.transport;
-    if (t.name === "websocket" && t.writable && this.#buffer.length === 0) {
-      t.send([packet]);
+    if (t.name === "websocket" && t.writable && this.#buffer === undefined) {
+      // One packet, one frame: no array for it.
+      (t as WebSocketTransport).sendPacket(packet);
       callback?.();
       this.emit("drain");
       return;
     }
-    this.#buffer.push(packet);
-    if (callback) this.#callbacks.push(callback);
+    (this.#buffer ??= []).push(packet);
+    if (callback) (this.#callbacks ??= []).push(callback);
     // Packets sent in one tick leave as one polling payload.
     if (!this.#flushQueued) {
       this.#flushQueued = true;
@@ -197,14 +207,14 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   }
 
   #flush(): void {
-    if (this.readyState === "closed" || !this.transport.writable || !this.#buffer.length) return;
     const packets = this.#buffer;
+    if (this.readyState === "closed" || !this.transport.writable || packets === undefined) return;
     const callbacks = this.#callbacks;
-    this.#buffer = [];
-    this.#callbacks = [];
+    this.#buffer = undefined;
+    this.#callbacks = undefined;
     const closing = this.readyState === "closing";
     this.transport.send(packets);
-    for (const cb of callbacks) cb();
+    if (callbacks !== undefined) { for (const cb of callbacks) cb(); }
     this.emit("drain");
     if (closing) {
       // Over polling the close packet goes on the next poll, as the official server sends it:
@@ -216,24 +226,25 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
 
   /** @internal a poll arrived: flush, or release it with a noop while upgrading. */
   onWritable(): void {
-    if (this.#buffer.length) this.#flush();
+    if (this.#buffer !== undefined) this.#flush();
     else if (this.upgrading && this.#probed) this.transport.send([{ type: "noop" }]);
   }
 
   /**
-   * @internal Socket.IO's reader of messages: called with each message, a text one possibly still
-   * inside its frame (`data.slice(start)` is the message), so the hot path slices nothing.
+   * @internal Socket.IO's reader of messages: `_ondata` gets each message, a text one possibly
+   * still inside its frame (`data.slice(start)` is the message), so the hot path slices nothing.
+   * An object rather than a callback, so that no closure per connection is needed.
    */
-  _onMessage: ((data: string | Uint8Array, start: number) => void) | undefined;
+  _reader: MessageReader | undefined;
 
   /** @internal a text message in its frame. */
   onTextMessage(frame: string, start: number): void {
     if (this.readyState !== "open") return;
-    const onMessage = this._onMessage;
+    const reader = this._reader;
     if (
-      onMessage !== undefined && !this.listenerCount("packet") && !this.listenerCount("message")
+      reader !== undefined && !this.listenerCount("packet") && !this.listenerCount("message")
     ) {
-      onMessage(frame, start);
+      reader._ondata(frame, start);
       return;
     }
     this.onPacket({ type: "message", data: frame.slice(start) });
@@ -263,7 +274,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
         // An empty message ("4") decodes without data; listeners get "" rather than undefined.
         const data = (packet.data ?? "") as string | Uint8Array;
         this.emit("message", data);
-        this._onMessage?.(data, 0);
+        this._reader?._ondata(data, 0);
         break;
       }
     }
@@ -306,7 +317,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
       this.#flush();
       this.transport.close();
       this.#onClose("forced close");
-    } else if (!this.#buffer.length) {
+    } else if (this.#buffer === undefined) {
       this.transport.close();
     }
     // Else the buffered packets and the close packet leave together on the next poll.
@@ -322,8 +333,8 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     this.readyState = "closed";
     this.#cancelUpgrade?.();
     this.#probed = false;
-    this.#buffer = [];
-    this.#callbacks = [];
+    this.#buffer = undefined;
+    this.#callbacks = undefined;
     this.transport.close();
     this.#host.forget(this);
     this.emit("close", reason, description);
@@ -351,7 +362,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
           this.#probed = true;
           this.emit("upgrading", next);
           // Release the pending poll so the client can pause polling and send `upgrade`.
-          if (this.transport.writable && !this.#buffer.length) {
+          if (this.transport.writable && this.#buffer === undefined) {
             this.transport.send([{ type: "noop" }]);
           }
         } else if (packet.type === "upgrade" && this.readyState !== "closed") {

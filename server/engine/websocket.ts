@@ -29,15 +29,17 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
   }
 
   send(packets: readonly OutPacket[]): void {
+    for (let i = 0; i < packets.length; i++) this.sendPacket(packets[i]);
+  }
+
+  /** Sends one packet as one frame. */
+  sendPacket(p: OutPacket): void {
     const socket = this.socket;
     if (this.#closed || !socket) return;
-    for (let i = 0; i < packets.length; i++) {
-      const p = packets[i];
-      // A shared broadcast frame is in the v4 form; v3 sessions frame their own.
-      socket.send(
-        p.frame !== undefined && this.codec.protocol === 4 ? p.frame : this.codec.encodeFrame(p),
-      );
-    }
+    // A shared broadcast frame is in the v4 form; v3 sessions frame their own.
+    socket.send(
+      p.frame !== undefined && this.codec.protocol === 4 ? p.frame : this.codec.encodeFrame(p),
+    );
   }
 
   close(): void {

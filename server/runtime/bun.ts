@@ -15,10 +15,14 @@ export interface BunServer {
   timeout?(req: Request, seconds: number): void;
 }
 
-/** What each Bun socket carries in `ws.data`. */
-export interface BunSocketData {
-  socket: QueuedSocket;
-  events: RawSocketEvents;
+/**
+ * What each Bun socket carries in `ws.data`: its queue, holding the engine's events too (one
+ * object per connection rather than two, retained as long as it is open).
+ */
+export class BunSocketData extends QueuedSocket {
+  constructor(readonly events: RawSocketEvents) {
+    super();
+  }
 }
 
 interface BunWebSocket extends OpenSocket {
@@ -40,8 +44,8 @@ export const bunRuntime: Runtime = {
     return (info as BunServer).requestIP?.(req)?.address ?? "";
   },
   upgrade(req: Request, info: unknown, events: RawSocketEvents): Upgraded {
-    const socket = new QueuedSocket();
-    if (!(info as BunServer).upgrade(req, { data: { socket, events } })) {
+    const socket = new BunSocketData(events);
+    if (!(info as BunServer).upgrade(req, { data: socket })) {
       throw new Error("Bun refused the WebSocket upgrade");
     }
     // Bun ignores the returned response once the upgrade succeeded.
@@ -62,7 +66,7 @@ export function bunWebSocket(opts: BunWebSocketOptions): Record<string, unknown>
     // Engine.IO has its own heartbeat: Bun's pings would only add traffic.
     sendPings: false,
     open(ws: BunWebSocket) {
-      ws.data.socket.open(ws);
+      ws.data.open(ws);
     },
     message(ws: BunWebSocket, message: string | Uint8Array) {
       ws.data.events.onMessage(
@@ -72,7 +76,7 @@ export function bunWebSocket(opts: BunWebSocketOptions): Record<string, unknown>
       );
     },
     close(ws: BunWebSocket, code: number, reason: string) {
-      ws.data.socket.gone();
+      ws.data.gone();
       ws.data.events.onClose(code, reason);
     },
   };

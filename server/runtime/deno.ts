@@ -10,6 +10,39 @@ interface DenoServeInfo {
   remoteAddr?: { hostname?: string };
 }
 
+/**
+ * One Deno socket's queue and listener in one object. It listens with `addEventListener` and
+ * `handleEvent` rather than `onmessage` & co: each `on*` property costs Deno a wrapper closure
+ * and a per-socket handler map, retained by every idle connection, and a call per frame.
+ */
+class DenoSocket extends QueuedSocket {
+  constructor(readonly ws: WebSocket, readonly events: RawSocketEvents) {
+    super();
+  }
+
+  handleEvent(e: Event): void {
+    switch (e.type) {
+      case "message": {
+        const d = (e as MessageEvent).data;
+        this.events.onMessage(typeof d === "string" ? d : new Uint8Array(d as ArrayBuffer));
+        break;
+      }
+      case "open":
+        // Deno keeps a listener and its options per socket and type: drop one that is done.
+        this.ws.removeEventListener("open", this);
+        this.open(this.ws);
+        break;
+      case "error":
+        this.events.onError((e as ErrorEvent).error ?? e);
+        break;
+      case "close":
+        this.gone();
+        this.events.onClose((e as CloseEvent).code, (e as CloseEvent).reason);
+        break;
+    }
+  }
+}
+
 /** Upgrades with `Deno.upgradeWebSocket`; Deno's own pings are off (Engine.IO has its own). */
 export const denoRuntime: Runtime = {
   name: "deno",
@@ -22,17 +55,11 @@ export const denoRuntime: Runtime = {
   upgrade(req: Request, _info: unknown, events: RawSocketEvents): Upgraded {
     const { socket: ws, response } = Deno.upgradeWebSocket(req, { idleTimeout: 0 });
     ws.binaryType = "arraybuffer";
-    const socket = new QueuedSocket();
-    ws.onopen = () => socket.open(ws);
-    ws.onmessage = (e) => {
-      const d = e.data;
-      events.onMessage(typeof d === "string" ? d : new Uint8Array(d as ArrayBuffer));
-    };
-    ws.onerror = (e) => events.onError((e as ErrorEvent).error ?? e);
-    ws.onclose = (e) => {
-      socket.gone();
-      events.onClose(e.code, e.reason);
-    };
+    const socket = new DenoSocket(ws, events);
+    ws.addEventListener("open", socket);
+    ws.addEventListener("message", socket);
+    ws.addEventListener("error", socket);
+    ws.addEventListener("close", socket);
     return { socket, response };
   },
 };
