@@ -93,6 +93,26 @@ export interface Packet {
 export const protocol = 5;
 
 /**
+ * Event names with a special meaning on one side or the other: a decoder refuses events named so,
+ * and sockets refuse to emit them.
+ *
+ * @example
+ * ```ts
+ * import { RESERVED_EVENTS } from "@socketio-edge/core/parser";
+ *
+ * console.log(RESERVED_EVENTS.has("disconnect")); // true
+ * ```
+ */
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
+  "connect",
+  "connect_error",
+  "disconnect",
+  "disconnecting",
+  "newListener",
+  "removeListener",
+]);
+
+/**
  * A `JSON.stringify` replacer.
  *
  * @example
@@ -496,7 +516,7 @@ function validate(
         return new DecodeError("invalid data", "EVENT data must be a non-empty array");
       }
       const name: unknown = data[0];
-      if (typeof name === "string" ? isReservedEvent(name) : typeof name !== "number") {
+      if (typeof name === "string" ? RESERVED_EVENTS.has(name) : typeof name !== "number") {
         return new DecodeError("invalid event name", String(name));
       }
       return undefined;
@@ -516,20 +536,6 @@ function validate(
 
 function isPlainObject(value: unknown): boolean {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-// socket.io-parser's RESERVED_EVENTS: names with a special meaning on one side or the other.
-function isReservedEvent(name: string): boolean {
-  switch (name) {
-    case "connect":
-    case "connect_error":
-    case "disconnect":
-    case "disconnecting":
-    case "newListener":
-    case "removeListener":
-      return true;
-  }
-  return false;
 }
 
 // Whether the JSON text from `start` on nests deeper than maxDepth, skipping brackets inside

@@ -5,7 +5,7 @@
  * @module
  */
 import type { AdapterSocket, Room, WriteOptions } from "../adapter/adapter.ts";
-import { type Packet, PacketType } from "../parser/socket.ts";
+import { type Packet, PacketType, RESERVED_EVENTS } from "../parser/socket.ts";
 import type { BroadcastOperator } from "./broadcast.ts";
 import type { Client } from "./client.ts";
 import { randomId } from "./ids.ts";
@@ -41,15 +41,8 @@ export type DisconnectReason =
   | "client namespace disconnect"
   | "server namespace disconnect";
 
-/** Event names a socket never sends: emitting one throws. */
-export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
-  "connect",
-  "connect_error",
-  "disconnect",
-  "disconnecting",
-  "newListener",
-  "removeListener",
-]);
+/** Event names a socket never sends: emitting one throws (the parser refuses them too). */
+export { RESERVED_EVENTS };
 
 /** The reserved events a socket emits locally. */
 export interface SocketReservedEvents {
