@@ -3,10 +3,11 @@
  * client observes (status codes, bodies, frames) and the close reasons the server reports.
  */
 import assert from "node:assert/strict";
-import type { EngineSocket } from "../server/engine/mod.ts";
+import type { EngineOptions, EngineSocket } from "../server/engine/mod.ts";
 import {
   closeOf,
   delay,
+  type EngineFixture,
   handshake,
   nextConnection,
   nextMessage,
@@ -30,6 +31,24 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
 
 // ---------------------------------------------------------------------------------------------
 // Handshake
+
+/** A test with an engine and one polling session already open on it. */
+function sessionTest(
+  name: string,
+  fn: (ctx: { f: EngineFixture; sid: string; socket: EngineSocket }) => Promise<void>,
+  opts: Partial<EngineOptions> = {},
+): void {
+  Deno.test(name, async () => {
+    const f = startEngine(opts);
+    try {
+      const connected = nextConnection(f.engine);
+      const { sid } = await handshake(f.base);
+      await fn({ f, sid, socket: await connected });
+    } finally {
+      await f.close();
+    }
+  });
+}
 
 Deno.test("handshake over polling sends the official open packet", async () => {
   const f = startEngine({ pingInterval: 300, pingTimeout: 200 });
@@ -230,55 +249,36 @@ Deno.test("a request on another transport than the session's is refused (code 3)
 // ---------------------------------------------------------------------------------------------
 // Polling
 
-Deno.test("polling carries messages both ways", async () => {
-  const f = startEngine();
-  try {
-    const connected = nextConnection(f.engine);
-    const { sid } = await handshake(f.base);
-    const socket = await connected;
-    const received: (string | Uint8Array)[] = [];
-    socket.on("message", (d) => received.push(d));
+sessionTest("polling carries messages both ways", async ({ f, sid, socket }) => {
+  const received: (string | Uint8Array)[] = [];
+  socket.on("message", (d) => received.push(d));
 
-    const ok = await post(f.base, sid, "4hello\x1e4\x1ebAQID\x1e4é ☃");
-    assert.equal(ok.status, 200);
-    assert.equal(ok.body, "ok");
-    assert.equal(ok.headers.get("content-type"), "text/html");
-    assert.deepEqual(received, ["hello", "", new Uint8Array([1, 2, 3]), "é ☃"]);
+  const ok = await post(f.base, sid, "4hello\x1e4\x1ebAQID\x1e4é ☃");
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body, "ok");
+  assert.equal(ok.headers.get("content-type"), "text/html");
+  assert.deepEqual(received, ["hello", "", new Uint8Array([1, 2, 3]), "é ☃"]);
 
-    socket.send("a");
-    socket.send("b");
-    socket.send(new Uint8Array([1, 2, 3]));
-    socket.send(new Uint8Array([0xff, 0]).buffer);
-    // Everything sent in one tick leaves as one payload.
-    assert.equal(await poll(f.base, sid), "4a\x1e4b\x1ebAQID\x1eb/wA=");
-  } finally {
-    await f.close();
-  }
+  socket.send("a");
+  socket.send("b");
+  socket.send(new Uint8Array([1, 2, 3]));
+  socket.send(new Uint8Array([0xff, 0]).buffer);
+  // Everything sent in one tick leaves as one payload.
+  assert.equal(await poll(f.base, sid), "4a\x1e4b\x1ebAQID\x1eb/wA=");
 });
 
-Deno.test("a poll is held open until a packet comes", async () => {
-  const f = startEngine();
-  try {
-    const connected = nextConnection(f.engine);
-    const { sid } = await handshake(f.base);
-    const socket = await connected;
-    const pending = poll(f.base, sid);
-    assert.equal(await settlesWithin(pending, 100), false);
-    let sent = false;
-    socket.send("late", () => (sent = true));
-    assert.equal(await pending, "4late");
-    assert.equal(sent, true);
-  } finally {
-    await f.close();
-  }
+sessionTest("a poll is held open until a packet comes", async ({ f, sid, socket }) => {
+  const pending = poll(f.base, sid);
+  assert.equal(await settlesWithin(pending, 100), false);
+  let sent = false;
+  socket.send("late", () => (sent = true));
+  assert.equal(await pending, "4late");
+  assert.equal(sent, true);
 });
 
-Deno.test("two concurrent polls: the second gets 400, the first is answered, session closes", async () => {
-  const f = startEngine();
-  try {
-    const connected = nextConnection(f.engine);
-    const { sid } = await handshake(f.base);
-    const socket = await connected;
+sessionTest(
+  "two concurrent polls: the second gets 400, the first is answered, session closes",
+  async ({ f, sid, socket }) => {
     const closed = closeOf(socket);
     const first = request(pollingUrl(f.base, sid));
     await settlesWithin(first, 50);
@@ -291,29 +291,19 @@ Deno.test("two concurrent polls: the second gets 400, the first is answered, ses
     assert.equal(f.engine.clientsCount, 0);
     const after = await request(pollingUrl(f.base, sid));
     assert.equal(after.body, '{"code":1,"message":"Session ID unknown"}');
-  } finally {
-    await f.close();
-  }
-});
+  },
+);
 
-Deno.test("an aborted pending poll closes the session", async () => {
-  const f = startEngine();
-  try {
-    const connected = nextConnection(f.engine);
-    const { sid } = await handshake(f.base);
-    const socket = await connected;
-    const closed = closeOf(socket);
-    const abort = new AbortController();
-    const pending = fetch(pollingUrl(f.base, sid), { signal: abort.signal })
-      .then((res) => res.text());
-    await settlesWithin(pending, 50);
-    abort.abort();
-    await assert.rejects(pending);
-    assert.deepEqual(await closed, ["transport error", "poll connection closed prematurely"]);
-    assert.equal(f.engine.clientsCount, 0);
-  } finally {
-    await f.close();
-  }
+sessionTest("an aborted pending poll closes the session", async ({ f, sid, socket }) => {
+  const closed = closeOf(socket);
+  const abort = new AbortController();
+  const pending = fetch(pollingUrl(f.base, sid), { signal: abort.signal })
+    .then((res) => res.text());
+  await settlesWithin(pending, 50);
+  abort.abort();
+  await assert.rejects(pending);
+  assert.deepEqual(await closed, ["transport error", "poll connection closed prematurely"]);
+  assert.equal(f.engine.clientsCount, 0);
 });
 
 /** A body of `chunks` chunks of 300 bytes (starting with `4`), counting how many were pulled. */
@@ -430,12 +420,9 @@ Deno.test("a malformed payload closes the session with parse error", async () =>
   }
 });
 
-Deno.test("overlapping POSTs: the second gets 400 and the session closes", async () => {
-  const f = startEngine();
-  try {
-    const connected = nextConnection(f.engine);
-    const { sid } = await handshake(f.base);
-    const socket = await connected;
+sessionTest(
+  "overlapping POSTs: the second gets 400 and the session closes",
+  async ({ f, sid, socket }) => {
     const closed = closeOf(socket);
     const messages: unknown[] = [];
     socket.on("message", (m) => messages.push(m));
@@ -462,10 +449,8 @@ Deno.test("overlapping POSTs: the second gets 400 and the session closes", async
     const answer = await first;
     assert.equal(answer.status, 400, answer.body);
     assert.deepEqual(messages, []);
-  } finally {
-    await f.close();
-  }
-});
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Heartbeat
@@ -493,12 +478,9 @@ Deno.test("heartbeat: pings every pingInterval, pongs keep the session", async (
   }
 });
 
-Deno.test("heartbeat over polling: a pong keeps the session, silence ends it", async () => {
-  const f = startEngine({ pingInterval: 60, pingTimeout: 120 });
-  try {
-    const connected = nextConnection(f.engine);
-    const { sid } = await handshake(f.base);
-    const socket = await connected;
+sessionTest(
+  "heartbeat over polling: a pong keeps the session, silence ends it",
+  async ({ f, sid, socket }) => {
     const closed = closeOf(socket);
     assert.equal(await poll(f.base, sid), "2");
     assert.equal((await post(f.base, sid, "3")).body, "ok");
@@ -506,10 +488,9 @@ Deno.test("heartbeat over polling: a pong keeps the session, silence ends it", a
     // No pong this time.
     assert.deepEqual(await closed, ["ping timeout", undefined]);
     assert.equal(f.engine.clientsCount, 0);
-  } finally {
-    await f.close();
-  }
-});
+  },
+  { pingInterval: 60, pingTimeout: 120 },
+);
 
 Deno.test("heartbeat: a client pinging a v4 server is an error", async () => {
   const f = startEngine();
@@ -703,12 +684,9 @@ Deno.test("upgrade: probe, noop polls, upgrade, then everything over websocket",
   }
 });
 
-Deno.test("upgrade: a message buffered while no poll waits goes over websocket", async () => {
-  const f = startEngine();
-  try {
-    const connected = nextConnection(f.engine);
-    const { sid } = await handshake(f.base);
-    const socket = await connected;
+sessionTest(
+  "upgrade: a message buffered while no poll waits goes over websocket",
+  async ({ f, sid, socket }) => {
     const ws = new WsClient(`${f.wsBase}?EIO=4&transport=websocket&sid=${sid}`);
     ws.send("2probe");
     assert.equal(await ws.next(), "3probe");
@@ -718,17 +696,12 @@ Deno.test("upgrade: a message buffered while no poll waits goes over websocket",
     assert.equal(await ws.next(), "4one");
     assert.deepEqual(await ws.next(), new Uint8Array([9]));
     await ws.close();
-  } finally {
-    await f.close();
-  }
-});
+  },
+);
 
-Deno.test("upgrade: upgradeTimeout cancels an upgrade that never completes", async () => {
-  const f = startEngine({ upgradeTimeout: 100 });
-  try {
-    const connected = nextConnection(f.engine);
-    const { sid } = await handshake(f.base);
-    const socket = await connected;
+sessionTest(
+  "upgrade: upgradeTimeout cancels an upgrade that never completes",
+  async ({ f, sid, socket }) => {
     let upgraded = false;
     socket.on("upgrade", () => (upgraded = true));
     const ws = new WsClient(`${f.wsBase}?EIO=4&transport=websocket&sid=${sid}`);
@@ -745,17 +718,13 @@ Deno.test("upgrade: upgradeTimeout cancels an upgrade that never completes", asy
     assert.equal(await got, "still here");
     socket.send("back");
     assert.equal(await poll(f.base, sid), "4back");
-  } finally {
-    await f.close();
-  }
-});
+  },
+  { upgradeTimeout: 100 },
+);
 
-Deno.test("upgrade: a bad packet during the upgrade cancels it, the session stays", async () => {
-  const f = startEngine();
-  try {
-    const connected = nextConnection(f.engine);
-    const { sid } = await handshake(f.base);
-    const socket = await connected;
+sessionTest(
+  "upgrade: a bad packet during the upgrade cancels it, the session stays",
+  async ({ f, sid, socket }) => {
     const ws = new WsClient(`${f.wsBase}?EIO=4&transport=websocket&sid=${sid}`);
     ws.send("4not a probe");
     await ws.closed;
@@ -763,17 +732,12 @@ Deno.test("upgrade: a bad packet during the upgrade cancels it, the session stay
     assert.equal(socket.upgrading, false);
     socket.send("x");
     assert.equal(await poll(f.base, sid), "4x");
-  } finally {
-    await f.close();
-  }
-});
+  },
+);
 
-Deno.test("upgrade: another websocket for an upgraded sid is accepted then closed", async () => {
-  const f = startEngine();
-  try {
-    const connected = nextConnection(f.engine);
-    const { sid } = await handshake(f.base);
-    const socket = await connected;
+sessionTest(
+  "upgrade: another websocket for an upgraded sid is accepted then closed",
+  async ({ f, sid, socket }) => {
     const ws = new WsClient(`${f.wsBase}?EIO=4&transport=websocket&sid=${sid}`);
     ws.send("2probe");
     assert.equal(await ws.next(), "3probe");
@@ -804,38 +768,28 @@ Deno.test("upgrade: another websocket for an upgraded sid is accepted then close
     socket.send("still");
     assert.equal(await ws.next(), "4still");
     await ws.close();
-  } finally {
-    await f.close();
-  }
-});
+  },
+);
 
-Deno.test("upgrade: another or a missing EIO is refused with 400", async () => {
-  const f = startEngine();
-  try {
-    const connected = nextConnection(f.engine);
-    const { sid } = await handshake(f.base);
-    const socket = await connected;
-    for (const eio of ["EIO=3&", "", "EIO=5&", "EIO=4&EIO=4&"]) {
-      const res = await rawUpgrade(f.http.port, `/engine.io/?${eio}transport=websocket&sid=${sid}`);
-      assert.equal(res.status, 400, eio);
-      assert.equal(res.body, "Bad request");
-    }
-    // Unknown sid and unknown transport on an upgrade: 400 too.
-    const unknown = await rawUpgrade(f.http.port, "/engine.io/?EIO=4&transport=websocket&sid=x");
-    assert.equal(unknown.status, 400);
-    assert.equal(unknown.body, "Session ID unknown");
-    const badTransport = await rawUpgrade(f.http.port, "/engine.io/?EIO=4&transport=nope");
-    assert.equal(badTransport.status, 400);
-    assert.equal(badTransport.body, "Transport unknown");
-    assert.equal(socket.upgrading, false);
-    assert.equal(socket.readyState, "open");
-    // A well-formed one is accepted.
-    const ok = await rawUpgrade(f.http.port, `/engine.io/?EIO=4&transport=websocket&sid=${sid}`);
-    assert.equal(ok.status, 101);
-    while (socket.upgrading) await delay(5);
-  } finally {
-    await f.close();
+sessionTest("upgrade: another or a missing EIO is refused with 400", async ({ f, sid, socket }) => {
+  for (const eio of ["EIO=3&", "", "EIO=5&", "EIO=4&EIO=4&"]) {
+    const res = await rawUpgrade(f.http.port, `/engine.io/?${eio}transport=websocket&sid=${sid}`);
+    assert.equal(res.status, 400, eio);
+    assert.equal(res.body, "Bad request");
   }
+  // Unknown sid and unknown transport on an upgrade: 400 too.
+  const unknown = await rawUpgrade(f.http.port, "/engine.io/?EIO=4&transport=websocket&sid=x");
+  assert.equal(unknown.status, 400);
+  assert.equal(unknown.body, "Session ID unknown");
+  const badTransport = await rawUpgrade(f.http.port, "/engine.io/?EIO=4&transport=nope");
+  assert.equal(badTransport.status, 400);
+  assert.equal(badTransport.body, "Transport unknown");
+  assert.equal(socket.upgrading, false);
+  assert.equal(socket.readyState, "open");
+  // A well-formed one is accepted.
+  const ok = await rawUpgrade(f.http.port, `/engine.io/?EIO=4&transport=websocket&sid=${sid}`);
+  assert.equal(ok.status, 101);
+  while (socket.upgrading) await delay(5);
 });
 
 // ---------------------------------------------------------------------------------------------
