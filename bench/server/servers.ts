@@ -14,8 +14,6 @@ export interface ServerDef {
   label: string;
   /** Command and arguments; `bun` is the binary the bench installed. */
   command: (bun: string) => string[];
-  /** Whether it speaks long-polling (the raw ceilings do not). */
-  polling: boolean;
 }
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
@@ -26,13 +24,11 @@ export const SERVERS: ServerDef[] = [
     key: "official_node",
     label: "official, Node",
     command: () => ["node", "--expose-gc", fixture("official_node.mjs")],
-    polling: true,
   },
   {
     key: "official_bun",
     label: "official, Bun (bun-engine)",
     command: (bun) => [bun, "run", fixture("official_bun.mjs")],
-    polling: true,
   },
   {
     key: "ours_deno",
@@ -45,17 +41,15 @@ export const SERVERS: ServerDef[] = [
       "--v8-flags=--expose-gc",
       fixture("ours_deno.ts"),
     ],
-    polling: true,
   },
   {
     key: "ours_bun",
     label: "socketio-edge, Bun",
     command: (bun) => [bun, "run", fixture("ours_bun.ts")],
-    polling: true,
   },
   {
     key: "raw_deno",
-    label: "raw WebSocket, Deno",
+    label: "raw ceiling, Deno",
     command: () => [
       Deno.execPath(),
       "run",
@@ -64,13 +58,11 @@ export const SERVERS: ServerDef[] = [
       "--v8-flags=--expose-gc",
       fixture("raw_deno.ts"),
     ],
-    polling: false,
   },
   {
     key: "raw_bun",
-    label: "raw WebSocket, Bun",
+    label: "raw ceiling, Bun",
     command: (bun) => [bun, "run", fixture("raw_bun.ts")],
-    polling: false,
   },
 ];
 

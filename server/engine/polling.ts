@@ -1,6 +1,6 @@
 /**
- * The long-polling transport: a GET is held open as a streamed `Response` until packets are
- * ready; a POST carries a payload and is answered `ok`. Browser compatible.
+ * The long-polling transport: a GET is held open (a streamed `Response`, or on Bun a deferred one)
+ * until packets are ready; a POST carries a payload and is answered `ok`. Browser compatible.
  *
  * @module
  */
@@ -25,8 +25,9 @@ interface PendingPoll {
 type BodyResult = Uint8Array | { status: number };
 
 /**
- * Reads a body as UTF-8, counting bytes as they stream in, and stops past `max` bytes so an
- * oversized body is never held whole. `onReader` receives the reader, to cancel it early.
+ * Reads a body, refusing a declared length above `max`; a body without one is counted as it
+ * streams in and stopped past `max` bytes, so an oversized body is never held whole. `onReader`
+ * receives the reader of such a body, to cancel it early.
  */
 export async function readBody(
   req: Request,
@@ -39,6 +40,14 @@ export async function readBody(
     return { status: 413 };
   }
   if (!req.body) return new Uint8Array(0);
+  if (declared > 0) {
+    // A declared length is one the runtime enforces: the body is read whole.
+    try {
+      return new Uint8Array(await req.arrayBuffer());
+    } catch {
+      return { status: 400 };
+    }
+  }
   const reader = req.body.getReader();
   onReader?.(reader);
   const chunks: Uint8Array[] = [];
@@ -106,8 +115,12 @@ export class PollingTransport implements Transport {
     return this.#poll !== undefined && this.#poll.body === undefined && !this.#closed;
   }
 
-  /** Answers a GET: at once when packets wait, else held open until they come. */
-  onGet(headers: Headers): Response | Promise<Response> {
+  /**
+   * Answers a GET: at once when packets wait, else held open until they come. `signal` is the
+   * request's, given where it aborts only when the client goes away (Bun): the answer is then a
+   * deferred `Response` with a plain body, cheaper there than a stream.
+   */
+  onGet(headers: Headers, signal?: AbortSignal): Response | Promise<Response> {
     headers.set("Content-Type", TEXT_TYPE);
     headers.set("Cache-Control", "no-store");
     if (this.#poll) {
@@ -124,18 +137,26 @@ export class PollingTransport implements Transport {
       this.owner.onTransportClose("forced close");
     } else this.owner.onWritable();
     if (poll.body !== undefined) return respond(poll.body, headers);
-    if (this.#codec.protocol === 3) {
-      // A v3 payload is text or bytes, and its content type says which: answer when it is known.
-      return new Promise((resolve) => (poll.resolve = (body) => resolve(respond(body, headers))));
-    }
-
-    // The runtime cancels the body when the client goes away. (`req.signal` is not used: Deno
-    // also aborts it after successful responses, and warns about listeners relying on that.)
     const onAbort = () => {
       if (this.#poll !== poll) return;
       this.#poll = undefined;
       this.owner.onTransportError("transport error", "poll connection closed prematurely");
     };
+    if (signal) {
+      if (signal.aborted) {
+        onAbort();
+        return new Response(null, { status: 400, headers });
+      }
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    if (this.#codec.protocol === 3 || signal) {
+      // Deferred: a v3 payload is text or bytes, and its content type says which, so answer
+      // when it is known; on Bun, a plain body costs less than a stream.
+      return new Promise((resolve) => (poll.resolve = (body) => resolve(respond(body, headers))));
+    }
+
+    // The runtime cancels the body when the client goes away. (`req.signal` is not used on Deno:
+    // it also aborts it after successful responses, and warns about listeners relying on that.)
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         poll.controller = controller;

@@ -233,7 +233,9 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
       });
     }
     const polling = session.transport as PollingTransport;
-    if (req.method === "GET") return polling.onGet(headers);
+    if (req.method === "GET") {
+      return polling.onGet(headers, runtime.disconnectSignal(req));
+    }
     if (req.method === "POST") return polling.onPost(req, headers);
     return refuse(ErrorCode.BAD_REQUEST, { name: "BAD_METHOD", method: req.method });
   }

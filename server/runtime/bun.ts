@@ -40,6 +40,9 @@ export const bunRuntime: Runtime = {
   canUpgrade(req: Request): boolean {
     return req.headers.get("upgrade")?.toLowerCase() === "websocket";
   },
+  disconnectSignal(req: Request): AbortSignal {
+    return req.signal;
+  },
   remoteAddress(req: Request, info: unknown): string {
     return (info as BunServer).requestIP?.(req)?.address ?? "";
   },

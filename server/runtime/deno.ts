@@ -49,6 +49,10 @@ export const denoRuntime: Runtime = {
   canUpgrade(req: Request): boolean {
     return req.headers.get("upgrade")?.toLowerCase() === "websocket";
   },
+  disconnectSignal(): undefined {
+    // Deno aborts `req.signal` after successful responses too: polls watch their stream instead.
+    return undefined;
+  },
   remoteAddress(_req: Request, info: unknown): string {
     return (info as DenoServeInfo | undefined)?.remoteAddr?.hostname ?? "";
   },

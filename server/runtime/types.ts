@@ -45,6 +45,11 @@ export interface Runtime {
   canUpgrade(req: Request, info: unknown): boolean;
   /** The caller's IP address, or `""` when the runtime does not say. Read before any upgrade. */
   remoteAddress(req: Request, info: unknown): string;
+  /**
+   * The request's signal when it aborts only if the client goes away, so a held poll may listen
+   * to it; undefined where it also aborts after a successful response (Deno).
+   */
+  disconnectSignal(req: Request): AbortSignal | undefined;
   /** Upgrades the request; `events` receive the socket's frames from now on. */
   upgrade(req: Request, info: unknown, events: RawSocketEvents): Upgraded;
 }
