@@ -54,33 +54,8 @@ type Stored = ((...args: unknown[]) => void) & { listener?: unknown };
  * ```
  */
 export class Emitter<Events extends EventMap<Events>> {
-  // Most emitters only ever have listeners of one event (a server session's "close", a
-  // decoder's "decoded"): that one list lives in two fields, and a Map is made for a second
-  // event only. An idle connection retains several emitters, so this saves a Map each.
-  #event: keyof Events | undefined;
-  #list: readonly Stored[] | undefined;
-  #map: Map<keyof Events, readonly Stored[]> | undefined;
-
-  #get(event: keyof Events): readonly Stored[] | undefined {
-    if (this.#map !== undefined) return this.#map.get(event);
-    return this.#event === event ? this.#list : undefined;
-  }
-
-  #set(event: keyof Events, list: readonly Stored[]): void {
-    if (this.#map !== undefined) this.#map.set(event, list);
-    else if (this.#list === undefined || this.#event === event) {
-      this.#event = event;
-      this.#list = list;
-    } else {
-      this.#map = new Map([[this.#event!, this.#list], [event, list]]);
-      this.#event = this.#list = undefined;
-    }
-  }
-
-  #delete(event: keyof Events): void {
-    if (this.#map !== undefined) this.#map.delete(event);
-    else if (this.#event === event) this.#event = this.#list = undefined;
-  }
+  // Made on the first `on`: many emitters (sessions, sockets) never get a listener.
+  #listeners: Map<keyof Events, readonly Stored[]> | undefined;
 
   /**
    * Calls `listener` every time `event` is emitted.
@@ -99,9 +74,10 @@ export class Emitter<Events extends EventMap<Events>> {
    * @returns this emitter, for chaining
    */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): this {
-    const list = this.#get(event);
+    const listeners = this.#listeners ??= new Map();
+    const list = listeners.get(event);
     const stored = listener as Stored;
-    this.#set(event, list === undefined ? [stored] : [...list, stored]);
+    listeners.set(event, list === undefined ? [stored] : [...list, stored]);
     return this;
   }
 
@@ -152,20 +128,20 @@ export class Emitter<Events extends EventMap<Events>> {
    */
   off<K extends keyof Events>(event?: K, listener?: Listener<Events[K]>): this {
     if (event === undefined) {
-      this.#map = this.#event = this.#list = undefined;
+      this.#listeners = undefined;
       return this;
     }
-    const list = this.#get(event);
+    const list = this.#listeners?.get(event);
     if (list === undefined) return this;
     if (listener === undefined) {
-      this.#delete(event);
+      this.#listeners!.delete(event);
       return this;
     }
     for (let i = 0; i < list.length; i++) {
       const stored = list[i];
       if (stored === listener || stored.listener === listener) {
-        if (list.length === 1) this.#delete(event);
-        else this.#set(event, list.slice(0, i).concat(list.slice(i + 1)));
+        if (list.length === 1) this.#listeners!.delete(event);
+        else this.#listeners!.set(event, list.slice(0, i).concat(list.slice(i + 1)));
         break;
       }
     }
@@ -189,7 +165,7 @@ export class Emitter<Events extends EventMap<Events>> {
    * @returns true when the event had listeners
    */
   emit<K extends keyof Events>(event: K, ...args: Events[K]): boolean {
-    const list = this.#get(event);
+    const list = this.#listeners?.get(event);
     if (list === undefined) return false;
     for (let i = 0; i < list.length; i++) list[i].apply(this, args);
     return true;
@@ -212,7 +188,7 @@ export class Emitter<Events extends EventMap<Events>> {
    * @returns a copy of the listener list
    */
   listeners<K extends keyof Events>(event: K): Listener<Events[K]>[] {
-    const list = this.#get(event);
+    const list = this.#listeners?.get(event);
     if (list === undefined) return [];
     return list.map((s) => (s.listener ?? s) as Listener<Events[K]>);
   }
@@ -233,6 +209,6 @@ export class Emitter<Events extends EventMap<Events>> {
    * @returns the number of listeners of `event`
    */
   listenerCount<K extends keyof Events>(event: K): number {
-    return this.#get(event)?.length ?? 0;
+    return this.#listeners?.get(event)?.length ?? 0;
   }
 }
