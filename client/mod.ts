@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { DefaultEventsMap, EventsMap } from "./typed_events.ts";
+import type { DefaultEventsMap, EventsMap } from "../parser/typed_events.ts";
 import { Manager, type ManagerOptions } from "./manager.ts";
 import { Socket, type SocketOptions } from "./socket.ts";
 import { url } from "./url.ts";
@@ -69,7 +69,7 @@ export type {
   PrependTimeoutError,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
-} from "./typed_events.ts";
+} from "../parser/typed_events.ts";
 
 /**
  * The Socket.IO protocol version the client speaks.

@@ -9,20 +9,19 @@
  */
 
 import type { Packet } from "../parser/socket.ts";
-import {
-  type AllButLast,
-  type DecorateAcknowledgements,
-  type DefaultEventsMap,
-  emitLocal,
-  type EventNames,
-  type EventParams,
-  type EventsMap,
-  type FirstArg,
-  type Last,
-  type ReservedOrUserEventNames,
-  type ReservedOrUserListener,
-  TypedEmitter,
-} from "./typed_events.ts";
+import type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  FirstArg,
+  Last,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+} from "../parser/typed_events.ts";
+import { emitLocal, TypedEmitter } from "./typed_events.ts";
 import type { Manager } from "./manager.ts";
 import type { CloseDetails } from "./transports/transport.ts";
 

@@ -14,21 +14,6 @@ import type {
   ReservedOrUserListener,
 } from "../parser/typed_events.ts";
 
-export type {
-  AllButLast,
-  DecorateAcknowledgements,
-  DefaultEventsMap,
-  EventNames,
-  EventParams,
-  EventsMap,
-  FallbackToUntypedListener,
-  FirstArg,
-  Last,
-  PrependTimeoutError,
-  ReservedOrUserEventNames,
-  ReservedOrUserListener,
-} from "../parser/typed_events.ts";
-
 /**
  * The listening half of an emitter typed like the official client's: user events and reserved
  * ones.
