@@ -169,6 +169,6 @@ for (const { name } of BUILDS) {
   console.log(
     `| ${name} | ${kb(enc.encode(ours).byteLength)} | ${kb(gz(ours))} | ${kb(br(ours))} | ` +
       `${kb(enc.encode(official).byteLength)} | ${kb(gz(official))} | ` +
-      `${(gz(ours) / gz(official)).toFixed(2)}x |`,
+      `${(gz(ours) / gz(official)).toFixed(3)}x |`,
   );
 }
