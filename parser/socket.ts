@@ -112,6 +112,21 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   "removeListener",
 ]);
 
+// The decoder's test for the names above. A switch, not `RESERVED_EVENTS.has`: a freshly decoded
+// name has no hash yet, and computing it made decoding a small event about 20% slower.
+function isReservedEvent(name: string): boolean {
+  switch (name) {
+    case "connect":
+    case "connect_error":
+    case "disconnect":
+    case "disconnecting":
+    case "newListener":
+    case "removeListener":
+      return true;
+  }
+  return false;
+}
+
 /**
  * A `JSON.stringify` replacer.
  *
@@ -516,7 +531,7 @@ function validate(
         return new DecodeError("invalid data", "EVENT data must be a non-empty array");
       }
       const name: unknown = data[0];
-      if (typeof name === "string" ? RESERVED_EVENTS.has(name) : typeof name !== "number") {
+      if (typeof name === "string" ? isReservedEvent(name) : typeof name !== "number") {
         return new DecodeError("invalid event name", String(name));
       }
       return undefined;

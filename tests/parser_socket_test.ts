@@ -10,6 +10,7 @@ import {
   PacketType,
   type Parser,
   protocol,
+  RESERVED_EVENTS,
 } from "../parser/socket.ts";
 import { DecodeError, type DecodeErrorCode } from "../parser/errors.ts";
 
@@ -779,4 +780,14 @@ Deno.test("Parser: ours, the official parser and socket.io-msgpack-parser plug i
 Deno.test("Parser: custom decoders may throw, so callers must catch", () => {
   const decoder = new msgpack.Decoder();
   assert.throws(() => decoder.add(new Uint8Array([0xc1])));
+});
+
+Deno.test("every name of RESERVED_EVENTS is refused as an event name, and only those", () => {
+  for (const name of RESERVED_EVENTS) {
+    assertRefused([`2[${JSON.stringify(name)}]`], "invalid event name");
+  }
+  for (const name of ["connected", "Connect", "message", "error", "disconnect "]) {
+    const { error } = decodeAll([`2[${JSON.stringify(name)}]`]);
+    assert.equal(error, undefined, name);
+  }
 });
