@@ -95,13 +95,36 @@ function literal(word: string, value: boolean | null): boolean | null | undefine
 function parseArray(): unknown[] | undefined {
   if (--depthLeft < 0) return fail("too deep");
   pos++;
-  const array: unknown[] = [];
   let c = skipSpace();
   if (c === 93) { // ]
     pos++;
     depthLeft++;
-    return array;
+    return [];
   }
+  // The first elements wait in locals so that a short array is made at its exact size: `push`
+  // on an empty array would allocate room for 17 elements.
+  let a: unknown, b: unknown, d: unknown;
+  for (let n = 0;; n++) {
+    const value = parseValue(c);
+    if (failure !== undefined) return undefined;
+    c = skipSpace();
+    if (c === 93) {
+      pos++;
+      depthLeft++;
+      return n === 0 ? [value] : n === 1 ? [a, value] : n === 2 ? [a, b, value] : [a, b, d, value];
+    }
+    if (c !== 44) return fail("invalid payload"); // ,
+    pos++;
+    c = skipSpace();
+    if (n === 0) a = value;
+    else if (n === 1) b = value;
+    else if (n === 2) d = value;
+    else return parseLongArray([a, b, d, value], c);
+  }
+}
+
+// The rest of an array of more than four elements, from the value starting with `c`.
+function parseLongArray(array: unknown[], c: number): unknown[] | undefined {
   for (;;) {
     array.push(parseValue(c));
     if (failure !== undefined) return undefined;
@@ -109,7 +132,7 @@ function parseArray(): unknown[] | undefined {
     if (c === 44) { // ,
       pos++;
       c = skipSpace();
-    } else if (c === 93) {
+    } else if (c === 93) { // ]
       pos++;
       depthLeft++;
       return array;

@@ -219,6 +219,20 @@ export class Encoder {
     return [this.#text(type, 0, packet.nsp, packet.id, packet.data)];
   }
 
+  /**
+   * The text frame of `packet` when it holds no binary data, else undefined (then
+   * {@linkcode Encoder.encode} gives the frame and its attachments). @internal
+   *
+   * @param packet the packet to send
+   * @returns the text frame, or undefined
+   */
+  _encodeText(packet: Packet): string | undefined {
+    const type = packet.type;
+    if ((type === 2 || type === 3) && hasBinary(packet.data)) return undefined;
+    if (type === 5 || type === 6) return undefined;
+    return this.#text(type, 0, packet.nsp, packet.id, packet.data);
+  }
+
   #text(type: number, attachments: number, nsp: string, id: unknown, data: unknown): string {
     let text = attachments > 0 ? `${type}${attachments}-` : String(type);
     if (nsp && nsp !== "/") text += nsp + ",";
@@ -319,6 +333,8 @@ export class Decoder extends Emitter<DecoderEvents> {
   #slots: PlaceholderSlots | undefined;
   #expected = 0;
   #received = 0;
+  /** @internal takes decoded packets in place of "decoded" listeners: the server's client. */
+  _sink: { _ondecoded(packet: Packet): void } | undefined;
 
   /**
    * Makes a decoder.
@@ -376,7 +392,7 @@ export class Decoder extends Emitter<DecoderEvents> {
       if (this.#received < this.#expected) return undefined;
       const packet = this.#pending!;
       this.destroy();
-      this.emit("decoded", packet);
+      this.#decoded(packet);
       return undefined;
     }
     this.destroy();
@@ -401,6 +417,11 @@ export class Decoder extends Emitter<DecoderEvents> {
     this.#slots = undefined;
     this.#expected = 0;
     this.#received = 0;
+  }
+
+  #decoded(packet: Packet): void {
+    if (this._sink !== undefined) this._sink._ondecoded(packet);
+    else this.emit("decoded", packet);
   }
 
   #decodeText(str: string, start: number): DecodeError | undefined {
@@ -499,8 +520,7 @@ export class Decoder extends Emitter<DecoderEvents> {
       if (unsafe !== undefined) return unsafe;
     }
 
-    this.emit(
-      "decoded",
+    this.#decoded(
       id === undefined
         ? hasData ? { type: type as PacketType, nsp, data } : { type: type as PacketType, nsp }
         : hasData

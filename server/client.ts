@@ -47,8 +47,10 @@ export class Client {
   constructor(server: Server, conn: EngineSocket) {
     this.#server = server;
     this.conn = conn;
-    this.#decoder = new server._parser.Decoder() as AnyDecoder;
-    this.#decoder.on("decoded", (packet) => this.#ondecoded(packet));
+    const decoder = new server._parser.Decoder() as AnyDecoder;
+    if (decoder instanceof Decoder) decoder._sink = this;
+    else decoder.on("decoded", (packet) => this._ondecoded(packet));
+    this.#decoder = decoder;
     conn._reader = this;
     conn.on("close", (reason, description) => this.#onclose(reason, description));
     server._awaitJoin(this);
@@ -91,7 +93,8 @@ export class Client {
     this.conn.destroy("parse error");
   }
 
-  #ondecoded(packet: Packet): void {
+  /** @internal a packet arrived. */
+  _ondecoded(packet: Packet): void {
     let nsp = packet.nsp;
     let auth = packet.data as Record<string, unknown> | undefined;
     if (this.conn.protocol === 3) [nsp, auth] = parseV3Namespace(nsp);
@@ -173,6 +176,12 @@ export class Client {
   _packet(packet: Packet, flags: SocketFlags = NO_FLAGS): void {
     if (this.conn.readyState !== "open") return;
     if (flags.volatile && !this.conn.writable) return;
+    const textEncoder = this.#server._textEncoder;
+    if (textEncoder !== undefined && this.#blobs === undefined) {
+      // Our encoder gives a packet without binary data as one string: no array of chunks.
+      const text = textEncoder._encodeText(packet);
+      if (text !== undefined) return this.conn.write(text);
+    }
     const chunks = this.#server.encoder.encode(packet) as Chunk[];
     this.writeToEngine(chunks, flags);
   }

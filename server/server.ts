@@ -6,7 +6,7 @@
  */
 import type { AdapterConstructor, Room } from "../adapter/adapter.ts";
 import { InMemoryAdapter, SessionAwareAdapter } from "../adapter/memory.ts";
-import type { Packet } from "../parser/socket.ts";
+import { Encoder, type Packet } from "../parser/socket.ts";
 import * as defaultParser from "../parser/socket.ts";
 import type { BroadcastOperator } from "./broadcast.ts";
 import { clientFile, serveClientFile } from "../client/serve.ts";
@@ -123,6 +123,8 @@ export class Server<
   readonly encoder: { encode(packet: Packet): unknown[] };
   /** @internal */
   readonly _parser: ParserModule;
+  /** @internal the encoder when it is our own, unchanged: packets without binary skip arrays. */
+  readonly _textEncoder: Encoder | undefined;
   /** @internal */
   readonly _adapter: AdapterConstructor;
   /** @internal namespaces by name. */
@@ -156,6 +158,10 @@ export class Server<
       opts;
     this._parser = parser ?? defaultParser;
     this.encoder = new this._parser.Encoder();
+    this._textEncoder = this.encoder instanceof Encoder &&
+        this.encoder.encode === Encoder.prototype.encode
+      ? this.encoder
+      : undefined;
     this.connectTimeout = connectTimeout ?? 45000;
     this.#serveClient = serveClient ?? true;
     this.#cleanupChildren = opts.cleanupEmptyChildNamespaces ?? false;

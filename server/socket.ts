@@ -445,7 +445,22 @@ export class Socket<
 
   #onevent(packet: Packet): void {
     const args = packet.data as unknown[];
-    if (packet.id !== undefined) args.push(this.#ack(packet.id));
+    const id = packet.id;
+    if (!this.#anyListeners?.length && !this.#fns?.length) {
+      // Nobody needs the event name beside its listeners: the arguments move one place left in
+      // the same array and the ack takes the name's place, so no array is made or grown.
+      const name = args[0];
+      const n = args.length;
+      if (id === undefined) {
+        args.shift();
+      } else {
+        for (let i = 1; i < n; i++) args[i - 1] = args[i];
+        args[n - 1] = this.#ack(id);
+      }
+      this._emitArgs(name, args);
+      return;
+    }
+    if (id !== undefined) args.push(this.#ack(id));
     const any = this.#anyListeners;
     if (any?.length) {
       for (const listener of any.slice()) listener.apply(this, args);

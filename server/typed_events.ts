@@ -173,6 +173,14 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
     return true;
   }
 
+  /** Emits the event `ev` (a name from a packet) with `args` as they are. @internal */
+  _emitArgs(ev: unknown, args: unknown[]): boolean {
+    const list = this.#listeners?.get(typeof ev === "string" ? ev : String(ev));
+    if (list === undefined) return false;
+    for (let i = 0; i < list.length; i++) list[i].apply(this, args);
+    return true;
+  }
+
   /** Emits any event locally. @internal */
   emitUntyped(ev: string, ...args: unknown[]): boolean {
     // Numeric event names (allowed by the protocol) match string keys, as in Node.

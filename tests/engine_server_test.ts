@@ -553,6 +553,29 @@ Deno.test("websocket carries text and binary frames both ways", async () => {
   }
 });
 
+Deno.test("websocket: packetCreate, drain and send callbacks see every message", async () => {
+  const f = startEngine();
+  try {
+    const { ws, socket } = await wsSession(f);
+    let drains = 0;
+    socket.on("drain", () => drains++);
+    socket.send("a");
+    assert.equal(await ws.next(), "4a");
+    assert.equal(drains, 1);
+    const created: unknown[] = [];
+    socket.on("packetCreate", (p) => created.push(p.type === "message" ? p.data : p.type));
+    const sent = new Promise<void>((resolve) => socket.send("b", resolve));
+    socket.send("c");
+    assert.equal(await ws.next(), "4b");
+    assert.equal(await ws.next(), "4c");
+    await sent;
+    assert.deepEqual(created, ["b", "c"]);
+    assert.equal(drains, 3);
+  } finally {
+    await f.close();
+  }
+});
+
 Deno.test("websocket: an oversized frame closes the session", async () => {
   const f = startEngine({ maxHttpBufferSize: 100 });
   try {

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { type ExtendedError, Server, type ServerOptions, type Socket } from "../mod.ts";
+import * as parser from "../parser/socket.ts";
 import { type Frame, WsClient } from "./helpers/raw.ts";
 import { serve, type TestServer } from "./helpers/serve.ts";
 
@@ -232,6 +233,56 @@ test("events and ack ids, both ways", async (h) => {
   client.send("399[1]");
   client.send("31[1,2]");
   assert.deepEqual(await second, [1, 2]);
+});
+
+test("listeners get the arguments then the ack, beside onAny and socket.use", async (h) => {
+  const socket = h.nextSocket();
+  const client = await h.joined();
+  const s = await socket;
+  const seen: unknown[][] = [];
+  s.on("sum", (a: number, b: number, ack: (n: number) => void) => {
+    seen.push([a, b, typeof ack]);
+    ack(a + b);
+  });
+  client.send('21["sum",1,2]');
+  assert.equal(await client.next(), "31[3]");
+  // With a catch-all listener: it sees the name first, the listener still (a, b, ack).
+  const any: unknown[][] = [];
+  s.onAny((...args: unknown[]) => any.push(args.map((x) => typeof x === "function" ? "fn" : x)));
+  client.send('22["sum",3,4]');
+  assert.equal(await client.next(), "32[7]");
+  assert.deepEqual(any, [["sum", 3, 4, "fn"]]);
+  // With a middleware: it gets [name, ...args, ack] and may change the arguments.
+  s.use((event, next) => {
+    (event as unknown[])[1] = 10;
+    next();
+  });
+  client.send('23["sum",5,6]');
+  assert.equal(await client.next(), "33[16]");
+  assert.deepEqual(seen, [[1, 2, "function"], [3, 4, "function"], [10, 6, "function"]]);
+});
+
+test("a parser whose Encoder extends ours keeps its own encode", async (h) => {
+  const socket = h.nextSocket();
+  const client = await h.joined();
+  const s = await socket;
+  s.on("echo", (v: unknown, ack: (v: unknown) => void) => ack(v));
+  client.send('24["echo","x"]');
+  assert.equal(await client.next(), '34["x","tagged"]');
+  s.emit("news", 1);
+  assert.equal(await client.next(), '2["news",1,"tagged"]');
+}, {
+  parser: {
+    ...parser,
+    Encoder: class extends parser.Encoder {
+      override encode(packet: parser.Packet) {
+        const data = packet.type === 2 || packet.type === 3
+          ? [...packet.data as unknown[], "tagged"]
+          : packet.data;
+        return super.encode({ ...packet, data });
+      }
+    },
+  },
 });
 
 test("events in a namespace carry its name", async (h) => {

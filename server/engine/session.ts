@@ -181,6 +181,17 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
    */
   write(data: string | Uint8Array, frame?: string | Uint8Array, callback?: () => void): void {
     if (this.readyState !== "open") return;
+    const t = this.transport;
+    if (
+      frame === undefined && callback === undefined && typeof data === "string" &&
+      this.#buffer === undefined && t.name === "websocket" && t.writable &&
+      !this.listenerCount("packetCreate")
+    ) {
+      // The common case needs no packet object: a text message straight into its frame.
+      (t as WebSocketTransport).sendText(data);
+      this.emit("drain");
+      return;
+    }
     this.#push({ type: "message", data, frame }, callback);
   }
 

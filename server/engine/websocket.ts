@@ -42,6 +42,13 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
     );
   }
 
+  /** Sends a text message as one frame (a `4` and the text in every protocol version). */
+  sendText(text: string): void {
+    const socket = this.socket;
+    if (this.#closed || !socket) return;
+    socket.send("4" + text);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
