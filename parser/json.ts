@@ -18,11 +18,11 @@ let pos = 0;
 let depthLeft = 0;
 let failure: DecodeErrorCode | undefined;
 
-// Recently seen short keys, so a repeated key costs a startsWith instead of a new string that
-// the engine must then look up in its string table. Only keys under 13 characters are kept:
-// shorter substrings are copies, never views that would keep a whole frame alive.
-const KEY_SLOTS = 256;
-const keyCache: string[] = new Array<string>(KEY_SLOTS).fill("");
+// Recently seen short strings (keys, event names, small values), so a repeated one costs a
+// startsWith instead of a new string. Only strings under 13 characters are kept: shorter
+// substrings are copies, never views that would keep a whole frame alive.
+const STRING_SLOTS = 256;
+const stringCache: string[] = new Array<string>(STRING_SLOTS).fill("");
 
 /**
  * Parses the JSON text `text.slice(start)` as `JSON.parse` would, refusing it with "invalid
@@ -32,7 +32,7 @@ const keyCache: string[] = new Array<string>(KEY_SLOTS).fill("");
  *
  * @example
  * ```ts
- * import { parseJson } from "@socketio-edge/core/parser";
+ * import { parseJson } from "./json.ts";
  *
  * console.log(parseJson('2["chat",{"text":"hi"}]', 1, 100)); // ["chat", { text: "hi" }]
  * console.log((parseJson('{"__proto__":{}}', 0, 100) as Error).message); // "forbidden key: ..."
@@ -176,33 +176,36 @@ function parseObject(): Record<string, unknown> | undefined {
 }
 
 function parseKey(): string | undefined {
-  const start = ++pos;
+  const key = parseString();
+  if (key === undefined) return undefined;
+  return isForbiddenKey(key) ? fail("forbidden key") : key;
+}
+
+/**
+ * The cached copy of a short string when there is one, else `text` (then cached): an event name
+ * that `JSON.parse` made afresh becomes the one already seen, whose hash V8 knows.
+ *
+ * @example
+ * ```ts
+ * import { internShort } from "./json.ts";
+ *
+ * const a = internShort(JSON.parse('"chat"'));
+ * console.log(internShort(JSON.parse('"chat"')) === a); // true (the same string)
+ * ```
+ *
+ * @param text any string
+ * @returns a string equal to `text`
+ */
+export function internShort(text: string): string {
+  const length = text.length;
+  if (length >= 13) return text;
   let hash = 0;
-  for (;;) {
-    const c = src.charCodeAt(pos);
-    if (c === 34) break;
-    if (c === 92 || c < 32 || c !== c) { // escape, control character or end of text
-      pos = start - 1;
-      const key = parseString();
-      if (key === undefined) return undefined;
-      return isForbiddenKey(key) ? fail("forbidden key") : key;
-    }
-    hash = (hash * 31 + c) | 0;
-    pos++;
-  }
-  const length = pos - start;
-  pos++;
-  if (length >= 13) {
-    const key = src.slice(start, start + length);
-    return isForbiddenKey(key) ? fail("forbidden key") : key;
-  }
-  const slot = (hash ^ (hash >>> 8)) & (KEY_SLOTS - 1);
-  const cached = keyCache[slot];
-  if (cached.length === length && src.startsWith(cached, start)) return cached;
-  const key = src.slice(start, start + length);
-  if (isForbiddenKey(key)) return fail("forbidden key");
-  keyCache[slot] = key;
-  return key;
+  for (let i = 0; i < length; i++) hash = (hash * 31 + text.charCodeAt(i)) | 0;
+  const slot = (hash ^ (hash >>> 8)) & (STRING_SLOTS - 1);
+  const cached = stringCache[slot];
+  if (cached === text) return cached;
+  if (!isForbiddenKey(text)) stringCache[slot] = text;
+  return text;
 }
 
 function isForbiddenKey(key: string): boolean {
@@ -211,13 +214,27 @@ function isForbiddenKey(key: string): boolean {
 
 function parseString(): string | undefined {
   const start = ++pos;
+  let hash = 0;
   for (;;) {
     const c = src.charCodeAt(pos);
-    if (c === 34) return src.slice(start, pos++);
+    if (c === 34) break;
     if (c === 92) return parseEscapedString(start);
     if (c < 32 || c !== c) return fail("invalid payload");
+    hash = (hash * 31 + c) | 0;
     pos++;
   }
+  const length = pos - start;
+  pos++;
+  if (length >= 13) return src.slice(start, start + length);
+  // A repeated short string (a key, an event name) comes from the cache: no new string, and
+  // one whose hash the engine already knows, so a Map lookup by it (listeners) skips hashing.
+  const slot = (hash ^ (hash >>> 8)) & (STRING_SLOTS - 1);
+  const cached = stringCache[slot];
+  if (cached.length === length && src.startsWith(cached, start)) return cached;
+  const text = src.slice(start, start + length);
+  // Forbidden keys stay out, so that a key found in the cache needs no check.
+  if (!isForbiddenKey(text)) stringCache[slot] = text;
+  return text;
 }
 
 // The rest of a string from its first backslash (at `pos`); `start` is where its text began.

@@ -18,7 +18,7 @@ import {
 } from "./binary.ts";
 import { Emitter } from "./emitter.ts";
 import { DecodeError } from "./errors.ts";
-import { parseJson } from "./json.ts";
+import { internShort, parseJson } from "./json.ts";
 
 /**
  * Socket.IO packet types and their wire digits.
@@ -498,6 +498,10 @@ export class Decoder extends Emitter<DecoderEvents> {
         checked = reviver === undefined && len - i < 2 * (maxDepth + 1) &&
           str.indexOf("proto", i) === -1 && str.indexOf("constructor", i) === -1 &&
           str.indexOf("\\u", i) === -1;
+        // The event name as seen before: its listeners are then found without hashing it.
+        if ((type === 2 || type === 5) && Array.isArray(data) && typeof data[0] === "string") {
+          data[0] = internShort(data[0]);
+        }
       }
     }
 

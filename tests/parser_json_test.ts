@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { parseJson } from "../parser/json.ts";
+import { internShort, parseJson } from "../parser/json.ts";
 import { checkData } from "../parser/binary.ts";
 import { DecodeError } from "../parser/errors.ts";
 
@@ -143,6 +143,18 @@ Deno.test("parseJson: the key cache never confuses keys", () => {
   for (let round = 0; round < 2; round++) {
     assert.deepEqual(parseJson(text, 0, 10), JSON.parse(text));
   }
+});
+
+Deno.test("parseJson: a forbidden name seen as a value or interned is still refused as a key", () => {
+  for (const name of ["__proto__", "constructor", "prototype"]) {
+    assert.deepEqual(parseJson(`["${name}"]`, 0, 10), [name]);
+    assert.equal(internShort(name), name);
+    const ours = parseJson(`{"${name}":1}`, 0, 10);
+    assert.ok(ours instanceof DecodeError && ours.code === "forbidden key", name);
+  }
+  // Interned strings come back equal, whatever collides in the cache.
+  for (let i = 0; i < 600; i++) assert.equal(internShort(`e${i}`), `e${i}`);
+  assert.deepEqual(parseJson('["e1",{"e1":"e2"}]', 0, 10), ["e1", { e1: "e2" }]);
 });
 
 Deno.test("property: parseJson equals JSON.parse on stringified values", () => {
