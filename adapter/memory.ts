@@ -121,13 +121,25 @@ export class InMemoryAdapter implements Adapter {
    * ```
    */
   addAll(id: SocketId, rooms: Set<Room>): void | Promise<void> {
+    this.#unshare(id);
     let joined = this.sids.get(id);
     if (joined === undefined) {
+      if (rooms.size === 1 && rooms.has(id) && !this.rooms.has(id)) {
+        // A new socket in its own room: both maps hold the same Set {id} (each socket would
+        // otherwise keep two), until either side changes (#unshare).
+        joined = new Set([id]);
+        this.sids.set(id, joined);
+        this.rooms.set(id, joined);
+        this.emit("create-room", id);
+        this.emit("join-room", id, id);
+        return;
+      }
       joined = new Set();
       this.sids.set(id, joined);
     }
     for (const room of rooms) {
       joined.add(room);
+      this.#unshare(room);
       let members = this.rooms.get(room);
       if (members === undefined) {
         members = new Set();
@@ -155,6 +167,8 @@ export class InMemoryAdapter implements Adapter {
    * ```
    */
   del(id: SocketId, room: Room): void | Promise<void> {
+    this.#unshare(id);
+    this.#unshare(room);
     this.sids.get(id)?.delete(room);
     this.#leave(room, id);
   }
@@ -173,10 +187,17 @@ export class InMemoryAdapter implements Adapter {
    * ```
    */
   delAll(id: SocketId): void {
+    this.#unshare(id);
     const joined = this.sids.get(id);
     if (joined === undefined) return;
     for (const room of joined) this.#leave(room, id);
     this.sids.delete(id);
+  }
+
+  /** Gives the socket `id` a Set of rooms of its own before its rooms or room change. */
+  #unshare(id: SocketId): void {
+    const joined = this.sids.get(id);
+    if (joined !== undefined && joined === this.rooms.get(id)) this.sids.set(id, new Set(joined));
   }
 
   #leave(room: Room, id: SocketId): void {

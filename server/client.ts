@@ -29,8 +29,9 @@ type Chunk = string | Uint8Array | Blob;
 export class Client {
   /** The Engine.IO session. */
   readonly conn: EngineSocket;
-  /** Sockets of this connection, by namespace name. */
-  readonly nsps: Map<string, Socket> = new Map();
+  // Sockets by namespace: most clients join one, which sits in a field; a Map holds the others.
+  #socket: Socket | undefined;
+  #others: Map<string, Socket> | undefined;
   readonly #server: Server;
   readonly #decoder: AnyDecoder;
   #closed = false;
@@ -52,7 +53,6 @@ export class Client {
     else decoder.on("decoded", (packet) => this._ondecoded(packet));
     this.#decoder = decoder;
     conn._reader = this;
-    conn.on("close", (reason, description) => this.#onclose(reason, description));
     server._awaitJoin(this);
   }
 
@@ -89,7 +89,7 @@ export class Client {
   }
 
   #onerror(err: Error): void {
-    for (const socket of this.nsps.values()) socket._onerror(err);
+    for (const socket of this.#sockets()) socket._onerror(err);
     this.conn.destroy("parse error");
   }
 
@@ -98,7 +98,8 @@ export class Client {
     let nsp = packet.nsp;
     let auth = packet.data as Record<string, unknown> | undefined;
     if (this.conn.protocol === 3) [nsp, auth] = parseV3Namespace(nsp);
-    const socket = this.nsps.get(nsp);
+    const first = this.#socket;
+    const socket = first !== undefined && first.nsp.name === nsp ? first : this.#others?.get(nsp);
     if (socket) {
       if (packet.type === PacketType.CONNECT || packet.type === PacketType.CONNECT_ERROR) {
         // Invalid in this state: the official server closes.
@@ -143,24 +144,29 @@ export class Client {
 
   /** @internal a socket of this client was accepted by its namespace. */
   _onconnect(socket: Socket): void {
-    this.nsps.set(socket.nsp.name, socket);
+    const name = socket.nsp.name;
+    const first = this.#socket;
+    if (this.#others?.has(name)) this.#others.set(name, socket);
+    else if (first === undefined || first.nsp.name === name) this.#socket = socket;
+    else (this.#others ??= new Map()).set(name, socket);
     this.#server._joined(this);
   }
 
   /** @internal no namespace joined within `connectTimeout`. */
   _joinTimedOut(): void {
-    if (this.nsps.size === 0) this.close();
+    if (this.#socket === undefined && !this.#others?.size) this.close();
   }
 
   /** @internal a socket left. */
   _remove(socket: Socket): void {
-    if (this.nsps.get(socket.nsp.name) === socket) this.nsps.delete(socket.nsp.name);
+    if (this.#socket === socket) this.#socket = undefined;
+    else if (this.#others?.get(socket.nsp.name) === socket) this.#others.delete(socket.nsp.name);
   }
 
   /** @internal disconnects every socket, then the connection. */
   _disconnect(): void {
-    for (const socket of [...this.nsps.values()]) socket.disconnect();
-    this.nsps.clear();
+    for (const socket of this.#sockets()) socket.disconnect();
+    this.#clear();
     this.close();
   }
 
@@ -168,7 +174,7 @@ export class Client {
   close(): void {
     if (this.conn.readyState !== "open") return;
     // Sockets learn the reason first: the engine may report its own close synchronously.
-    this.#onclose("forced server close");
+    this._onclose("forced server close");
     this.conn.close();
   }
 
@@ -208,15 +214,28 @@ export class Client {
     if (--this.#blobWrites === 0) this.#blobs = undefined;
   }
 
-  #onclose(reason: DisconnectReason | string, description?: unknown): void {
+  /** A copy of the list of sockets. */
+  #sockets(): Socket[] {
+    const all = this.#others === undefined ? [] : [...this.#others.values()];
+    if (this.#socket !== undefined) all.unshift(this.#socket);
+    return all;
+  }
+
+  #clear(): void {
+    this.#socket = undefined;
+    this.#others = undefined;
+  }
+
+  /** @internal the session closed. */
+  _onclose(reason: DisconnectReason | string, description?: unknown): void {
     // The engine's own close event follows a forced close: the first reason wins.
     if (this.#closed) return;
     this.#closed = true;
     this.#server._joined(this);
-    for (const socket of [...this.nsps.values()]) {
+    for (const socket of this.#sockets()) {
       socket._onclose(reason as DisconnectReason, description);
     }
-    this.nsps.clear();
+    this.#clear();
     this.#decoder.destroy();
   }
 }

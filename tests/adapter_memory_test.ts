@@ -131,6 +131,64 @@ Deno.test("addAll/del/delAll emit room events and delete empty rooms", () => {
   assert.equal(adapter.sids.size, 0);
 });
 
+Deno.test("a socket's own room and its rooms stay apart as either changes", () => {
+  const { adapter } = setup({});
+  const events: string[] = [];
+  adapter.on("create-room", (room) => events.push(`create ${room}`));
+  adapter.on("delete-room", (room) => events.push(`delete ${room}`));
+  adapter.on("join-room", (room, id) => events.push(`join ${room} ${id}`));
+  adapter.on("leave-room", (room, id) => events.push(`leave ${room} ${id}`));
+  const members = (room: string) => [...adapter.rooms.get(room) ?? []].sort();
+  const joined = (id: string) => [...adapter.socketRooms(id) ?? []].sort();
+
+  adapter.addAll("a", new Set(["a"]));
+  adapter.addAll("b", new Set(["b"]));
+  assert.deepEqual(events.splice(0), ["create a", "join a a", "create b", "join b b"]);
+  // b joins a's own room: a's room has both, a's rooms do not change.
+  adapter.addAll("b", new Set(["a"]));
+  assert.deepEqual(members("a"), ["a", "b"]);
+  assert.deepEqual(joined("a"), ["a"]);
+  assert.deepEqual(joined("b"), ["a", "b"]);
+  // a joins a room: a's own room keeps its members.
+  adapter.addAll("a", new Set(["news"]));
+  assert.deepEqual(joined("a"), ["a", "news"]);
+  assert.deepEqual(members("a"), ["a", "b"]);
+  // b leaves its own room.
+  adapter.del("b", "b");
+  assert.deepEqual(joined("b"), ["a"]);
+  assert.equal(adapter.rooms.has("b"), false);
+  assert.deepEqual(events.splice(0), [
+    "join a b",
+    "create news",
+    "join news a",
+    "leave b b",
+    "delete b",
+  ]);
+  // A fresh socket leaving its own room, then disconnecting.
+  adapter.addAll("c", new Set(["c"]));
+  adapter.del("c", "c");
+  assert.deepEqual(joined("c"), []);
+  assert.equal(adapter.rooms.has("c"), false);
+  adapter.addAll("d", new Set(["d"]));
+  adapter.delAll("d");
+  assert.equal(adapter.rooms.has("d"), false);
+  assert.equal(adapter.socketRooms("d"), undefined);
+  assert.deepEqual(events.splice(0), [
+    "create c",
+    "join c c",
+    "leave c c",
+    "delete c",
+    "create d",
+    "join d d",
+    "leave d d",
+    "delete d",
+  ]);
+  // a disconnects: b stays in a's room.
+  adapter.delAll("a");
+  assert.deepEqual(members("a"), ["b"]);
+  assert.equal(adapter.rooms.has("news"), false);
+});
+
 Deno.test("off removes a listener; emit reports whether there were listeners", () => {
   const { adapter } = setup({});
   const rooms: string[] = [];

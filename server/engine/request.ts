@@ -29,18 +29,39 @@ export interface RequestSnapshot {
 const Bag = function () {} as unknown as new () => Record<string, string>;
 Bag.prototype = Object.create(null);
 
+// Most header and query values repeat from one connection to the next ("websocket", "13", the
+// host, the user agent, the URL of a WebSocket handshake): connections share one copy of each
+// instead of keeping their own. Bounded: unique values (keys, ids) only make it start over.
+const shared = new Map<string, string>();
+const SHARED_MAX = 1024;
+
+function share(value: string): string {
+  if (value.length > 256) return value;
+  const known = shared.get(value);
+  if (known !== undefined) return known;
+  if (shared.size >= SHARED_MAX) shared.clear();
+  shared.set(value, value);
+  return value;
+}
+
 /** Reads everything the server needs from `req`, now. */
 export function snapshotRequest(req: Request, url: URL, address: string): RequestSnapshot {
   const headers = new Bag();
-  req.headers.forEach((value, key) => (headers[key] = value));
+  req.headers.forEach((
+    value,
+    key,
+  ) => (headers[key] = key === "sec-websocket-key" ? value : share(value)));
   const query = new Bag();
-  url.searchParams.forEach((value, key) => (query[key] = value));
+  url.searchParams.forEach((
+    value,
+    key,
+  ) => (query[key] = key === "sid" || key === "t" ? value : share(value)));
   return {
     method: req.method,
-    url: url.pathname + url.search,
+    url: share(url.pathname + url.search),
     headers,
     query,
-    address,
+    address: share(address),
     secure: url.protocol === "https:" || url.protocol === "wss:",
   };
 }

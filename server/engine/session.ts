@@ -60,6 +60,8 @@ export interface SessionHost {
 export interface MessageReader {
   /** One message: `data.slice(start)`, or `data` itself when binary. */
   _ondata(data: string | Uint8Array, start: number): void;
+  /** The session closed; called before the "close" listeners. */
+  _onclose(reason: CloseReason, description?: unknown): void;
 }
 
 /** Options of {@linkcode EngineSocket.send}. */
@@ -348,6 +350,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     this.#callbacks = undefined;
     this.transport.close();
     this.#host.forget(this);
+    this._reader?._onclose(reason, description);
     this.emit("close", reason, description);
   }
 
