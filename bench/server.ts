@@ -128,7 +128,9 @@ function notes(sizes: Sizes, rounds: number, problems: string[]): string {
     "fixtures collect on SIGUSR2), divided by the count: allocator slack included.",
     "- Raw ceilings frame just enough of the protocol by string manipulation, over WebSocket and " +
     "long-polling (no heartbeat, no validation): each runtime's ceiling. The Bun one broadcasts " +
-    "with Bun's native `server.publish`.",
+    "with Bun's native `server.publish`. The Deno one with JSON (acks only) runs each echo " +
+    "through `JSON.parse` and `JSON.stringify`: the least a server does to hand arguments to " +
+    "an app as values.",
     ...problems.map((p) => `- ${p}`),
   ].join("\n");
 }
@@ -156,6 +158,7 @@ export async function runServerBench(opts: { quick: boolean }): Promise<string> 
       const logs: string[] = [];
       try {
         for (const s of ORDER) {
+          if (def.scenarios && !def.scenarios.includes(s)) continue;
           if (!server) {
             try {
               server = await startServer(def, port);

@@ -14,6 +14,8 @@ export interface ServerDef {
   label: string;
   /** Command and arguments; `bun` is the binary the bench installed. */
   command: (bun: string) => string[];
+  /** The scenarios it runs, when not all. */
+  scenarios?: string[];
 }
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
@@ -58,6 +60,21 @@ export const SERVERS: ServerDef[] = [
       "--v8-flags=--expose-gc",
       fixture("raw_deno.ts"),
     ],
+  },
+  {
+    key: "raw_json_deno",
+    label: "raw ceiling + JSON, Deno",
+    command: () => [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--no-prompt",
+      "--v8-flags=--expose-gc",
+      fixture("raw_deno.ts"),
+      "--json",
+    ],
+    // Only where JSON is the difference: acks over WebSocket.
+    scenarios: ["acks"],
   },
   {
     key: "raw_bun",
