@@ -71,9 +71,7 @@ function hasBinaryIn(obj: object, depth: number, viaToJSON: boolean): boolean {
     }
     return false;
   }
-  // A plain object (the common case) cannot be binary: skip the three instanceof-like tests.
-  const proto: unknown = Object.getPrototypeOf(obj);
-  if (proto !== Object.prototype && proto !== null && isBinary(obj)) return true;
+  if (isBinary(obj)) return true;
   if (!viaToJSON) {
     const toJSON = (obj as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === "function") {
