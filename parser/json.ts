@@ -16,9 +16,10 @@ import { DecodeError, type DecodeErrorCode } from "./errors.ts";
 let src = "";
 let pos = 0;
 let depthLeft = 0;
+let outerDepth = 0; // depthLeft inside the outer array or object
 let failure: DecodeErrorCode | undefined;
 
-// Recently seen short strings (keys, event names, small values), so a repeated one costs a
+// Recently seen short keys and event names, so a repeated one costs a
 // startsWith instead of a new string. Only strings under 13 characters are kept: shorter
 // substrings are copies, never views that would keep a whole frame alive.
 const STRING_SLOTS = 256;
@@ -47,6 +48,7 @@ export function parseJson(text: string, start: number, maxDepth: number): unknow
   src = text;
   pos = start;
   depthLeft = maxDepth;
+  outerDepth = maxDepth - 1;
   failure = undefined;
   const value = parseValue(skipSpace());
   skipSpace();
@@ -105,7 +107,10 @@ function parseArray(): unknown[] | undefined {
   // on an empty array would allocate room for 17 elements.
   let a: unknown, b: unknown, d: unknown;
   for (let n = 0;; n++) {
-    const value = parseValue(c);
+    // The first item of the outer array is the event name of an event packet.
+    const value = n === 0 && c === 34 && depthLeft === outerDepth
+      ? parseCachedString()
+      : parseValue(c);
     if (failure !== undefined) return undefined;
     c = skipSpace();
     if (c === 93) {
@@ -176,7 +181,7 @@ function parseObject(): Record<string, unknown> | undefined {
 }
 
 function parseKey(): string | undefined {
-  const key = parseString();
+  const key = parseCachedString();
   if (key === undefined) return undefined;
   return isForbiddenKey(key) ? fail("forbidden key") : key;
 }
@@ -214,6 +219,19 @@ function isForbiddenKey(key: string): boolean {
 
 function parseString(): string | undefined {
   const start = ++pos;
+  for (;;) {
+    const c = src.charCodeAt(pos);
+    if (c === 34) return src.slice(start, pos++);
+    if (c === 92) return parseEscapedString(start);
+    if (c < 32 || c !== c) return fail("invalid payload");
+    pos++;
+  }
+}
+
+// A string that is likely to repeat (a key, an event name): a short one comes from the cache,
+// so no new string is made and V8 already knows its hash (a Map lookup by it skips hashing).
+function parseCachedString(): string | undefined {
+  const start = ++pos;
   let hash = 0;
   for (;;) {
     const c = src.charCodeAt(pos);
@@ -226,8 +244,6 @@ function parseString(): string | undefined {
   const length = pos - start;
   pos++;
   if (length >= 13) return src.slice(start, start + length);
-  // A repeated short string (a key, an event name) comes from the cache: no new string, and
-  // one whose hash the engine already knows, so a Map lookup by it (listeners) skips hashing.
   const slot = (hash ^ (hash >>> 8)) & (STRING_SLOTS - 1);
   const cached = stringCache[slot];
   if (cached.length === length && src.startsWith(cached, start)) return cached;

@@ -298,6 +298,12 @@ const MAX_ACK_ID = 2147483647;
 // JavaScript parser falls behind JSON.parse beyond about 50 characters.)
 const MAX_FAST_JSON = 48;
 
+/** @internal who takes a {@linkcode Decoder}'s packets directly, field by field. */
+export interface PacketSink {
+  /** One packet; `data` is undefined when the packet has none. */
+  _ondecoded(type: PacketType, nsp: string, id: number | undefined, data: unknown): void;
+}
+
 /**
  * Decodes Socket.IO frames into packets, emitting `"decoded"` with each complete one.
  *
@@ -333,8 +339,11 @@ export class Decoder extends Emitter<DecoderEvents> {
   #slots: PlaceholderSlots | undefined;
   #expected = 0;
   #received = 0;
-  /** @internal takes decoded packets in place of "decoded" listeners: the server's client. */
-  _sink: { _ondecoded(packet: Packet): void } | undefined;
+  /**
+   * @internal takes decoded packets in place of "decoded" listeners, as their fields (no packet
+   * object is made for it): the server's client.
+   */
+  _sink: PacketSink | undefined;
 
   /**
    * Makes a decoder.
@@ -420,8 +429,9 @@ export class Decoder extends Emitter<DecoderEvents> {
   }
 
   #decoded(packet: Packet): void {
-    if (this._sink !== undefined) this._sink._ondecoded(packet);
-    else this.emit("decoded", packet);
+    if (this._sink !== undefined) {
+      this._sink._ondecoded(packet.type, packet.nsp, packet.id, packet.data);
+    } else this.emit("decoded", packet);
   }
 
   #decodeText(str: string, start: number): DecodeError | undefined {
@@ -524,7 +534,12 @@ export class Decoder extends Emitter<DecoderEvents> {
       if (unsafe !== undefined) return unsafe;
     }
 
-    this.#decoded(
+    if (this._sink !== undefined) {
+      this._sink._ondecoded(type as PacketType, nsp, id, data);
+      return undefined;
+    }
+    this.emit(
+      "decoded",
       id === undefined
         ? hasData ? { type: type as PacketType, nsp, data } : { type: type as PacketType, nsp }
         : hasData

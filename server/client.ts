@@ -34,6 +34,8 @@ export class Client {
   #others: Map<string, Socket> | undefined;
   readonly #server: Server;
   readonly #decoder: AnyDecoder;
+  /** Whether the decoder is ours, which reads a message inside its frame. */
+  readonly #framed: boolean;
   #closed = false;
   /** Writes waiting for `Blob` attachments to be read, in order. */
   #blobs: Promise<void> | undefined;
@@ -49,8 +51,9 @@ export class Client {
     this.#server = server;
     this.conn = conn;
     const decoder = new server._parser.Decoder() as AnyDecoder;
+    this.#framed = decoder instanceof Decoder;
     if (decoder instanceof Decoder) decoder._sink = this;
-    else decoder.on("decoded", (packet) => this._ondecoded(packet));
+    else decoder.on("decoded", (p) => this._ondecoded(p.type, p.nsp, p.id, p.data));
     this.#decoder = decoder;
     conn._reader = this;
     server._awaitJoin(this);
@@ -78,7 +81,7 @@ export class Client {
     let err: unknown;
     try {
       // Our decoder reads a text message inside its frame; a custom one gets the message alone.
-      err = this.#decoder instanceof Decoder ? this.#decoder.add(data, start) : this.#decoder.add(
+      err = this.#framed ? (this.#decoder as Decoder).add(data, start) : this.#decoder.add(
         typeof data !== "string" ? nodeBuffer(data) : start === 0 ? data : data.slice(start),
       );
     } catch (e) {
@@ -93,28 +96,27 @@ export class Client {
     this.conn.destroy("parse error");
   }
 
-  /** @internal a packet arrived. */
-  _ondecoded(packet: Packet): void {
-    let nsp = packet.nsp;
-    let auth = packet.data as Record<string, unknown> | undefined;
+  /** @internal a packet arrived, given as its fields. */
+  _ondecoded(type: PacketType, nsp: string, id: number | undefined, data: unknown): void {
+    let auth = data as Record<string, unknown> | undefined;
     if (this.conn.protocol === 3) [nsp, auth] = parseV3Namespace(nsp);
     const first = this.#socket;
     const socket = first !== undefined && first.nsp.name === nsp ? first : this.#others?.get(nsp);
     if (socket) {
-      if (packet.type === PacketType.CONNECT || packet.type === PacketType.CONNECT_ERROR) {
+      if (type === PacketType.CONNECT || type === PacketType.CONNECT_ERROR) {
         // Invalid in this state: the official server closes.
         return this.close();
       }
       try {
-        socket._onpacket(packet);
+        socket._onpacket(type, id, data);
       } catch (err) {
         // A listener threw: that is the application's error, not a protocol error of the
         // client, so it is reported like an uncaught exception instead of closing the client.
         report(err);
       }
-    } else if (packet.type === PacketType.CONNECT) {
+    } else if (type === PacketType.CONNECT) {
       this._connect(nsp, auth ?? {});
-    } else if (packet.type !== PacketType.DISCONNECT) {
+    } else if (type !== PacketType.DISCONNECT) {
       // A packet for a namespace this client never joined: the official server closes.
       this.close();
     }

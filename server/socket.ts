@@ -426,16 +426,16 @@ export class Socket<
     this._packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data });
   }
 
-  /** @internal a packet for this socket arrived. */
-  _onpacket(packet: Packet): void {
-    switch (packet.type) {
+  /** @internal a packet for this socket arrived, given as its fields. */
+  _onpacket(type: PacketType, id: number | undefined, data: unknown): void {
+    switch (type) {
       case PacketType.EVENT:
       case PacketType.BINARY_EVENT:
-        this.#onevent(packet);
+        this.#onevent(data as unknown[], id);
         break;
       case PacketType.ACK:
       case PacketType.BINARY_ACK:
-        this.#onack(packet);
+        this.#onack(id!, data as unknown[]);
         break;
       case PacketType.DISCONNECT:
         this._onclose("client namespace disconnect");
@@ -443,9 +443,7 @@ export class Socket<
     }
   }
 
-  #onevent(packet: Packet): void {
-    const args = packet.data as unknown[];
-    const id = packet.id;
+  #onevent(args: unknown[], id: number | undefined): void {
     if (!this.#anyListeners?.length && !this.#fns?.length) {
       // Nobody needs the event name beside its listeners: the arguments move one place left in
       // the same array and the ack takes the name's place, so no array is made or grown.
@@ -493,12 +491,11 @@ export class Socket<
     };
   }
 
-  #onack(packet: Packet): void {
-    const id = packet.id!;
+  #onack(id: number, data: unknown[]): void {
     const ack = this.#acks?.get(id);
     if (typeof ack !== "function") return;
     this.#acks!.delete(id);
-    ack.apply(this, packet.data as unknown[]);
+    ack.apply(this, data);
   }
 
   /** @internal reports an error to "error" listeners. */
