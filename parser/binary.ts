@@ -80,9 +80,12 @@ function hasBinaryIn(obj: object, depth: number, viaToJSON: boolean): boolean {
     }
   }
   for (const key in obj) {
-    if (!Object.hasOwn(obj, key)) continue;
     const v: unknown = (obj as Record<string, unknown>)[key];
-    if (typeof v === "object" && v !== null && hasBinaryIn(v, depth + 1, false)) return true;
+    // Own keys only, as the official parser; asked only of objects, primitives being the rule.
+    if (
+      typeof v === "object" && v !== null && Object.hasOwn(obj, key) &&
+      hasBinaryIn(v, depth + 1, false)
+    ) return true;
   }
   return false;
 }
