@@ -203,6 +203,11 @@ export class Client {
       this.#blobs = (this.#blobs ?? Promise.resolve()).then(() => this.#writeAsync(chunks));
       return;
     }
+    const first = chunks[0];
+    if (chunks.length === 1 && typeof first === "string") {
+      conn.write(first, frameOf(chunks, first));
+      return;
+    }
     for (let i = 0; i < chunks.length; i++) conn.write(chunks[i] as string | Uint8Array);
   }
 
@@ -265,6 +270,19 @@ function report(err: unknown): void {
   else {queueMicrotask(() => {
       throw err;
     });}
+}
+
+// A broadcast hands the same chunks to each receiver in turn: its WebSocket frame is made once
+// and shared (one string for Deno to read, instead of a new one per receiver).
+let framedChunks: readonly Chunk[] | undefined;
+let lastFrame = "";
+
+function frameOf(chunks: readonly Chunk[], text: string): string {
+  if (chunks !== framedChunks) {
+    framedChunks = chunks;
+    lastFrame = "4" + text;
+  }
+  return lastFrame;
 }
 
 function hasBlob(chunks: readonly Chunk[]): boolean {

@@ -977,6 +977,26 @@ eachModeV2("events, acks and binary both ways", async (fx, connect) => {
   assert.equal(answer, "yes");
 });
 
+eachModeV2("one broadcast reaches v2 and v4 clients alike, several times", async (fx, connect) => {
+  const v2 = await connect();
+  const [v4] = await fx.pair();
+  const received = (client: { on(ev: string, fn: (v: unknown) => void): unknown }) => {
+    const got: unknown[] = [];
+    client.on("news", (v) => got.push(v));
+    return got;
+  };
+  const fromV2 = received(v2 as never);
+  const fromV4 = received(v4);
+  for (let i = 0; i < 3; i++) fx.io.emit("news", { i, text: "é" });
+  fx.io.emit("news", "last");
+  for (let t = 0; t < 300 && (fromV2.length < 4 || fromV4.length < 4); t++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const expected = [{ i: 0, text: "é" }, { i: 1, text: "é" }, { i: 2, text: "é" }, "last"];
+  assert.deepEqual(fromV2, expected);
+  assert.deepEqual(fromV4, expected);
+});
+
 eachModeV2("namespaces with query auth, middleware errors, disconnections", async (fx, connect) => {
   const admin = fx.io.of("/admin");
   admin.use((socket, next) => {

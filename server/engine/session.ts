@@ -185,12 +185,13 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     if (this.readyState !== "open") return;
     const t = this.transport;
     if (
-      frame === undefined && callback === undefined && typeof data === "string" &&
-      this.#buffer === undefined && t.name === "websocket" && t.writable &&
-      !this.listenerCount("packetCreate")
+      callback === undefined && typeof data === "string" && this.#buffer === undefined &&
+      t.name === "websocket" && t.writable && !this.listenerCount("packetCreate")
     ) {
-      // The common case needs no packet object: a text message straight into its frame.
-      (t as WebSocketTransport).sendText(data);
+      // The common case needs no packet object: a text message straight into its frame, or
+      // the frame a broadcast made once for all its v4 receivers.
+      if (frame !== undefined && this.protocol === 4) (t as WebSocketTransport).sendFrame(frame);
+      else (t as WebSocketTransport).sendText(data);
       this.emit("drain");
       return;
     }

@@ -49,6 +49,13 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
     socket.send("4" + text);
   }
 
+  /** Sends a frame as it is. */
+  sendFrame(frame: string | Uint8Array): void {
+    const socket = this.socket;
+    if (this.#closed || !socket) return;
+    socket.send(frame);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
