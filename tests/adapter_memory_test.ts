@@ -90,17 +90,23 @@ function opts(rooms: Room[] = [], except: Room[] = []) {
   return { rooms: new Set(rooms), except: new Set(except) };
 }
 
+/** The room events of `adapter`, as "create r", "join r id", ... in order. */
+function roomEvents(adapter: InMemoryAdapter): string[] {
+  const events: string[] = [];
+  adapter.on("create-room", (room) => events.push(`create ${room}`));
+  adapter.on("delete-room", (room) => events.push(`delete ${room}`));
+  adapter.on("join-room", (room, id) => events.push(`join ${room} ${id}`));
+  adapter.on("leave-room", (room, id) => events.push(`leave ${room} ${id}`));
+  return events;
+}
+
 function event(...data: unknown[]): Packet {
   return { type: 2, nsp: "/", data };
 }
 
 Deno.test("addAll/del/delAll emit room events and delete empty rooms", () => {
   const { adapter } = setup({});
-  const events: string[] = [];
-  adapter.on("create-room", (room) => events.push(`create ${room}`));
-  adapter.on("delete-room", (room) => events.push(`delete ${room}`));
-  adapter.on("join-room", (room, id) => events.push(`join ${room} ${id}`));
-  adapter.on("leave-room", (room, id) => events.push(`leave ${room} ${id}`));
+  const events = roomEvents(adapter);
 
   adapter.addAll("a", new Set(["a", "r"]));
   adapter.addAll("b", new Set(["r"]));
@@ -133,11 +139,7 @@ Deno.test("addAll/del/delAll emit room events and delete empty rooms", () => {
 
 Deno.test("a socket's own room and its rooms stay apart as either changes", () => {
   const { adapter } = setup({});
-  const events: string[] = [];
-  adapter.on("create-room", (room) => events.push(`create ${room}`));
-  adapter.on("delete-room", (room) => events.push(`delete ${room}`));
-  adapter.on("join-room", (room, id) => events.push(`join ${room} ${id}`));
-  adapter.on("leave-room", (room, id) => events.push(`leave ${room} ${id}`));
+  const events = roomEvents(adapter);
   const members = (room: string) => [...adapter.rooms.get(room) ?? []].sort();
   const joined = (id: string) => [...adapter.socketRooms(id) ?? []].sort();
 

@@ -20,6 +20,17 @@ export interface ServerDef {
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 
+/** A fixture run by this Deno, with garbage collection exposed for the memory reading. */
+const denoFixture = (name: string, ...args: string[]) => () => [
+  Deno.execPath(),
+  "run",
+  "-A",
+  "--no-prompt",
+  "--v8-flags=--expose-gc",
+  fixture(name),
+  ...args,
+];
+
 /** In table order: the official server on Node first, as every ratio is taken against it. */
 export const SERVERS: ServerDef[] = [
   {
@@ -35,14 +46,7 @@ export const SERVERS: ServerDef[] = [
   {
     key: "ours_deno",
     label: "socketio-edge, Deno",
-    command: () => [
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--no-prompt",
-      "--v8-flags=--expose-gc",
-      fixture("ours_deno.ts"),
-    ],
+    command: denoFixture("ours_deno.ts"),
   },
   {
     key: "ours_bun",
@@ -52,27 +56,12 @@ export const SERVERS: ServerDef[] = [
   {
     key: "raw_deno",
     label: "raw ceiling, Deno",
-    command: () => [
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--no-prompt",
-      "--v8-flags=--expose-gc",
-      fixture("raw_deno.ts"),
-    ],
+    command: denoFixture("raw_deno.ts"),
   },
   {
     key: "raw_json_deno",
     label: "raw ceiling + JSON, Deno",
-    command: () => [
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--no-prompt",
-      "--v8-flags=--expose-gc",
-      fixture("raw_deno.ts"),
-      "--json",
-    ],
+    command: denoFixture("raw_deno.ts", "--json"),
     // Only where JSON is the difference: acks over WebSocket.
     scenarios: ["acks"],
   },
