@@ -593,6 +593,31 @@ Deno.test("websocket: an oversized frame closes the session", async () => {
   }
 });
 
+Deno.test("websocket: the size limit counts UTF-8 bytes, as the official server", async () => {
+  const f = startEngine({ maxHttpBufferSize: 100 });
+  try {
+    const { ws, socket } = await wsSession(f);
+    const closed = closeOf(socket);
+    const messages: unknown[] = [];
+    socket.on("message", (m) => messages.push(m));
+    // 1 + 33 × 3 = 100 bytes: in. 1 + 25 × 4 = 101 bytes in 51 UTF-16 units: out.
+    ws.send("4" + "€".repeat(33));
+    ws.send("4" + "😀".repeat(25));
+    // Bounded, so that a server letting the frame through fails here instead of hanging.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      closed,
+      new Promise((resolve) => timer = setTimeout(() => resolve("still open"), 3000)),
+    ]);
+    clearTimeout(timer);
+    assert.deepEqual(outcome, ["transport error", "message too big"]);
+    await ws.closed;
+    assert.deepEqual(messages, ["€".repeat(33)]);
+  } finally {
+    await f.close();
+  }
+});
+
 Deno.test("websocket: a garbage frame closes the session with parse error", async () => {
   const f = startEngine();
   try {

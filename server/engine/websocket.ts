@@ -68,10 +68,13 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
 
   onMessage(data: string | Uint8Array): void {
     if (this.#closed) return;
-    const size = typeof data === "string" ? data.length : data.byteLength;
-    // A string's UTF-16 length never exceeds its UTF-8 size, so this never refuses a message
-    // within the limit; re-encoding every frame to count bytes exactly would cost more.
-    if (size > this.maxPayload) {
+    // Bytes, as the official server's `ws` counts them. A text frame of n UTF-16 units has
+    // between n and 3n bytes: only a long one needs its bytes counted.
+    const max = this.maxPayload;
+    const size = typeof data === "string"
+      ? (data.length * 3 > max ? utf8Length(data, max) : data.length)
+      : data.byteLength;
+    if (size > max) {
       this.#fail("transport error", "message too big");
       return;
     }
@@ -108,4 +111,23 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
     this.close();
     this.owner.onTransportError(reason, description);
   }
+}
+
+/** The UTF-8 size of `text`, counted up to just over `max`. */
+function utf8Length(text: string, max: number): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length && bytes <= max; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      // A surrogate pair is 4 bytes; a lone surrogate goes out as U+FFFD, 3 bytes.
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
 }
