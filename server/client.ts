@@ -205,7 +205,7 @@ export class Client {
     }
     const first = chunks[0];
     if (chunks.length === 1 && typeof first === "string") {
-      conn.write(first, frameOf(chunks, first));
+      conn.write(first, frameOf(first));
       return;
     }
     for (let i = 0; i < chunks.length; i++) conn.write(chunks[i] as string | Uint8Array);
@@ -272,14 +272,15 @@ function report(err: unknown): void {
     });}
 }
 
-// A broadcast hands the same chunks to each receiver in turn: its WebSocket frame is made once
-// and shared (one string for Deno to read, instead of a new one per receiver).
-let framedChunks: readonly Chunk[] | undefined;
-let lastFrame = "";
+// A broadcast hands the same text to each receiver in turn: its WebSocket frame is made once
+// and shared (one string for the runtime to read, instead of a new one per receiver). Keyed by
+// the text itself, which the same broadcast passes as the same string: a pointer comparison.
+let framedText = "";
+let lastFrame = "4";
 
-function frameOf(chunks: readonly Chunk[], text: string): string {
-  if (chunks !== framedChunks) {
-    framedChunks = chunks;
+function frameOf(text: string): string {
+  if (text !== framedText) {
+    framedText = text;
     lastFrame = "4" + text;
   }
   return lastFrame;
