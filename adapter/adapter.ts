@@ -81,6 +81,11 @@ export interface AdapterSocket {
   /** Whether the underlying connection is writable now (for volatile packets). */
   readonly writable: boolean;
   /**
+   * Whether the socket gets what {@linkcode AdapterNamespace._publish} publishes, so that a
+   * broadcast to the whole namespace must skip it. @internal
+   */
+  readonly _published?: boolean;
+  /**
    * Called with each packet broadcast to this socket, before it is written, so that
    * `socket.onAnyOutgoing()` listeners see broadcasts too.
    */
@@ -108,6 +113,11 @@ export interface AdapterNamespace {
   readonly sockets: ReadonlyMap<SocketId, AdapterSocket>;
   /** The server's encoder (custom parsers allowed). */
   readonly encoder: { encode(packet: Packet): unknown[] };
+  /**
+   * Sends an encoded text packet to every socket of the namespace that is subscribed to it
+   * (`_published`) through the runtime's native fan-out; false where there is none. @internal
+   */
+  _publish?(text: string, compress: boolean): boolean;
   /**
    * Called with `serverSideEmit` args received from another node. The in-memory adapter never
    * calls it: like `socket.io-adapter`, a single node does not deliver to itself.

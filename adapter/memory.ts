@@ -223,10 +223,15 @@ export class InMemoryAdapter implements Adapter {
     const writeOpts = writeOptions(opts);
     packet.nsp = this.nsp.name;
     const chunks = this.nsp.encoder.encode(packet) as Chunks;
+    const text = chunks[0];
+    // To the whole namespace, text only: where the runtime fans out natively (Bun), the
+    // subscribed sockets get it in one call; the others (long-polling, v3, mid-upgrade) below.
+    const published = chunks.length === 1 && typeof text === "string" && opts.rooms.size === 0 &&
+      !opts.except?.size && this.nsp._publish?.(text, writeOpts.compress !== false) === true;
     this.apply(opts, (socket) => {
       if (writeOpts.volatile && !socket.writable) return;
       socket.notifyOutgoingListeners?.(packet);
-      socket.writeEncoded(chunks, writeOpts);
+      if (!published || !socket._published) socket.writeEncoded(chunks, writeOpts);
     });
   }
 

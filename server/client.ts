@@ -151,6 +151,7 @@ export class Client {
     if (this.#others?.has(name)) this.#others.set(name, socket);
     else if (first === undefined || first.nsp.name === name) this.#socket = socket;
     else (this.#others ??= new Map()).set(name, socket);
+    this.#subscribe(socket);
     this.#server._joined(this);
   }
 
@@ -161,6 +162,10 @@ export class Client {
 
   /** @internal a socket left. */
   _remove(socket: Socket): void {
+    if (socket._published) {
+      socket._published = false;
+      this.conn._unsubscribe(socket.nsp._topic);
+    }
     if (this.#socket === socket) this.#socket = undefined;
     else if (this.#others?.get(socket.nsp.name) === socket) this.#others.delete(socket.nsp.name);
   }
@@ -219,6 +224,17 @@ export class Client {
     }
     for (const c of ready) this.conn.write(c);
     if (--this.#blobWrites === 0) this.#blobs = undefined;
+  }
+
+  /** @internal the session moved to WebSocket: its sockets may now get published broadcasts. */
+  _onupgrade(): void {
+    for (const socket of this.#sockets()) this.#subscribe(socket);
+  }
+
+  // Where the runtime fans out natively (Bun), a socket on a WebSocket subscribes to its
+  // namespace's topic, and broadcasts to the whole namespace reach it without a send each.
+  #subscribe(socket: Socket): void {
+    if (!socket._published && this.conn._subscribe(socket.nsp._topic)) socket._published = true;
   }
 
   /** A copy of the list of sockets. */

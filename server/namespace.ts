@@ -113,7 +113,22 @@ export class Namespace<
     super();
     this.server = server;
     this.name = name;
+    this._topic = server._topicPrefix + name;
     this._initAdapter();
+  }
+
+  /** @internal the topic its sockets subscribe to where the runtime fans out natively (Bun). */
+  readonly _topic: string;
+
+  /**
+   * @internal Publishes a text packet to every socket subscribed to this namespace's topic;
+   * false where the runtime has no native fan-out (then nobody is subscribed).
+   */
+  _publish(text: string, compress: boolean): boolean {
+    const publisher = this.server.engine.publisher;
+    if (publisher === undefined) return false;
+    publisher.publish(this._topic, "4" + text, compress);
+    return true;
   }
 
   /** @internal (re)creates the adapter. */

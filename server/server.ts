@@ -81,6 +81,9 @@ export interface ServerReservedEvents<
 /** What `io.of()` takes: a name, or a RegExp or function matching dynamic names. */
 export type NamespaceName = string | RegExp | ParentNspNameMatchFn;
 
+// Numbers the servers of this process, for their topic prefixes.
+let servers = 0;
+
 /**
  * A Socket.IO server, with the API of npm `socket.io`: only the import and the serve line change.
  *
@@ -123,6 +126,8 @@ export class Server<
   readonly encoder: { encode(packet: Packet): unknown[] };
   /** @internal */
   readonly _parser: ParserModule;
+  /** @internal what makes its namespaces' topics its own, should servers share a runtime. */
+  readonly _topicPrefix: string = `sio${++servers}:`;
   /** @internal the encoder when it is our own, unchanged: packets without binary skip arrays. */
   readonly _textEncoder: Encoder | undefined;
   /** @internal */

@@ -125,6 +125,8 @@ export class Socket<
   data: SocketData = {} as SocketData;
   /** Whether the socket is connected. */
   connected = false;
+  /** @internal Whether its WebSocket gets the namespace's published broadcasts natively. */
+  _published = false;
   /** Whether the session was restored by connection state recovery. */
   recovered = false;
   /** The namespace the socket belongs to. */

@@ -21,98 +21,169 @@ import {
 
 const FIXTURE = new URL("./fixtures/bun_socketio.ts", import.meta.url).pathname;
 
-Deno.test("Socket.IO on Bun: the official client over polling, websocket and upgrade", async (t) => {
-  const bun = await findBun();
-  if (!bun) {
-    console.log("SKIPPED: bun not installed and could not be installed from npm");
-    return;
-  }
-  const server = await startBunFixture(bun, FIXTURE);
-  const url = `http://127.0.0.1:${server.port}`;
-  try {
-    for (const mode of MODES) {
-      await t.step(mode, async () => {
-        const transports = mode === "polling"
-          ? ["polling"]
-          : mode === "websocket"
-          ? ["websocket"]
-          : ["polling", "websocket"];
-        const clients: ClientSocket[] = [];
-        const open = (nsp = "/", opts: ClientOptions = {}) => {
-          const c = officialClient(url + nsp, {
-            transports,
-            forceNew: true,
-            reconnection: false,
-            ...opts,
-          });
-          clients.push(c);
-          return c;
-        };
-        try {
-          const a = open();
-          const [id, transport] = await nextArgs<[string, string]>(a, "welcome");
-          assert.equal(id, a.id);
-          assert.equal(transport, mode === "websocket" ? "websocket" : "polling");
-          if (mode === "upgrade") await upgraded(a);
-
-          // Acks both ways, mixed and binary arguments.
-          const echoed = await a.timeout(2000).emitWithAck(
-            "echo",
-            "text",
-            { n: 1 },
-            new Uint8Array([1, 2, 3]),
-          );
-          assert.equal(echoed, "text");
-          const all = await new Promise<unknown[]>((resolve) =>
-            a.emit("echo", "x", new Uint8Array([9, 8]), (...args: unknown[]) => resolve(args))
-          );
-          assert.equal(all[0], "x");
-          assert.deepEqual([...new Uint8Array(all[1] as ArrayBuffer)], [9, 8]);
-          a.once("question", (_q: string, ack: (answer: string) => void) => ack("42"));
-          a.emit("ask-me");
-          assert.equal(await next(a, "answered"), "42");
-
-          // Rooms and broadcasts between two clients.
-          const b = open();
-          await connected(b);
-          await a.timeout(2000).emitWithAck("join", "r1");
-          const roomMsg = next(a, "room-msg");
-          b.emit("to-room", "r1", "hello room");
-          assert.equal(await roomMsg, "hello room");
-          const got = Promise.all([next(a, "bcast"), next(b, "bcast")]);
-          b.emit("broadcast", { p: 1 });
-          assert.deepEqual(await got, [{ p: 1 }, { p: 1 }]);
-
-          // Namespaces on one connection, middleware errors with data.
-          const denied = open("/admin", { forceNew: false, auth: { token: "no" } });
-          const err = await next<Error & { data?: unknown }>(denied, "connect_error");
-          assert.equal(err.message, "not authorized");
-          assert.deepEqual(err.data, { code: 42 });
-          const admin = officialClient(url + "/admin", { auth: { token: "ok" } });
-          clients.push(admin);
-          await next(admin, "admin-welcome");
-
-          // Heartbeats keep the session (pingInterval 300 ms on the server).
-          await delay(800);
-          assert.ok(a.connected);
-
-          // A server-side disconnect reaches the client with the official reason.
-          const reason = next(a, "disconnect");
-          a.emit("disconnect-me");
-          assert.equal(await reason, "io server disconnect");
-        } finally {
-          const engines = new Set(clients.map((c) => c.io.engine));
-          const closed = [...engines].filter((e) => e && e.readyState !== "closed")
-            .map((e) => next(e, "close"));
-          for (const c of clients) c.disconnect();
-          for (const e of engines) e?.close();
-          await Promise.all(closed);
-          await settle();
-        }
-      });
+/** A test against the Bun fixture, skipped with a message where Bun cannot be had. */
+function bunTest(name: string, fn: (url: string, t: Deno.TestContext) => Promise<void>): void {
+  Deno.test(`Socket.IO on Bun: ${name}`, async (t) => {
+    const bun = await findBun();
+    if (!bun) {
+      console.log("SKIPPED: bun not installed and could not be installed from npm");
+      return;
     }
+    const server = await startBunFixture(bun, FIXTURE);
+    try {
+      await fn(`http://127.0.0.1:${server.port}`, t);
+    } finally {
+      const out = await server.stop();
+      assert.doesNotMatch(out, /error/i, out);
+    }
+  });
+}
+
+/** Disconnects the clients and waits until each of their connections is closed. */
+async function closeAll(clients: ClientSocket[]): Promise<void> {
+  const engines = new Set(clients.map((c) => c.io.engine));
+  const closed = [...engines].filter((e) => e && e.readyState !== "closed")
+    .map((e) => next(e, "close"));
+  for (const c of clients) c.disconnect();
+  for (const e of engines) e?.close();
+  await Promise.all(closed);
+  await settle();
+}
+
+bunTest("the official client over polling, websocket and upgrade", async (url, t) => {
+  for (const mode of MODES) {
+    await t.step(mode, async () => {
+      const transports = mode === "polling"
+        ? ["polling"]
+        : mode === "websocket"
+        ? ["websocket"]
+        : ["polling", "websocket"];
+      const clients: ClientSocket[] = [];
+      const open = (nsp = "/", opts: ClientOptions = {}) => {
+        const c = officialClient(url + nsp, {
+          transports,
+          forceNew: true,
+          reconnection: false,
+          ...opts,
+        });
+        clients.push(c);
+        return c;
+      };
+      try {
+        const a = open();
+        const [id, transport] = await nextArgs<[string, string]>(a, "welcome");
+        assert.equal(id, a.id);
+        assert.equal(transport, mode === "websocket" ? "websocket" : "polling");
+        if (mode === "upgrade") await upgraded(a);
+
+        // Acks both ways, mixed and binary arguments.
+        const echoed = await a.timeout(2000).emitWithAck(
+          "echo",
+          "text",
+          { n: 1 },
+          new Uint8Array([1, 2, 3]),
+        );
+        assert.equal(echoed, "text");
+        const all = await new Promise<unknown[]>((resolve) =>
+          a.emit("echo", "x", new Uint8Array([9, 8]), (...args: unknown[]) => resolve(args))
+        );
+        assert.equal(all[0], "x");
+        assert.deepEqual([...new Uint8Array(all[1] as ArrayBuffer)], [9, 8]);
+        a.once("question", (_q: string, ack: (answer: string) => void) => ack("42"));
+        a.emit("ask-me");
+        assert.equal(await next(a, "answered"), "42");
+
+        // Rooms and broadcasts between two clients.
+        const b = open();
+        await connected(b);
+        await a.timeout(2000).emitWithAck("join", "r1");
+        const roomMsg = next(a, "room-msg");
+        b.emit("to-room", "r1", "hello room");
+        assert.equal(await roomMsg, "hello room");
+        const got = Promise.all([next(a, "bcast"), next(b, "bcast")]);
+        b.emit("broadcast", { p: 1 });
+        assert.deepEqual(await got, [{ p: 1 }, { p: 1 }]);
+
+        // Namespaces on one connection, middleware errors with data.
+        const denied = open("/admin", { forceNew: false, auth: { token: "no" } });
+        const err = await next<Error & { data?: unknown }>(denied, "connect_error");
+        assert.equal(err.message, "not authorized");
+        assert.deepEqual(err.data, { code: 42 });
+        const admin = officialClient(url + "/admin", { auth: { token: "ok" } });
+        clients.push(admin);
+        await next(admin, "admin-welcome");
+
+        // Heartbeats keep the session (pingInterval 300 ms on the server).
+        await delay(800);
+        assert.ok(a.connected);
+
+        // A server-side disconnect reaches the client with the official reason.
+        const reason = next(a, "disconnect");
+        a.emit("disconnect-me");
+        assert.equal(await reason, "io server disconnect");
+      } finally {
+        await closeAll(clients);
+      }
+    });
+  }
+});
+
+bunTest("namespace broadcasts go through Bun's publish, once each, in order", async (url) => {
+  const clients: ClientSocket[] = [];
+  const open = (transports: string[], nsp = "/", forceNew = true) => {
+    const c = officialClient(url + nsp, { transports, forceNew, reconnection: false });
+    clients.push(c);
+    return c;
+  };
+  const seqs = (c: ClientSocket) => {
+    const got: number[] = [];
+    c.on("seq", (n: number) => got.push(n));
+    return got;
+  };
+  try {
+    const polling = open(["polling"]);
+    const ws = open(["websocket"]);
+    const upgrading = open(["polling", "websocket"]);
+    await Promise.all([connected(polling), connected(ws), connected(upgrading)]);
+    await upgraded(upgrading);
+    // Sockets on a WebSocket subscribe (after the upgrade, for the upgraded one); polling not.
+    const published = (c: ClientSocket) => c.timeout(2000).emitWithAck("published?");
+    assert.deepEqual(
+      [await published(polling), await published(ws), await published(upgrading)],
+      [false, true, true],
+    );
+
+    const got = [seqs(polling), seqs(ws), seqs(upgrading)];
+    ws.emit("order");
+    for (let t = 0; t < 200 && got.some((g, i) => g.length < (i === 1 ? 4 : 2)); t++) {
+      await delay(10);
+    }
+    await delay(200); // nothing more may come: no receiver gets a broadcast twice
+    assert.deepEqual(got, [[2, 4], [1, 2, 3, 4], [2, 4]]);
+
+    // A second namespace on the same WebSocket has its own topic.
+    const chat = open(["websocket"], "/chat", false);
+    await connected(chat);
+    assert.equal(await published(chat), true);
+    const chats: number[] = [];
+    chat.on("chat", (n: number) => chats.push(n));
+    const rootChats: number[] = [];
+    ws.on("chat", (n: number) => rootChats.push(n));
+    ws.emit("chat-all", 7);
+    for (let t = 0; t < 200 && chats.length < 1; t++) await delay(10);
+    await delay(100);
+    assert.deepEqual(chats, [7]);
+    assert.deepEqual(rootChats, []);
+    // Left and joined again: still once.
+    chat.disconnect();
+    await delay(100);
+    chat.connect();
+    await connected(chat);
+    ws.emit("chat-all", 8);
+    for (let t = 0; t < 200 && chats.length < 2; t++) await delay(10);
+    await delay(100);
+    assert.deepEqual(chats, [7, 8]);
   } finally {
-    const out = await server.stop();
-    assert.doesNotMatch(out, /error/i, out);
+    await closeAll(clients);
   }
 });

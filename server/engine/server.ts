@@ -5,7 +5,7 @@
  * @module
  */
 import { Emitter } from "../../parser/emitter.ts";
-import { bunWebSocket, runtimeFor, type Upgraded } from "../runtime/mod.ts";
+import { bunWebSocket, type Publisher, runtimeFor, type Upgraded } from "../runtime/mod.ts";
 import { applyCors } from "./cors.ts";
 import { codecFor } from "./codec.ts";
 import { ERROR_MESSAGES, ErrorCode, errorResponse, upgradeErrorResponse } from "./errors.ts";
@@ -87,6 +87,11 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   readonly opts: EngineOptions;
   /** Open sessions by id. */
   readonly clients: Map<string, EngineSocket> = new Map();
+  /**
+   * @internal the runtime's native fan-out (Bun's `server.publish`), known from the first
+   * WebSocket upgrade; undefined elsewhere.
+   */
+  publisher: Publisher | undefined;
   #heartbeat: Heartbeat;
   #closed = false;
 
@@ -270,6 +275,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
       codecFor(protocol, false),
     );
     const upgraded = upgradeOrNull(req, info, transport);
+    if (upgraded) this.publisher ??= publisherOf(info);
     if (!upgraded) return upgradeErrorResponse(ErrorCode.BAD_REQUEST);
     transport.socket = upgraded.socket;
     this.#open(id, transport, snapshot, protocol);
@@ -296,6 +302,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
       codecFor(session.protocol, false),
     );
     const upgraded = upgradeOrNull(req, info, transport);
+    if (upgraded) this.publisher ??= publisherOf(info);
     if (!upgraded) return upgradeErrorResponse(ErrorCode.BAD_REQUEST);
     transport.socket = upgraded.socket;
     if (
@@ -346,6 +353,11 @@ function upgradeOrNull(
   } catch {
     return null;
   }
+}
+
+/** The runtime's native fan-out behind `info`, if any (Bun's `server.publish`). */
+function publisherOf(info: unknown): Publisher | undefined {
+  return runtimeFor(info).publisher?.(info);
 }
 
 function cap(s: string): string {

@@ -62,6 +62,8 @@ export interface MessageReader {
   _ondata(data: string | Uint8Array, start: number): void;
   /** The session closed; called before the "close" listeners. */
   _onclose(reason: CloseReason, description?: unknown): void;
+  /** The session moved to WebSocket from long-polling. */
+  _onupgrade(): void;
 }
 
 /** Options of {@linkcode EngineSocket.send}. */
@@ -251,6 +253,26 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
    */
   _reader: MessageReader | undefined;
 
+  /**
+   * @internal Subscribes this session's WebSocket to `topic`, where the runtime fans out
+   * natively: only a v4 session on an open WebSocket with nothing buffered and nobody watching
+   * its packets, so that what is published reaches it in order with what it is sent.
+   */
+  _subscribe(topic: string): boolean {
+    const t = this.transport;
+    if (
+      this.readyState !== "open" || this.protocol !== 4 || t.name !== "websocket" ||
+      this.#buffer !== undefined || this.listenerCount("packetCreate") > 0
+    ) return false;
+    return (t as WebSocketTransport).socket?.subscribe?.(topic) ?? false;
+  }
+
+  /** @internal undoes {@linkcode EngineSocket._subscribe}. */
+  _unsubscribe(topic: string): void {
+    const t = this.transport;
+    if (t.name === "websocket") (t as WebSocketTransport).socket?.unsubscribe?.(topic);
+  }
+
   /** @internal a text message in its frame. */
   onTextMessage(frame: string, start: number): void {
     if (this.readyState !== "open") return;
@@ -390,6 +412,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
           next.owner = this;
           this.emit("upgrade", next);
           this.#flush();
+          this._reader?._onupgrade();
           if (this.readyState === "closing") {
             next.close();
             this.#onClose("forced close");

@@ -6,11 +6,12 @@
  */
 import { QueuedSocket } from "./queued_socket.ts";
 import type { OpenSocket } from "./queued_socket.ts";
-import type { RawSocketEvents, Runtime, Upgraded } from "./types.ts";
+import type { Publisher, RawSocketEvents, Runtime, Upgraded } from "./types.ts";
 
 /** The part of Bun's `Server` the fetch handler receives as its second argument. */
 export interface BunServer {
   upgrade(req: Request, options: { data: BunSocketData }): boolean;
+  publish?(topic: string, data: string, compress?: boolean): number;
   requestIP?(req: Request): { address: string } | null;
   timeout?(req: Request, seconds: number): void;
 }
@@ -20,13 +21,50 @@ export interface BunServer {
  * object per connection rather than two, retained as long as it is open).
  */
 export class BunSocketData extends QueuedSocket {
+  #ws: BunWebSocket | undefined;
+
   constructor(readonly events: RawSocketEvents) {
     super();
+  }
+
+  override open(ws: BunWebSocket): void {
+    this.#ws = ws;
+    super.open(ws);
+  }
+
+  override gone(): void {
+    this.#ws = undefined;
+    super.gone();
+  }
+
+  override close(code?: number, reason?: string): void {
+    this.#ws = undefined;
+    super.close(code, reason);
+  }
+
+  subscribe(topic: string): boolean {
+    if (this.#ws === undefined) return false;
+    try {
+      this.#ws.subscribe(topic);
+      return true;
+    } catch {
+      return false; // closing: the socket gets nothing more anyway
+    }
+  }
+
+  unsubscribe(topic: string): void {
+    try {
+      this.#ws?.unsubscribe(topic);
+    } catch {
+      // closing: Bun drops its subscriptions itself
+    }
   }
 }
 
 interface BunWebSocket extends OpenSocket {
   data: BunSocketData;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
 }
 
 /** Whether `info` is Bun's server object. */
@@ -53,6 +91,11 @@ export const bunRuntime: Runtime = {
     }
     // Bun ignores the returned response once the upgrade succeeded.
     return { socket, response: new Response(null, { status: 101 }) };
+  },
+  publisher(info: unknown): Publisher | undefined {
+    const server = info as BunServer;
+    if (typeof server.publish !== "function") return undefined;
+    return { publish: (topic, frame, compress) => void server.publish!(topic, frame, compress) };
   },
 };
 

@@ -8,7 +8,7 @@ import { bunRuntime, isBunServer } from "./bun.ts";
 import { denoRuntime } from "./deno.ts";
 import type { Runtime } from "./types.ts";
 
-export type { RawSocket, RawSocketEvents, Runtime, Upgraded } from "./types.ts";
+export type { Publisher, RawSocket, RawSocketEvents, Runtime, Upgraded } from "./types.ts";
 export { bunWebSocket } from "./bun.ts";
 
 /** The runtime serving this request. */

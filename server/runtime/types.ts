@@ -17,6 +17,19 @@ export interface RawSocket {
   close(code?: number, reason?: string): void;
   /** Bytes queued by the runtime and not yet sent, 0 when the runtime cannot tell. */
   readonly bufferedAmount: number;
+  /**
+   * Where the runtime fans out natively (Bun): subscribes the open socket to `topic` and
+   * returns true; false when it cannot (not open yet, or closed).
+   */
+  subscribe?(topic: string): boolean;
+  /** Undoes {@linkcode RawSocket.subscribe}. */
+  unsubscribe?(topic: string): void;
+}
+
+/** A runtime's native fan-out: one call sends a frame to every socket subscribed to a topic. */
+export interface Publisher {
+  /** Sends `frame` to every socket subscribed to `topic`. */
+  publish(topic: string, frame: string, compress: boolean): void;
 }
 
 /** What the runtime pushes to the engine. */
@@ -52,4 +65,6 @@ export interface Runtime {
   disconnectSignal(req: Request): AbortSignal | undefined;
   /** Upgrades the request; `events` receive the socket's frames from now on. */
   upgrade(req: Request, info: unknown, events: RawSocketEvents): Upgraded;
+  /** The runtime's native fan-out for the server behind `info`, where there is one. */
+  publisher?(info: unknown): Publisher | undefined;
 }
