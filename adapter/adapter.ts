@@ -115,9 +115,10 @@ export interface AdapterNamespace {
   readonly encoder: { encode(packet: Packet): unknown[] };
   /**
    * Sends an encoded text packet to every socket of the namespace that is subscribed to it
-   * (`_published`) through the runtime's native fan-out; false where there is none. @internal
+   * (`_published`) but the socket `except`, through the runtime's native fan-out; false where
+   * there is none. @internal
    */
-  _publish?(text: string, compress: boolean): boolean;
+  _publish?(text: string, compress: boolean, except?: SocketId): boolean;
   /**
    * Called with `serverSideEmit` args received from another node. The in-memory adapter never
    * calls it: like `socket.io-adapter`, a single node does not deliver to itself.

@@ -194,6 +194,18 @@ export class InMemoryAdapter implements Adapter {
     this.sids.delete(id);
   }
 
+  /**
+   * The socket that `except` leaves out when it is one socket's own room and nobody else is in
+   * it; undefined when it is empty; null otherwise.
+   */
+  #soleSocket(except: ReadonlySet<Room> | undefined): SocketId | undefined | null {
+    if (except === undefined || except.size === 0) return undefined;
+    if (except.size !== 1) return null;
+    const [room] = except;
+    const members = this.rooms.get(room);
+    return members?.size === 1 && members.has(room) ? room : null;
+  }
+
   /** Gives the socket `id` a Set of rooms of its own before its rooms or room change. */
   #unshare(id: SocketId): void {
     const joined = this.sids.get(id);
@@ -224,10 +236,13 @@ export class InMemoryAdapter implements Adapter {
     packet.nsp = this.nsp.name;
     const chunks = this.nsp.encoder.encode(packet) as Chunks;
     const text = chunks[0];
-    // To the whole namespace, text only: where the runtime fans out natively (Bun), the
-    // subscribed sockets get it in one call; the others (long-polling, v3, mid-upgrade) below.
+    // To the whole namespace (or all but one socket, as socket.broadcast), text only: where the
+    // runtime fans out natively (Bun), the subscribed sockets get it in one call; the others
+    // (long-polling, v3, mid-upgrade) below.
+    const except = this.#soleSocket(opts.except);
     const published = chunks.length === 1 && typeof text === "string" && opts.rooms.size === 0 &&
-      !opts.except?.size && this.nsp._publish?.(text, writeOpts.compress !== false) === true;
+      except !== null &&
+      this.nsp._publish?.(text, writeOpts.compress !== false, except) === true;
     this.apply(opts, (socket) => {
       if (writeOpts.volatile && !socket.writable) return;
       socket.notifyOutgoingListeners?.(packet);

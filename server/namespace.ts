@@ -121,13 +121,19 @@ export class Namespace<
   readonly _topic: string;
 
   /**
-   * @internal Publishes a text packet to every socket subscribed to this namespace's topic;
-   * false where the runtime has no native fan-out (then nobody is subscribed).
+   * @internal Publishes a text packet to every socket subscribed to this namespace's topic but
+   * the socket `except`; false where the runtime has no native fan-out (then nobody is
+   * subscribed) or cannot leave `except` out.
    */
-  _publish(text: string, compress: boolean): boolean {
+  _publish(text: string, compress: boolean, except?: string): boolean {
     const publisher = this.server.engine.publisher;
     if (publisher === undefined) return false;
-    publisher.publish(this._topic, "4" + text, compress);
+    const frame = "4" + text;
+    const sender = except === undefined ? undefined : this.sockets.get(except);
+    if (except !== undefined && sender === undefined) return false;
+    // A subscribed sender publishes from its own WebSocket, which Bun leaves out.
+    if (sender?._published) return sender.client.conn._publish(this._topic, frame, compress);
+    publisher.publish(this._topic, frame, compress);
     return true;
   }
 

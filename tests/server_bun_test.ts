@@ -160,6 +160,16 @@ bunTest("namespace broadcasts go through Bun's publish, once each, in order", as
     }
     await delay(200); // nothing more may come: no receiver gets a broadcast twice
     assert.deepEqual(got, [[2, 4], [1, 2, 3, 4], [2, 4]]);
+    // socket.broadcast from a subscribed socket, then from a polling one: never to the sender.
+    const until = async (ok: () => boolean) => {
+      for (let t = 0; t < 200 && !ok(); t++) await delay(10);
+    };
+    ws.emit("others");
+    await until(() => got[0].length === 3 && got[1].length === 6 && got[2].length === 3);
+    polling.emit("others");
+    await until(() => got[0].length === 5 && got[1].length === 7 && got[2].length === 4);
+    await delay(200);
+    assert.deepEqual(got, [[2, 4, 6, 5, 7], [1, 2, 3, 4, 5, 7, 6], [2, 4, 6, 6]]);
 
     // A second namespace on the same WebSocket has its own topic.
     const chat = open(["websocket"], "/chat", false);

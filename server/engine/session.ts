@@ -267,6 +267,13 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     return (t as WebSocketTransport).socket?.subscribe?.(topic) ?? false;
   }
 
+  /** @internal publishes `frame` to `topic` from this session's WebSocket, which is left out. */
+  _publish(topic: string, frame: string, compress: boolean): boolean {
+    const t = this.transport;
+    if (t.name !== "websocket") return false;
+    return (t as WebSocketTransport).socket?.publish?.(topic, frame, compress) ?? false;
+  }
+
   /** @internal undoes {@linkcode EngineSocket._subscribe}. */
   _unsubscribe(topic: string): void {
     const t = this.transport;

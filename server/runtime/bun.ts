@@ -52,6 +52,16 @@ export class BunSocketData extends QueuedSocket {
     }
   }
 
+  publish(topic: string, frame: string, compress: boolean): boolean {
+    if (this.#ws === undefined) return false;
+    try {
+      this.#ws.publish(topic, frame, compress);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   unsubscribe(topic: string): void {
     try {
       this.#ws?.unsubscribe(topic);
@@ -65,6 +75,7 @@ interface BunWebSocket extends OpenSocket {
   data: BunSocketData;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
+  publish(topic: string, data: string, compress?: boolean): number;
 }
 
 /** Whether `info` is Bun's server object. */

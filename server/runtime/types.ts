@@ -24,6 +24,8 @@ export interface RawSocket {
   subscribe?(topic: string): boolean;
   /** Undoes {@linkcode RawSocket.subscribe}. */
   unsubscribe?(topic: string): void;
+  /** Sends `frame` to every socket subscribed to `topic` but this one; false if it cannot. */
+  publish?(topic: string, frame: string, compress: boolean): boolean;
 }
 
 /** A runtime's native fan-out: one call sends a frame to every socket subscribed to a topic. */
