@@ -85,6 +85,8 @@ export interface AdapterSocket {
    * broadcast to the whole namespace must skip it. @internal
    */
   readonly _published?: boolean;
+  /** The room topics the socket gets {@linkcode AdapterNamespace._publish}es of. @internal */
+  readonly _roomTopics?: readonly string[];
   /**
    * Called with each packet broadcast to this socket, before it is written, so that
    * `socket.onAnyOutgoing()` listeners see broadcasts too.
@@ -114,11 +116,13 @@ export interface AdapterNamespace {
   /** The server's encoder (custom parsers allowed). */
   readonly encoder: { encode(packet: Packet): unknown[] };
   /**
-   * Sends an encoded text packet to every socket of the namespace that is subscribed to it
-   * (`_published`) but the socket `except`, through the runtime's native fan-out; false where
-   * there is none. @internal
+   * Sends an encoded text packet to every socket of the namespace (or of `room`) that is
+   * subscribed to it (`_published`, `_roomTopics`) but the socket `except`, through the
+   * runtime's native fan-out; false where there is none. @internal
    */
-  _publish?(text: string, compress: boolean, except?: SocketId): boolean;
+  _publish?(text: string, compress: boolean, except?: SocketId, room?: Room): boolean;
+  /** The topic of `room`, for {@linkcode AdapterSocket._roomTopics}. @internal */
+  _roomTopic?(room: Room): string;
   /**
    * Called with `serverSideEmit` args received from another node. The in-memory adapter never
    * calls it: like `socket.io-adapter`, a single node does not deliver to itself.

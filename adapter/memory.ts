@@ -206,6 +206,17 @@ export class InMemoryAdapter implements Adapter {
     return members?.size === 1 && members.has(room) ? room : null;
   }
 
+  /**
+   * The one room `rooms` targets when it is a named room (not a socket's own); undefined for
+   * the whole namespace; null otherwise.
+   */
+  #namedRoom(rooms: ReadonlySet<Room>): Room | undefined | null {
+    if (rooms.size === 0) return undefined;
+    if (rooms.size !== 1) return null;
+    const [room] = rooms;
+    return this.sids.has(room) ? null : room;
+  }
+
   /** Gives the socket `id` a Set of rooms of its own before its rooms or room change. */
   #unshare(id: SocketId): void {
     const joined = this.sids.get(id);
@@ -240,13 +251,20 @@ export class InMemoryAdapter implements Adapter {
     // runtime fans out natively (Bun), the subscribed sockets get it in one call; the others
     // (long-polling, v3, mid-upgrade) below.
     const except = this.#soleSocket(opts.except);
-    const published = chunks.length === 1 && typeof text === "string" && opts.rooms.size === 0 &&
+    const room = this.#namedRoom(opts.rooms);
+    const published = chunks.length === 1 && typeof text === "string" && room !== null &&
       except !== null &&
-      this.nsp._publish?.(text, writeOpts.compress !== false, except) === true;
+      this.nsp._publish?.(text, writeOpts.compress !== false, except, room) === true;
+    // Who got it already: with a room, only sockets subscribed to that room's topic.
+    const topic = published && room !== undefined ? this.nsp._roomTopic!(room) : undefined;
     this.apply(opts, (socket) => {
       if (writeOpts.volatile && !socket.writable) return;
       socket.notifyOutgoingListeners?.(packet);
-      if (!published || !socket._published) socket.writeEncoded(chunks, writeOpts);
+      if (
+        published && socket._published &&
+        (topic === undefined || socket._roomTopics?.includes(topic) === true)
+      ) return;
+      socket.writeEncoded(chunks, writeOpts);
     });
   }
 

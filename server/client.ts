@@ -165,6 +165,8 @@ export class Client {
     if (socket._published) {
       socket._published = false;
       this.conn._unsubscribe(socket.nsp._topic);
+      for (const topic of socket._roomTopics ?? []) this.conn._unsubscribe(topic);
+      socket._roomTopics = undefined;
     }
     if (this.#socket === socket) this.#socket = undefined;
     else if (this.#others?.get(socket.nsp.name) === socket) this.#others.delete(socket.nsp.name);
@@ -234,7 +236,29 @@ export class Client {
   // Where the runtime fans out natively (Bun), a socket on a WebSocket subscribes to its
   // namespace's topic, and broadcasts to the whole namespace reach it without a send each.
   #subscribe(socket: Socket): void {
-    if (!socket._published && this.conn._subscribe(socket.nsp._topic)) socket._published = true;
+    if (!socket._published && this.conn._subscribe(socket.nsp._topic)) {
+      socket._published = true;
+      this._subscribeRooms(socket);
+    }
+  }
+
+  /** @internal subscribes a published socket to the topics of the rooms it is in. */
+  _subscribeRooms(socket: Socket): void {
+    for (const room of socket.rooms) {
+      if (room === socket.id) continue; // its own room is never published to
+      const topic = socket.nsp._roomTopic(room);
+      if (socket._roomTopics?.includes(topic)) continue;
+      if (this.conn._subscribe(topic)) (socket._roomTopics ??= []).push(topic);
+    }
+  }
+
+  /** @internal unsubscribes a socket leaving `room` from the room's topic. */
+  _unsubscribeRoom(socket: Socket, room: string): void {
+    const topics = socket._roomTopics!;
+    const i = topics.indexOf(socket.nsp._roomTopic(room));
+    if (i === -1) return;
+    this.conn._unsubscribe(topics[i]);
+    topics.splice(i, 1);
   }
 
   /** A copy of the list of sockets. */

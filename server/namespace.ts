@@ -121,20 +121,26 @@ export class Namespace<
   readonly _topic: string;
 
   /**
-   * @internal Publishes a text packet to every socket subscribed to this namespace's topic but
-   * the socket `except`; false where the runtime has no native fan-out (then nobody is
-   * subscribed) or cannot leave `except` out.
+   * @internal Publishes a text packet to every socket subscribed to this namespace's topic (or
+   * to `room`'s) but the socket `except`; false where the runtime has no native fan-out (then
+   * nobody is subscribed) or cannot leave `except` out.
    */
-  _publish(text: string, compress: boolean, except?: string): boolean {
+  _publish(text: string, compress: boolean, except?: string, room?: string): boolean {
     const publisher = this.server.engine.publisher;
     if (publisher === undefined) return false;
     const frame = "4" + text;
+    const topic = room === undefined ? this._topic : this._roomTopic(room);
     const sender = except === undefined ? undefined : this.sockets.get(except);
     if (except !== undefined && sender === undefined) return false;
     // A subscribed sender publishes from its own WebSocket, which Bun leaves out.
-    if (sender?._published) return sender.client.conn._publish(this._topic, frame, compress);
-    publisher.publish(this._topic, frame, compress);
+    if (sender?._published) return sender.client.conn._publish(topic, frame, compress);
+    publisher.publish(topic, frame, compress);
     return true;
+  }
+
+  /** @internal the topic of one of its rooms. */
+  _roomTopic(room: string): string {
+    return this._topic + "\0" + room;
   }
 
   /** @internal (re)creates the adapter. */

@@ -127,6 +127,8 @@ export class Socket<
   connected = false;
   /** @internal Whether its WebSocket gets the namespace's published broadcasts natively. */
   _published = false;
+  /** @internal The room topics its WebSocket is subscribed to (rooms joined while published). */
+  _roomTopics: string[] | undefined;
   /** Whether the session was restored by connection state recovery. */
   recovered = false;
   /** The namespace the socket belongs to. */
@@ -319,11 +321,16 @@ export class Socket<
   join(rooms: Room | Room[]): void | Promise<void> {
     // A late join (a timer, an awaited call) must not put a gone socket back in a room.
     if (this.#left) return;
-    return this.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
+    const joined = this.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
+    if (this._published) this.client._subscribeRooms(this as unknown as Socket);
+    return joined;
   }
 
   /** Leaves a room. */
   leave(room: Room): void | Promise<void> {
+    if (this._roomTopics !== undefined) {
+      this.client._unsubscribeRoom(this as unknown as Socket, room);
+    }
     return this.adapter.del(this.id, room);
   }
 

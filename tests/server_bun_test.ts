@@ -171,6 +171,30 @@ bunTest("namespace broadcasts go through Bun's publish, once each, in order", as
     await delay(200);
     assert.deepEqual(got, [[2, 4, 6, 5, 7], [1, 2, 3, 4, 5, 7, 6], [2, 4, 6, 6]]);
 
+    // Rooms: io.to(room) and socket.to(room), from subscribed and polling senders, and leave.
+    const outsider = open(["websocket"]);
+    await connected(outsider);
+    const roomMsgs = [polling, ws, upgrading, outsider].map((c) => {
+      const msgs: string[] = [];
+      c.on("room-msg", (m: string) => msgs.push(m));
+      return msgs;
+    });
+    for (const c of [polling, ws, upgrading]) await c.timeout(2000).emitWithAck("join", "r");
+    const settled = async (counts: number[]) => {
+      await until(() => roomMsgs.every((m, i) => m.length >= counts[i]));
+      await delay(150);
+    };
+    ws.emit("room-all", "r", "a");
+    await settled([1, 1, 1, 0]);
+    polling.emit("to-room", "r", "b");
+    await settled([1, 2, 2, 0]);
+    ws.emit("to-room", "r", "c");
+    await settled([2, 2, 3, 0]);
+    await upgrading.timeout(2000).emitWithAck("leave", "r");
+    ws.emit("room-all", "r", "d");
+    await settled([3, 3, 3, 0]);
+    assert.deepEqual(roomMsgs, [["a", "c", "d"], ["a", "b", "d"], ["a", "b", "c"], []]);
+
     // A second namespace on the same WebSocket has its own topic.
     const chat = open(["websocket"], "/chat", false);
     await connected(chat);
