@@ -576,34 +576,19 @@ Deno.test("websocket: packetCreate, drain and send callbacks see every message",
   }
 });
 
-Deno.test("websocket: an oversized frame closes the session", async () => {
+/**
+ * With maxHttpBufferSize 100: `fits` is delivered, then `over` closes the session as too big.
+ * Bounded, so that a server letting `over` through fails instead of hanging.
+ */
+async function sizeLimitTest(fits: string, over: string | Uint8Array): Promise<void> {
   const f = startEngine({ maxHttpBufferSize: 100 });
   try {
     const { ws, socket } = await wsSession(f);
     const closed = closeOf(socket);
     const messages: unknown[] = [];
     socket.on("message", (m) => messages.push(m));
-    ws.send("4" + "a".repeat(99));
-    ws.send(new Uint8Array(101));
-    assert.deepEqual(await closed, ["transport error", "message too big"]);
-    await ws.closed;
-    assert.deepEqual(messages, ["a".repeat(99)]);
-  } finally {
-    await f.close();
-  }
-});
-
-Deno.test("websocket: the size limit counts UTF-8 bytes, as the official server", async () => {
-  const f = startEngine({ maxHttpBufferSize: 100 });
-  try {
-    const { ws, socket } = await wsSession(f);
-    const closed = closeOf(socket);
-    const messages: unknown[] = [];
-    socket.on("message", (m) => messages.push(m));
-    // 1 + 33 × 3 = 100 bytes: in. 1 + 25 × 4 = 101 bytes in 51 UTF-16 units: out.
-    ws.send("4" + "€".repeat(33));
-    ws.send("4" + "😀".repeat(25));
-    // Bounded, so that a server letting the frame through fails here instead of hanging.
+    ws.send("4" + fits);
+    ws.send(over);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const outcome = await Promise.race([
       closed,
@@ -612,11 +597,18 @@ Deno.test("websocket: the size limit counts UTF-8 bytes, as the official server"
     clearTimeout(timer);
     assert.deepEqual(outcome, ["transport error", "message too big"]);
     await ws.closed;
-    assert.deepEqual(messages, ["€".repeat(33)]);
+    assert.deepEqual(messages, [fits]);
   } finally {
     await f.close();
   }
-});
+}
+
+Deno.test("websocket: an oversized frame closes the session", () =>
+  sizeLimitTest("a".repeat(99), new Uint8Array(101)));
+
+Deno.test("websocket: the size limit counts UTF-8 bytes, as the official server", () =>
+  // 1 + 33 × 3 = 100 bytes: in. 1 + 25 × 4 = 101 bytes in 51 UTF-16 units: out.
+  sizeLimitTest("€".repeat(33), "4" + "😀".repeat(25)));
 
 Deno.test("websocket: a garbage frame closes the session with parse error", async () => {
   const f = startEngine();
