@@ -238,13 +238,13 @@ export class Client {
   #subscribe(socket: Socket): void {
     if (!socket._published && this.conn._subscribe(socket.nsp._topic)) {
       socket._published = true;
-      this._subscribeRooms(socket);
+      this._subscribeRooms(socket, socket.rooms);
     }
   }
 
-  /** @internal subscribes a published socket to the topics of the rooms it is in. */
-  _subscribeRooms(socket: Socket): void {
-    for (const room of socket.rooms) {
+  /** @internal subscribes a published socket to the topics of `rooms`, which it is in. */
+  _subscribeRooms(socket: Socket, rooms: Iterable<string>): void {
+    for (const room of rooms) {
       if (room === socket.id) continue; // its own room is never published to
       const topic = socket.nsp._roomTopic(room);
       if (socket._roomTopics?.includes(topic)) continue;

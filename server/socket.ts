@@ -321,8 +321,9 @@ export class Socket<
   join(rooms: Room | Room[]): void | Promise<void> {
     // A late join (a timer, an awaited call) must not put a gone socket back in a room.
     if (this.#left) return;
-    const joined = this.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
-    if (this._published) this.client._subscribeRooms(this as unknown as Socket);
+    const list = Array.isArray(rooms) ? rooms : [rooms];
+    const joined = this.adapter.addAll(this.id, new Set(list));
+    if (this._published) this.client._subscribeRooms(this as unknown as Socket, list);
     return joined;
   }
 

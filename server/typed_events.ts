@@ -165,16 +165,12 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
    * into a call and back into a rest array. @internal
    */
   _emitEvent(event: unknown[]): boolean {
-    const ev = event[0];
-    const list = this.#listeners?.get(typeof ev === "string" ? ev : String(ev));
-    if (list === undefined) return false;
-    const args = event.slice(1);
-    for (let i = 0; i < list.length; i++) list[i].apply(this, args);
-    return true;
+    return this._emitArgs(event[0], event.slice(1));
   }
 
   /** Emits the event `ev` (a name from a packet) with `args` as they are. @internal */
   _emitArgs(ev: unknown, args: unknown[]): boolean {
+    // Numeric event names (allowed by the protocol) match string keys, as in Node.
     const list = this.#listeners?.get(typeof ev === "string" ? ev : String(ev));
     if (list === undefined) return false;
     for (let i = 0; i < list.length; i++) list[i].apply(this, args);
@@ -183,10 +179,6 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
 
   /** Emits any event locally. @internal */
   emitUntyped(ev: string, ...args: unknown[]): boolean {
-    // Numeric event names (allowed by the protocol) match string keys, as in Node.
-    const list = this.#listeners?.get(typeof ev === "string" ? ev : String(ev));
-    if (list === undefined) return false;
-    for (let i = 0; i < list.length; i++) list[i].apply(this, args);
-    return true;
+    return this._emitArgs(ev, args);
   }
 }

@@ -13,6 +13,7 @@ import {
   RESERVED_EVENTS,
 } from "../parser/socket.ts";
 import { DecodeError, type DecodeErrorCode } from "../parser/errors.ts";
+import { RESERVED_EVENT_NAMES } from "./helpers/reserved.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -352,16 +353,7 @@ Deno.test("hostile: event name not a string (or number), or reserved", () => {
   for (const name of ["null", "{}", "[]", "true", '{"_placeholder":true,"num":0}']) {
     assertRefused([`2[${name},1]`], "invalid event name");
   }
-  for (
-    const name of [
-      "connect",
-      "connect_error",
-      "disconnect",
-      "disconnecting",
-      "newListener",
-      "removeListener",
-    ]
-  ) {
+  for (const name of RESERVED_EVENT_NAMES) {
     assertRefused([`2["${name}"]`], "invalid event name");
     assertRefused([`2/admin,5["${name}",1]`], "invalid event name");
   }

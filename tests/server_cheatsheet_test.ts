@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Socket } from "../mod.ts";
 import { type ClientSocket, eachMode, type Fixture, next, nextArgs } from "./helpers/socketio.ts";
+import { RESERVED_EVENT_NAMES } from "./helpers/reserved.ts";
 
 const MAIN = ["sender", "b", "c", "d"] as const;
 const OTHER = ["m1", "m2"] as const;
@@ -247,16 +248,7 @@ cheat("with timeout: socket.timeout(5000).emit('my-event', (err) => ...)", async
 });
 
 cheat("reserved events cannot be emitted", (c) => {
-  for (
-    const ev of [
-      "connect",
-      "connect_error",
-      "disconnect",
-      "disconnecting",
-      "newListener",
-      "removeListener",
-    ]
-  ) {
+  for (const ev of RESERVED_EVENT_NAMES) {
     assert.throws(() => c.socket.emit(ev), /is a reserved event name/);
     assert.throws(() => c.socket.broadcast.emit(ev), /is a reserved event name/);
     assert.throws(() => c.fx.io.emit(ev), /is a reserved event name/);

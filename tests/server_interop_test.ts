@@ -17,6 +17,7 @@ import {
   nextArgs,
   officialClient as io,
 } from "./helpers/socketio.ts";
+import { RESERVED_EVENT_NAMES } from "./helpers/reserved.ts";
 
 // --- Events and binary ----------------------------------------------------------------------
 
@@ -596,16 +597,7 @@ eachMode("socket.data is shared with fetchSockets", async (fx) => {
 
 eachMode("emitting a reserved event name throws", async (fx) => {
   const [, socket] = await fx.pair();
-  for (
-    const name of [
-      "connect",
-      "connect_error",
-      "disconnect",
-      "disconnecting",
-      "newListener",
-      "removeListener",
-    ]
-  ) {
+  for (const name of RESERVED_EVENT_NAMES) {
     assert.throws(() => socket.emit(name), /reserved event name/);
     assert.throws(() => fx.io.emit(name), /reserved event name/);
     assert.throws(() => fx.io.to("r").emit(name), /reserved event name/);
