@@ -9,13 +9,12 @@ import {
   closeOf,
   handshake,
   nextConnection,
-  poll,
   post,
   request,
   startEngine,
 } from "./helpers/engine.ts";
 import { rawUpgrade } from "./helpers/raw.ts";
-import { connected, eachMode, type Fixture, next } from "./helpers/socketio.ts";
+import { eachMode, type Fixture, next } from "./helpers/socketio.ts";
 
 type Session = { id: string; views: number; user?: string };
 

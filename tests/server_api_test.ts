@@ -3,7 +3,7 @@
  * serving the server again (the official `io.close(); io.listen(port)`), over each transport mode.
  */
 import assert from "node:assert/strict";
-import { InMemoryAdapter, SessionAwareAdapter, Server } from "../mod.ts";
+import { InMemoryAdapter, Server, SessionAwareAdapter } from "../mod.ts";
 import { post, request } from "./helpers/engine.ts";
 import { serve } from "./helpers/serve.ts";
 import {

@@ -111,13 +111,19 @@ const RIGHT: Right[] = [
   [{ path: "/custom/" }, (io) => assert.equal(io.engine.opts.path, "/custom/")],
   // As the official `opts.path || "/socket.io"`.
   [{ path: "" }, (io) => assert.equal(io.engine.opts.path, "/socket.io/")],
-  [{ transports: ["websocket"] }, (io) => assert.deepEqual(io.engine.opts.transports, ["websocket"])],
+  [
+    { transports: ["websocket"] },
+    (io) => assert.deepEqual(io.engine.opts.transports, ["websocket"]),
+  ],
   [{ maxHttpBufferSize: 1e8, upgradeTimeout: 1 }, (io) => {
     assert.equal(io.engine.opts.maxHttpBufferSize, 1e8);
   }],
-  [{ allowUpgrades: false, allowEIO3: true, allowRequest: () => {}, generateId: () => "x" }, (io) => {
-    assert.equal(io.engine.opts.allowEIO3, true);
-  }],
+  [
+    { allowUpgrades: false, allowEIO3: true, allowRequest: () => {}, generateId: () => "x" },
+    (io) => {
+      assert.equal(io.engine.opts.allowEIO3, true);
+    },
+  ],
   // `cors: true` is npm cors's defaults, as the official server reads it.
   [{ cors: true }, (io) => assert.deepEqual(io.engine.opts.cors, {})],
   [{ cors: false }, (io) => assert.equal(io.engine.opts.cors, undefined)],
@@ -129,13 +135,19 @@ const RIGHT: Right[] = [
       maxAge: 600,
     },
   }, (io) => assert.deepEqual(io.engine.opts.cors?.headers, ["x-token"])],
-  [{ cors: { origin: (_o: unknown, cb: (e: null, v: boolean) => void) => cb(null, true) } }, () => {}],
+  [
+    { cors: { origin: (_o: unknown, cb: (e: null, v: boolean) => void) => cb(null, true) } },
+    () => {},
+  ],
   [{ cookie: true }, (io) => assert.deepEqual(io.engine.opts.cookie, {})],
-  [{ cookie: { name: "sid", sameSite: "Strict", priority: "High", expires: new Date(0) } }, (io) => {
-    const cookie = io.engine.opts.cookie as Record<string, unknown>;
-    assert.equal(cookie.sameSite, "strict");
-    assert.equal(cookie.priority, "high");
-  }],
+  [
+    { cookie: { name: "sid", sameSite: "Strict", priority: "High", expires: new Date(0) } },
+    (io) => {
+      const cookie = io.engine.opts.cookie as Record<string, unknown>;
+      assert.equal(cookie.sameSite, "strict");
+      assert.equal(cookie.priority, "high");
+    },
+  ],
   [{ cookie: { path: false, maxAge: 60 } }, () => {}],
   [{ serveClient: false, cleanupEmptyChildNamespaces: true }, (io) => {
     assert.equal(io.serveClient, false);
@@ -148,9 +160,12 @@ const RIGHT: Right[] = [
   [{ connectionStateRecovery: {} }, (io) => {
     assert.equal(io.recovery?.maxDisconnectionDuration, 120000);
   }],
-  [{ connectionStateRecovery: { maxDisconnectionDuration: 1000, skipMiddlewares: false } }, (io) => {
-    assert.deepEqual(io.recovery, { maxDisconnectionDuration: 1000, skipMiddlewares: false });
-  }],
+  [
+    { connectionStateRecovery: { maxDisconnectionDuration: 1000, skipMiddlewares: false } },
+    (io) => {
+      assert.deepEqual(io.recovery, { maxDisconnectionDuration: 1000, skipMiddlewares: false });
+    },
+  ],
   // Official options that tune Node internals are accepted for ported code, silently.
   [{
     perMessageDeflate: false,

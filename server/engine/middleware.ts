@@ -64,7 +64,7 @@ export class MiddlewareResponse {
 
   /** Adds a value to a header. */
   appendHeader(name: string, value: HeaderValue): this {
-    if (typeof value === "object") for (const v of value) this.#headers.append(name, v);
+    if (typeof value === "object") { for (const v of value) this.#headers.append(name, v); }
     else this.#headers.append(name, String(value));
     return this;
   }
@@ -113,7 +113,7 @@ export class MiddlewareResponse {
     if (status !== undefined) this.statusCode = status;
     if (typeof message === "string") this.statusMessage = message;
     else headers = message;
-    if (headers) for (const [k, v] of Object.entries(headers)) this.setHeader(k, v);
+    if (headers) { for (const [k, v] of Object.entries(headers)) this.setHeader(k, v); }
     this.#headersSent = true;
     return this;
   }
@@ -132,7 +132,9 @@ export class MiddlewareResponse {
     this._onEnd = undefined;
     const body = bodyOf(this.#chunks);
     this.#chunks = [];
-    onEnd?.(new Response(body as BodyInit | null, { status: this.statusCode, headers: this.#headers }));
+    onEnd?.(
+      new Response(body as BodyInit | null, { status: this.statusCode, headers: this.#headers }),
+    );
     return this;
   }
 }

@@ -15,9 +15,9 @@ import {
   MAX_DELAY,
   num,
   oneOf,
+  rangeError,
   type Rule,
   type Rules,
-  rangeError,
   str,
   strings,
   typeError,
@@ -196,7 +196,11 @@ export const ENGINE_OPTION_RULES: Rules = {
   allowRequest: fn,
   cors: (v, name) => {
     if (typeof v === "function") {
-      throw typeError(name, "an object (an options delegate is not supported; `origin` may be a function)", v);
+      throw typeError(
+        name,
+        "an object (an options delegate is not supported; `origin` may be a function)",
+        v,
+      );
     }
     return corsObject(v, name);
   },

@@ -188,6 +188,15 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
    *
    * @param fn `(req, res, next) => void`
    */
+  use(fn: EngineMiddleware): this;
+  /**
+   * Adds a middleware typed for Node (express-session, passport, helmet): it gets the same `req`
+   * and `res` as any other, see the README for their shape.
+   *
+   * @param fn `(req, res, next) => void`
+   */
+  // deno-lint-ignore no-explicit-any
+  use(fn: (req: any, res: any, next: (err?: any) => void) => void): this;
   use(fn: EngineMiddleware): this {
     if (typeof fn !== "function") {
       throw new TypeError(`use(fn): fn must be a function, got ${typeof fn}`);

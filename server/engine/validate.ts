@@ -80,7 +80,11 @@ export function num(
 }
 
 /** A delay in milliseconds that timers can honour. */
-export const delay: Rule = num({ positive: true, max: MAX_DELAY, what: "a number of milliseconds" });
+export const delay: Rule = num({
+  positive: true,
+  max: MAX_DELAY,
+  what: "a number of milliseconds",
+});
 
 /** One of `values`; strings compare case-insensitively when `caseless`, and come back lower-cased. */
 export function oneOf(values: readonly unknown[], caseless = false): Rule {
