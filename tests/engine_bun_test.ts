@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { findBun, startBunFixture } from "./helpers/bun.ts";
 import { delay, handshake, poll, post, request } from "./helpers/engine.ts";
-import { WsClient } from "./helpers/raw.ts";
+import { rawUpgrade, WsClient } from "./helpers/raw.ts";
 
 const FIXTURE = new URL("./fixtures/bun_engine.ts", import.meta.url).pathname;
 const startBun = (bun: string) => startBunFixture(bun, FIXTURE);
@@ -50,6 +50,20 @@ Deno.test("engine on Bun: polling, websocket and the upgrade", async (t) => {
         status = (await post(base, sid, "4x")).status;
       }
       assert.equal(status, 400);
+    });
+
+    await t.step("middleware and initial_headers headers, over polling and the 101", async () => {
+      const res = await request(`${base}?EIO=4&transport=polling`);
+      assert.equal(res.headers.get("x-middleware"), "yes");
+      assert.equal(res.headers.get("x-initial"), "yes");
+      const { sid } = JSON.parse(res.body.slice(1));
+      const posted = await post(base, sid, "1");
+      assert.equal(posted.headers.get("x-middleware"), "yes");
+      assert.equal(posted.headers.get("x-initial"), null);
+      const answer = await rawUpgrade(port, "/engine.io/?EIO=4&transport=websocket");
+      assert.equal(answer.status, 101);
+      assert.equal(answer.headers["x-middleware"], "yes");
+      assert.equal(answer.headers["x-initial"], "yes");
     });
 
     await t.step("errors", async () => {
