@@ -210,14 +210,13 @@ export class Server<
    * @param fallback answers requests outside the server's path
    */
   handler(fallback?: (req: Request, info?: unknown) => Response | Promise<Response>): FetchHandler {
-    const path = this.engine.opts.path;
-    return this.engine.handler((req, info) => {
-      // The client bundles live beside the engine's path, as the official server serves them.
-      if (this.serveClient && (req.method === "GET" || req.method === "HEAD")) {
-        const name = clientFile(new URL(req.url).pathname, path);
-        if (name) return serveClientFile(req, name);
-      }
-      return fallback ? fallback(req, info) : new Response("Not Found", { status: 404 });
+    // The client bundles live under the engine's path, and are looked for first, as the official
+    // server serves them.
+    const dir = this.engine.opts.path.replace(/\/$/, "") + "/";
+    return this.engine.handler(fallback, (req, url) => {
+      if (!this.serveClient || (req.method !== "GET" && req.method !== "HEAD")) return undefined;
+      const name = clientFile(url.pathname, dir);
+      return name ? serveClientFile(req, name) : undefined;
     });
   }
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { findBun, startBunFixture } from "./helpers/bun.ts";
 import { delay, handshake, poll, post, request } from "./helpers/engine.ts";
-import { WsClient } from "./helpers/raw.ts";
+import { rawRequest, WsClient } from "./helpers/raw.ts";
 
 const FIXTURE = new URL("./fixtures/bun_engine.ts", import.meta.url).pathname;
 const startBun = (bun: string) => startBunFixture(bun, FIXTURE);
@@ -56,6 +56,21 @@ Deno.test("engine on Bun: polling, websocket and the upgrade", async (t) => {
       const res = await request(`${base}?EIO=4&transport=polling&sid=nope`);
       assert.equal(res.status, 400);
       assert.equal(res.body, '{"code":1,"message":"Session ID unknown"}');
+    });
+
+    await t.step("a request line whose URL does not parse gets 400, quietly", async () => {
+      // Bun hands these over as they came, and `new URL()` throws on them; the fixture's output
+      // is checked for log lines at the end.
+      for (const target of ["*?EIO=4&transport=polling", "127.0.0.1:80"]) {
+        const res = await rawRequest(port, `CONNECT ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        assert.equal(res.status, 400, target);
+        assert.equal(res.body, "Bad Request", target);
+      }
+      // A URL of scheme `example.com:`, outside the engine's path.
+      const other = await rawRequest(port, "CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n");
+      assert.equal(other.status, 404);
+      // The server goes on.
+      assert.equal((await request(`${base}?EIO=4&transport=polling`)).status, 200);
     });
 
     await t.step("websocket echo", async () => {

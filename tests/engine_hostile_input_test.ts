@@ -71,3 +71,29 @@ Deno.test("a chunked POST in 20,000 one-byte chunks gets 413 and ends the sessio
     await f.close();
   }
 });
+
+Deno.test("CONNECT request lines get a plain refusal, and the server goes on", async () => {
+  // Deno refuses `*` itself and hands `host:port` over as `http://host:port`, outside the path;
+  // on Bun (tests/engine_bun_test.ts) the engine refuses both with 400.
+  const f = startEngine();
+  try {
+    const star = await rawRequest(
+      f.http.port,
+      "CONNECT *?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    assert.equal(star.status, 400);
+    const authority = await rawRequest(
+      f.http.port,
+      "CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    assert.equal(authority.status, 404);
+    const method = await rawRequest(
+      f.http.port,
+      "CONNECT /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    assert.equal(method.status, 400);
+    assert.equal((await request(`${f.base}?EIO=4&transport=polling`)).status, 200);
+  } finally {
+    await f.close();
+  }
+});

@@ -32,8 +32,13 @@ export interface CookieOptions {
 
 /** Options of an Engine.IO server; every field has the official default. */
 export interface EngineOptions {
-  /** Path the server answers on (default `/engine.io/` for the engine alone, `/socket.io/` for `io`). */
+  /**
+   * Path the server answers on, and everything under it (default `/engine.io/` for the engine
+   * alone, `/socket.io/` for `io`).
+   */
   path: string;
+  /** Whether `path` ends with `/` (default true), as the official option normalizes it. */
+  addTrailingSlash: boolean;
   /** Milliseconds between two pings (default 25000). */
   pingInterval: number;
   /** Milliseconds to wait for a pong before closing (default 20000). */
@@ -61,6 +66,7 @@ export interface EngineOptions {
 /** The defaults of the official server. */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   path: "/engine.io/",
+  addTrailingSlash: true,
   pingInterval: 25000,
   pingTimeout: 20000,
   upgradeTimeout: 10000,
@@ -71,12 +77,12 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   allowEIO3: false,
 };
 
-/** Fills in defaults and normalizes the path to end with `/`. */
+/** Fills in defaults and normalizes the path to end with `/` (unless `addTrailingSlash` is false). */
 export function resolveEngineOptions(opts: Partial<EngineOptions> = {}): EngineOptions {
   const o: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS };
   for (const [k, v] of Object.entries(opts)) {
     if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
   }
-  o.path = o.path.replace(/\/$/, "") + "/";
+  o.path = o.path.replace(/\/$/, "") + (o.addTrailingSlash ? "/" : "");
   return o;
 }
