@@ -89,6 +89,14 @@ Deno.test("engine on Bun: polling, websocket and the upgrade", async (t) => {
       await ws.close();
     });
 
+    await t.step("an oversized message closes the WebSocket with 1009", async () => {
+      const ws = new WsClient(`${wsBase}?EIO=4&transport=websocket`);
+      await ws.next();
+      ws.send("4" + "a".repeat(1e6));
+      const close = await ws.closed;
+      assert.equal(close.code, 1009);
+    });
+
     await t.step("upgrade from polling", async () => {
       const { sid } = await handshake(base);
       const pending = poll(base, sid);

@@ -632,7 +632,9 @@ async function sizeLimitTest(fits: string, over: string | Uint8Array): Promise<v
     ]);
     clearTimeout(timer);
     assert.deepEqual(outcome, ["transport error", "message too big"]);
-    await ws.closed;
+    // 1009 (message too big), as the official server's `ws` closes it.
+    const close = await ws.closed;
+    assert.equal(close.code, 1009);
     assert.deepEqual(messages, [fits]);
   } finally {
     await f.close();
