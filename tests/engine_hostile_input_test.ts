@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import {
   closeOf,
+  delay,
   handshake,
   nextConnection,
   nextMessage,
@@ -93,6 +94,36 @@ Deno.test("CONNECT request lines get a plain refusal, and the server goes on", a
     );
     assert.equal(method.status, 400);
     assert.equal((await request(`${f.base}?EIO=4&transport=polling`)).status, 200);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("a GET after a pending poll's connection dropped is answered at once", async () => {
+  // The official server sees the drop and closes the session ("poll connection closed
+  // prematurely"): the next GET gets 400 Session ID unknown. Here too, or, when the GET comes
+  // before the runtime reported the drop, 400 for the overlap, which closes the session as well.
+  const f = startEngine();
+  try {
+    for (const wait of [0, 50]) {
+      const connected = nextConnection(f.engine);
+      const { sid } = await handshake(f.base);
+      const closed = closeOf(await connected);
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: f.http.port });
+      await conn.write(
+        new TextEncoder().encode(
+          `GET /engine.io/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: x\r\n\r\n`,
+        ),
+      );
+      await delay(wait);
+      conn.close();
+      const deadline = AbortSignal.timeout(1500);
+      const next = await fetch(pollingUrl(f.base, sid), { signal: deadline });
+      assert.equal(next.status, 400, `after ${wait} ms`);
+      const body = await next.text();
+      assert.ok(body === UNKNOWN_SID || body === "", body);
+      assert.equal((await closed)[0], "transport error");
+    }
   } finally {
     await f.close();
   }
