@@ -12,7 +12,7 @@ import type { BroadcastOperator } from "./broadcast.ts";
 import { clientFile, serveClientFile } from "../client/serve.ts";
 import { Client } from "./client.ts";
 import type { EngineOptions } from "./engine/options.ts";
-import { checkFallback, type FetchHandler, Server as Engine } from "./engine/server.ts";
+import { type FetchHandler, Server as Engine } from "./engine/server.ts";
 import { type Middleware, Namespace, type NamespaceReservedEvents } from "./namespace.ts";
 import { validateServerOptions } from "./options.ts";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent_namespace.ts";
@@ -271,15 +271,13 @@ export class Server<
    * never get a request
    */
   handler(fallback?: (req: Request, info?: unknown) => Response | Promise<Response>): FetchHandler {
-    const path = this.engine.opts.path;
-    checkFallback(fallback, path);
-    return this.engine.handler((req, info) => {
-      // The client bundles live beside the engine's path, as the official server serves them.
-      if (this.serveClient && (req.method === "GET" || req.method === "HEAD")) {
-        const name = clientFile(new URL(req.url).pathname, path);
-        if (name) return serveClientFile(req, name);
-      }
-      return fallback ? fallback(req, info) : new Response("Not Found", { status: 404 });
+    // The client bundles live under the engine's path, and are looked for first, as the official
+    // server serves them. The engine's handler refuses a fallback it would starve.
+    const dir = this.engine.opts.path.replace(/\/$/, "") + "/";
+    return this.engine.handler(fallback, (req, url) => {
+      if (!this.serveClient || (req.method !== "GET" && req.method !== "HEAD")) return undefined;
+      const name = clientFile(url.pathname, dir);
+      return name ? serveClientFile(req, name) : undefined;
     });
   }
 

@@ -31,6 +31,7 @@ const WRONG: Wrong[] = [
   [{ transports: "websocket" }, TypeError, /"transports".*got "websocket"/],
   [{ transports: [] }, RangeError, /"transports" must be a non-empty/],
   [{ allowUpgrades: "yes" }, TypeError, /"allowUpgrades" must be a boolean, got "yes"/],
+  [{ addTrailingSlash: 0 }, TypeError, /"addTrailingSlash" must be a boolean, got 0/],
   [{ allowEIO3: 1 }, TypeError, /"allowEIO3" must be a boolean, got 1/],
   [{ allowRequest: true }, TypeError, /"allowRequest" must be a function, got true/],
   [{ generateId: "id" }, TypeError, /"generateId" must be a function/],
@@ -173,8 +174,8 @@ const RIGHT: Right[] = [
     wsEngine: class {},
     destroyUpgrade: false,
     destroyUpgradeTimeout: 1000,
-    addTrailingSlash: false,
   }, () => {}],
+  [{ addTrailingSlash: false }, (io) => assert.equal(io.engine.opts.path, "/socket.io")],
   [{ pingInterval: undefined, path: undefined }, (io) => {
     assert.equal(io.engine.opts.pingInterval, 25000);
   }],

@@ -59,8 +59,13 @@ export interface CookieOptions {
 
 /** Options of an Engine.IO server; every field has the official default. */
 export interface EngineOptions {
-  /** Path the server answers on (default `/engine.io/` for the engine alone, `/socket.io/` for `io`). */
+  /**
+   * Path the server answers on, and everything under it (default `/engine.io/` for the engine
+   * alone, `/socket.io/` for `io`).
+   */
   path: string;
+  /** Whether `path` ends with `/` (default true), as the official option normalizes it. */
+  addTrailingSlash: boolean;
   /** Milliseconds between two pings (default 25000). */
   pingInterval: number;
   /** Milliseconds to wait for a pong before closing (default 20000). */
@@ -93,13 +98,12 @@ export interface EngineOptions {
   destroyUpgrade?: boolean;
   /** Accepted for ported code and ignored: the runtime's server owns unhandled upgrades. */
   destroyUpgradeTimeout?: number;
-  /** Accepted for ported code and ignored: the path is answered with and without its slash. */
-  addTrailingSlash?: boolean;
 }
 
 /** The defaults of the official server. */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   path: "/engine.io/",
+  addTrailingSlash: true,
   pingInterval: 25000,
   pingTimeout: 20000,
   upgradeTimeout: 10000,
@@ -212,13 +216,13 @@ export const ENGINE_OPTION_RULES: Rules = {
   wsEngine: ignored,
   destroyUpgrade: ignored,
   destroyUpgradeTimeout: ignored,
-  addTrailingSlash: ignored,
+  addTrailingSlash: bool,
   initialPacket: unsupported("send a first message on `connection` instead"),
 };
 
 /**
  * Checks the options (a wrong one throws a `TypeError` or `RangeError` naming it), fills in the
- * defaults and normalizes the path to end with `/`.
+ * defaults and normalizes the path to end with `/` (unless `addTrailingSlash` is false).
  *
  * @throws TypeError or RangeError naming the first wrong option
  */
@@ -235,5 +239,6 @@ export function resolveEngineOptions(opts: Partial<EngineOptions> = {}): EngineO
         `${o.pingInterval} + ${o.pingTimeout}`,
     );
   }
+  if (!o.addTrailingSlash) o.path = o.path.replace(/\/$/, "");
   return o;
 }

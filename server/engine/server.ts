@@ -81,9 +81,12 @@ const NOOP_OWNER: TransportOwner = {
 // one path).
 const handlerPaths = new WeakMap<object, string>();
 
-/** Whether the engine at `path` answers a request for `pathname`. */
+/**
+ * Whether the engine at `path` answers a request for `pathname`: everything under the path, as
+ * the official server matches, and the path without its trailing slash.
+ */
 export function ownsPath(path: string, pathname: string): boolean {
-  return pathname === path || pathname + "/" === path;
+  return pathname.startsWith(path) || pathname + "/" === path;
 }
 
 /**
@@ -223,22 +226,32 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   }
 
   /**
-   * The fetch handler; requests outside `path` get `fallback`'s answer, or 404. After
-   * {@linkcode Server.close}, calling it again (serving the engine again) reopens the engine to
-   * new sessions, as the official server serves again once attached or listening again.
+   * The fetch handler. Like the official server it answers every request under its path
+   * (`/engine.io/` answers `/engine.io/anything?EIO=4&...`); requests outside it get
+   * `fallback`'s answer, or 404, and a request whose URL does not parse (Bun hands `CONNECT
+   * host:port` over as it came) a plain 400. After {@linkcode Server.close}, calling it again
+   * (serving the engine again) reopens the engine to new sessions, as the official server serves
+   * again once attached or listening again.
    *
    * @param fallback answers requests outside the engine's path
+   * @param before looks at each request first, with its parsed URL, and answers the ones it
+   * returns a response for (the Socket.IO server serves its client bundles under the engine's
+   * path with it)
    * @throws Error when `fallback` is the handler of another server on the same path
    */
-  handler(fallback?: (req: Request, info?: unknown) => Response | Promise<Response>): FetchHandler {
+  handler(
+    fallback?: (req: Request, info?: unknown) => Response | Promise<Response>,
+    before?: (req: Request, url: URL) => Response | Promise<Response> | undefined,
+  ): FetchHandler {
     const path = this.opts.path;
     checkFallback(fallback, path);
     this.#closed = false;
     const fetch = (req: Request, info?: unknown): Promise<Response> => {
-      const url = new URL(req.url);
-      if (ownsPath(path, url.pathname)) {
-        return this.handleRequest(req, info, url);
-      }
+      const url = URL.parse(req.url);
+      if (url === null) return Promise.resolve(badUrl());
+      const early = before?.(req, url);
+      if (early !== undefined) return Promise.resolve(early);
+      if (ownsPath(path, url.pathname)) return this.handleRequest(req, info, url);
       return Promise.resolve(
         fallback ? fallback(req, info) : new Response("Not Found", { status: 404 }),
       );
@@ -252,12 +265,21 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     });
   }
 
+  /**
+   * Whether a request for `pathname` is the engine's: it starts with the path, as the official
+   * server matches (so with `addTrailingSlash: false`, `/engine.iofoo` too). The path without its
+   * trailing slash is taken as well, as it always was here.
+   *
+   * @param pathname a request URL's pathname
+   */
+  owns(pathname: string): boolean {
+    return ownsPath(this.opts.path, pathname);
+  }
+
   /** Answers one Engine.IO request (the path was already matched). */
-  async handleRequest(
-    req: Request,
-    info?: unknown,
-    url: URL = new URL(req.url),
-  ): Promise<Response> {
+  async handleRequest(req: Request, info?: unknown, parsed?: URL): Promise<Response> {
+    const url = parsed ?? URL.parse(req.url);
+    if (url === null) return badUrl();
     let headers: Headers;
     if (this.opts.cors) {
       try {
@@ -509,6 +531,11 @@ function upgradeOrNull(
 /** The runtime's native fan-out behind `info`, if any (Bun's `server.publish`). */
 function publisherOf(info: unknown): Publisher | undefined {
   return runtimeFor(info).publisher?.(info);
+}
+
+/** The answer to a request whose URL does not parse: bad input, answered without a log line. */
+function badUrl(): Response {
+  return new Response("Bad Request", { status: 400 });
 }
 
 function cap(s: string): string {
