@@ -42,6 +42,21 @@ module.exports = function LineReporter(runner, options) {
 };
 `;
 
+/**
+ * A root hook that uninstalls a fake clock a failed test left installed (the suites install
+ * `@sinonjs/fake-timers` in a test and uninstall it at its end, not in a hook): without it one
+ * failure there fakes the timers of every later test, and they all time out. It changes no
+ * assertion; each test is then judged on its own.
+ */
+const ISOLATION = `"use strict";
+exports.mochaHooks = {
+  afterEach() {
+    const clock = globalThis.setTimeout && globalThis.setTimeout.clock;
+    if (clock && typeof clock.uninstall === "function") clock.uninstall();
+  },
+};
+`;
+
 /** Which tests do not apply to us, by full title, with why. */
 export type NotApplicable = Record<string, string>;
 
@@ -69,7 +84,9 @@ export interface MochaRun {
 export async function runMocha(run: MochaRun): Promise<SuiteResult> {
   const reporter = `${run.cwd}/line-reporter.cjs`;
   const results = `${run.cwd}/results.jsonl`;
+  const isolation = `${run.cwd}/isolation-hooks.cjs`;
   await Deno.writeTextFile(reporter, REPORTER);
+  await Deno.writeTextFile(isolation, ISOLATION);
   await Deno.remove(results).catch(() => {});
   // Mocha 9 names its script `bin/mocha`, 10 `bin/mocha.js`: ask its package.json.
   const pkg = JSON.parse(await Deno.readTextFile(`${run.cwd}/node_modules/mocha/package.json`));
@@ -78,6 +95,8 @@ export async function runMocha(run: MochaRun): Promise<SuiteResult> {
     `node_modules/mocha/${pkg.bin.mocha ?? pkg.bin._mocha}`,
     "--reporter",
     reporter,
+    "--require",
+    isolation,
     ...run.mochaArgs,
   ], {
     cwd: run.cwd,
