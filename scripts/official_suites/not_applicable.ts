@@ -40,6 +40,11 @@ export const CLIENT_OURS_NOT_APPLICABLE: NotApplicable = {
     "reads the official private field `socket._queue` (ours: `#queue`)",
 };
 
+/** Why `test/webtransport.mjs` of the engine.io-client suite is not run. */
+export const WEBTRANSPORT_REASON =
+  "test/webtransport.mjs starts the official engine.io server itself (over HTTP/3) and tests " +
+  "the client against it, so it measures nothing of ours; our engine has no WebTransport";
+
 /** engine.io-client suite, official client against our engine. */
 export const ENGINE_CLIENT_NOT_APPLICABLE: NotApplicable = {};
 
