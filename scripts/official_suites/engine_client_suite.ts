@@ -72,6 +72,17 @@ export async function runEngineClientSuite(
     );
   }
 
+  // Our client polls with fetch and uses the runtime's WebSocket: the suite has a mode for each
+  // (USE_FETCH, USE_BUILTIN_WS) in which it expects fetch's error messages and skips the `ws`
+  // package's options. Those modes install the official `Fetch` / `WebSocket` transports into
+  // its `transports` map; ours are built in, so those two assignments are dropped.
+  const modes: Record<string, string> = {};
+  if (variant === "ours") {
+    await patchFile(`${pkg}/test/support/env.js`, "transports.polling = Fetch;", "");
+    await patchFile(`${pkg}/test/support/env.js`, "transports.websocket = WebSocket;", "");
+    Object.assign(modes, { USE_FETCH: "1", USE_BUILTIN_WS: "1" });
+  }
+
   const fixture = await startFixture("engine_client_support.ts", `${workDir}/fixture.log`, port);
   let result: SuiteResult;
   try {
@@ -84,7 +95,7 @@ export async function runEngineClientSuite(
       // `--bail` and `test/webtransport.mjs`. Its hooks closed the in-process server at the end,
       // which let mocha exit; ours runs in its own process, so `--exit`.
       mochaArgs: ["--exit", "pkg/test/index.js"],
-      env: websocket.length ? { NODE_OPTIONS: websocket.join(" ") } : {},
+      env: websocket.length ? { ...modes, NODE_OPTIONS: websocket.join(" ") } : modes,
       log,
       notApplicable: variant === "official"
         ? ENGINE_CLIENT_NOT_APPLICABLE

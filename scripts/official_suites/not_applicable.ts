@@ -48,5 +48,69 @@ export const WEBTRANSPORT_REASON =
 /** engine.io-client suite, official client against our engine. */
 export const ENGINE_CLIENT_NOT_APPLICABLE: NotApplicable = {};
 
-/** engine.io-client suite, our client's engine against our engine. */
-export const ENGINE_CLIENT_OURS_NOT_APPLICABLE: NotApplicable = {};
+/** Reads the private `hostname` / `port` of the official `Socket`. */
+const PRIVATE_HOST_PORT =
+  "reads the official private fields `hostname` / `port` of `Socket` (ours keeps them in `opts`)";
+
+/** Builds transports from engine.io-client's `transports` export. */
+const TRANSPORTS_MAP =
+  "builds transports from engine.io-client's `transports` map (classes by name): our client " +
+  "publishes `Engine` and `Transport` only, its polling and WebSocket classes are internal";
+
+/** Passes the official transport classes. */
+const CUSTOM_TRANSPORT =
+  "passes the official `NodeXHR` / `NodeWebSocket` transport classes in `transports`; our " +
+  "client exports no transport classes and takes transport names";
+
+/**
+ * engine.io-client suite, our client's engine against our engine: our client mirrors
+ * socket.io-client and publishes its Engine.IO socket as `Engine`, not the rest of the
+ * engine.io-client package, so tests of that package's other exports and internals are listed.
+ */
+export const ENGINE_CLIENT_OURS_NOT_APPLICABLE: NotApplicable = {
+  "engine.io-client should properly parse http uri without port": PRIVATE_HOST_PORT,
+  "engine.io-client should properly parse https uri without port": PRIVATE_HOST_PORT,
+  "engine.io-client should properly parse wss uri without port": PRIVATE_HOST_PORT,
+  "engine.io-client should properly parse wss uri with port": PRIVATE_HOST_PORT,
+  "engine.io-client should properly parse a host without port": PRIVATE_HOST_PORT,
+  "engine.io-client should properly parse a host with port": PRIVATE_HOST_PORT,
+  "engine.io-client should properly parse an IPv6 uri without port": PRIVATE_HOST_PORT,
+  "engine.io-client should properly parse an IPv6 uri with port": PRIVATE_HOST_PORT,
+  "engine.io-client should properly parse an IPv6 host without port (1/2)": PRIVATE_HOST_PORT,
+  "engine.io-client should properly parse an IPv6 host without port (2/2)": PRIVATE_HOST_PORT,
+  "engine.io-client should properly parse an IPv6 host with port": PRIVATE_HOST_PORT,
+  "engine.io-client should properly handle the addTrailingSlash option": PRIVATE_HOST_PORT,
+  "engine.io-client should generate a random string":
+    "calls `randomString()` of the official internal module `build/cjs/util.js`",
+  "cookie parsing should parse a simple set-cookie header":
+    "calls `parse()` of the official internal module `build/cjs/globals.node.js`",
+  "cookie parsing should parse a complex set-cookie header":
+    "calls `parse()` of the official internal module `build/cjs/globals.node.js`",
+  "cookie parsing should parse a weird but valid cookie":
+    "calls `parse()` of the official internal module `build/cjs/globals.node.js`",
+  "Socket should connect with a custom transport implementation (polling)": CUSTOM_TRANSPORT,
+  "Socket should connect with a custom transport implementation (websocket)": CUSTOM_TRANSPORT,
+  "Socket filterUpgrades should return only available transports":
+    "calls the official private method `socket._filterUpgrades()`",
+  "Socket throttled timer checks the state of the timer":
+    "calls the official private `socket._hasPingExpired()` and writes `_pingTimeoutTime` (ours: `#pingTimeoutTime`)",
+  "Transport public constructors should include Polling and WebSocket": TRANSPORTS_MAP,
+  "Transport transport uris should generate an http uri": TRANSPORTS_MAP,
+  "Transport transport uris should generate an http uri w/o a port": TRANSPORTS_MAP,
+  "Transport transport uris should generate an http uri with a port": TRANSPORTS_MAP,
+  "Transport transport uris should generate an https uri w/o a port": TRANSPORTS_MAP,
+  "Transport transport uris should generate an https uri w/o a port (string)": TRANSPORTS_MAP,
+  "Transport transport uris should generate an https uri with a port": TRANSPORTS_MAP,
+  "Transport transport uris should generate a timestamped uri": TRANSPORTS_MAP,
+  "Transport transport uris should generate an ipv6 uri": TRANSPORTS_MAP,
+  "Transport transport uris should generate an ipv6 uri with port": TRANSPORTS_MAP,
+  "Transport transport uris should generate a ws uri": TRANSPORTS_MAP,
+  "Transport transport uris should generate a wss uri": TRANSPORTS_MAP,
+  "Transport transport uris should generate a ws ipv6 uri": TRANSPORTS_MAP,
+  "Transport transport uris should generate a ws ipv6 uri with port": TRANSPORTS_MAP,
+  "Transport transport uris should timestamp ws uris": TRANSPORTS_MAP,
+  "Transport options for extraHeaders should correctly set them for WebSockets": TRANSPORTS_MAP,
+  "Transport options for extraHeaders should correctly set them for XMLHttpRequest": TRANSPORTS_MAP,
+  "parseuri should parse an uri":
+    "calls `parse` of engine.io-client's package surface; our URL parser is internal to the client",
+};
