@@ -111,8 +111,13 @@ export class PollingTransport implements Transport {
   }
 
   /** Whether a poll is waiting for packets. */
-  get writable(): boolean {
+  get canSend(): boolean {
     return this.#poll !== undefined && this.#poll.body === undefined && !this.#closed;
+  }
+
+  /** Whether a poll is waiting for packets: a payload answers it at once. */
+  get writable(): boolean {
+    return this.canSend;
   }
 
   /**
