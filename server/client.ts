@@ -93,7 +93,9 @@ export class Client {
 
   #onerror(err: Error): void {
     for (const socket of this.#sockets()) socket._onerror(err);
-    this.conn.destroy("parse error");
+    // A clean close, as the official server does: what is buffered (a CONNECT answer) still
+    // goes out, then the close; the sockets learn it from the session ("forced close").
+    this.conn.close();
   }
 
   /** @internal a packet arrived, given as its fields. */

@@ -81,6 +81,7 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
 
 const TEXT_TYPE = "text/plain; charset=UTF-8";
 const NOOP: readonly EnginePacket[] = [{ type: "noop" }];
+const NOOP_CLOSE: readonly EnginePacket[] = [{ type: "noop" }, { type: "close" }];
 
 /** A poll's answer: text, or a v3 binary payload as `application/octet-stream`. */
 function respond(body: string | Uint8Array, headers: Headers): Response {
@@ -138,7 +139,9 @@ export class PollingTransport implements Transport {
     const poll: PendingPoll = {};
     this.#poll = poll;
     if (this.#closing) {
-      this.send([{ type: "close" }]);
+      // The close waited for this poll: it goes behind a noop, as the official transport sends
+      // an empty round to carry it (`6\x1e1`).
+      this.send(NOOP_CLOSE);
       this.owner.onTransportClose("forced close");
     } else this.owner.onWritable();
     if (poll.body !== undefined) return respond(poll.body, headers);
