@@ -1,7 +1,7 @@
 /**
- * What the server does with a client breaking the Socket.IO protocol, read on the wire over raw
- * long-polling and WebSocket: the answers of the official server, byte for byte (its
- * `test/close.ts` "protocol violations").
+ * What the server does with a client breaking the Socket.IO protocol, and with packets that
+ * follow a leave in one payload, read on the wire over raw long-polling and WebSocket: the
+ * answers of the official server, byte for byte (its `test/close.ts` "protocol violations").
  */
 import assert from "node:assert/strict";
 import { Server, type Socket } from "../mod.ts";
@@ -117,6 +117,57 @@ test("polling: an invalid packet while a poll waits: that poll gets the close", 
   assert.equal(h.io.engine.clientsCount, 0);
 });
 
+test("polling: a DISCONNECT for a namespace not joined closes", async (h) => {
+  const { sid } = await handshake(h.base);
+  await post(h.base, sid, "41");
+  assert.equal(await poll(h.base, sid), "6\x1e1");
+});
+
+// --- Packets after a leave, in the same payload ---------------------------------------------
+
+test("polling: an EVENT after the DISCONNECT in one payload is ignored; the connection stays", async (h) => {
+  const [sid, s] = await joined(h);
+  const seen: string[] = [];
+  s.on("ev", () => seen.push("ev"));
+  s.onAny(() => seen.push("any"));
+  const reason = disconnectOf(s);
+  assert.equal((await post(h.base, sid, '41\x1e42["ev"]')).body, "ok");
+  assert.equal(await reason, "client namespace disconnect");
+  // Still open: joining again works on the same session.
+  const again = h.nextSocket();
+  await post(h.base, sid, "40");
+  assert.match(await poll(h.base, sid), new RegExp(`^40\\{"sid":"${SID}"\\}$`));
+  const other = await again;
+  const got = new Promise((resolve) => other.once("ev", resolve));
+  await post(h.base, sid, '42["ev",2]');
+  assert.equal(await got, 2);
+  assert.deepEqual(seen, []);
+});
+
+test("polling: a CONNECT right after the DISCONNECT in one payload closes", async (h) => {
+  const [sid, s] = await joined(h);
+  const reason = disconnectOf(s);
+  await post(h.base, sid, "41\x1e40");
+  assert.equal(await reason, "client namespace disconnect");
+  assert.equal(await poll(h.base, sid), "6\x1e1");
+  assert.equal(h.io.engine.clientsCount, 0);
+});
+
+test("polling: after a server-side disconnect in a listener, the payload's rest is ignored", async (h) => {
+  const [sid, s] = await joined(h);
+  const seen: unknown[] = [];
+  s.on("bye", () => s.disconnect());
+  s.on("ev", (n) => seen.push(n));
+  const reason = disconnectOf(s);
+  await post(h.base, sid, '42["ev",1]\x1e42["bye"]\x1e42["ev",2]');
+  assert.equal(await reason, "server namespace disconnect");
+  assert.equal(await poll(h.base, sid), "41");
+  assert.deepEqual(seen, [1]);
+  // Still open.
+  await post(h.base, sid, "40");
+  assert.match(await poll(h.base, sid), new RegExp(`^40\\{"sid":"${SID}"\\}$`));
+});
+
 // --- The same over WebSocket -------------------------------------------------------------
 
 test("websocket: an invalid packet closes after what was sent; the reason is forced close", async (h) => {
@@ -139,4 +190,23 @@ test("websocket: an EVENT before any CONNECT closes", async (h) => {
   ws.send('42["some event"]');
   await ws.closed;
   assert.deepEqual(ws.pending, []);
+});
+
+test("websocket: an EVENT after the DISCONNECT is not delivered", async (h) => {
+  const socket = h.nextSocket();
+  const ws = await h.ws();
+  ws.send("40");
+  await ws.next();
+  const s = await socket;
+  const seen: string[] = [];
+  s.on("ev", () => seen.push("ev"));
+  s.onAny(() => seen.push("any"));
+  const reason = disconnectOf(s);
+  ws.send("41");
+  ws.send('42["ev"]');
+  assert.equal(await reason, "client namespace disconnect");
+  // Frames are read one at a time: the EVENT finds no socket, and the connection closes, as
+  // the official server does when the two frames reach it apart.
+  await ws.closed;
+  assert.deepEqual(seen, []);
 });
