@@ -250,6 +250,20 @@ eachMode("cleanupEmptyChildNamespaces removes a child once its last socket left"
   assert.notEqual(fx.io._nsps.get("/tmp-1"), child);
 }, { cleanupEmptyChildNamespaces: true });
 
+eachMode(
+  "cleanupEmptyChildNamespaces removes a child whose middleware refused its only socket",
+  async (fx) => {
+    const parent = fx.io.of(/^\/tmp-\d+$/);
+    parent.use((_socket, next) => next(new Error("refused")));
+    const err = await next<Error>(fx.client("/tmp-1"), "connect_error");
+    assert.equal(err.message, "refused");
+    // Gone before the refusal went out, as the official server removes it.
+    assert.equal(fx.io._nsps.has("/tmp-1"), false);
+    assert.equal(parent.children.size, 0);
+  },
+  { cleanupEmptyChildNamespaces: true },
+);
+
 // --- Middleware -----------------------------------------------------------------------------
 
 eachMode("middleware errors reach connect_error with err.data", async (fx) => {
