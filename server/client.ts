@@ -61,6 +61,14 @@ export class Client {
     server._awaitJoin(this);
   }
 
+  /**
+   * What the handshake request carried, as the official `client.request`: the same object as
+   * `socket.request` and `conn.request`, with what `engine.use()` middleware attached to it.
+   */
+  get request(): EngineSocket["request"] {
+    return this.conn.request;
+  }
+
   /** @internal the handshake of a socket of this connection. */
   handshake(auth: Record<string, unknown>, issued: number): Handshake {
     const req = this.conn.request;

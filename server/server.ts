@@ -14,6 +14,7 @@ import { Client } from "./client.ts";
 import type { EngineOptions } from "./engine/options.ts";
 import { type FetchHandler, Server as Engine } from "./engine/server.ts";
 import { type Middleware, Namespace, type NamespaceReservedEvents } from "./namespace.ts";
+import { validateServerOptions } from "./options.ts";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent_namespace.ts";
 import type { Socket } from "./socket.ts";
 import type {
@@ -130,8 +131,8 @@ export class Server<
   readonly _topicPrefix: string = `sio${++servers}:`;
   /** @internal the encoder when it is our own, unchanged: packets without binary skip arrays. */
   readonly _textEncoder: Encoder | undefined;
-  /** @internal */
-  readonly _adapter: AdapterConstructor;
+  /** @internal the adapter class of namespaces; see {@linkcode Server.adapter}. */
+  _adapter: AdapterConstructor;
   /** @internal namespaces by name. */
   readonly _nsps: Map<string, Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> =
     new Map();
@@ -157,10 +158,18 @@ export class Server<
    * Creates a server; serve it with `Deno.serve(io.handler())`.
    *
    * @param opts Engine.IO and Socket.IO options, all optional
+   * @throws TypeError or RangeError naming a wrong option (an unknown name only warns)
    */
   constructor(opts: Partial<ServerOptions> = {}) {
-    const { serveClient, adapter, parser, connectTimeout, connectionStateRecovery, ...engine } =
-      opts;
+    const {
+      serveClient,
+      adapter,
+      parser,
+      connectTimeout,
+      connectionStateRecovery,
+      cleanupEmptyChildNamespaces,
+      ...engine
+    } = validateServerOptions(opts) as Partial<ServerOptions>;
     this._parser = parser ?? defaultParser;
     this.encoder = new this._parser.Encoder();
     this._textEncoder = this.encoder instanceof Encoder &&
@@ -169,7 +178,7 @@ export class Server<
       : undefined;
     this.connectTimeout = connectTimeout ?? 45000;
     this.#serveClient = serveClient ?? true;
-    this.#cleanupChildren = opts.cleanupEmptyChildNamespaces ?? false;
+    this.#cleanupChildren = cleanupEmptyChildNamespaces ?? false;
     if (connectionStateRecovery) {
       this.recovery = {
         maxDisconnectionDuration: connectionStateRecovery.maxDisconnectionDuration ?? 120000,
@@ -204,20 +213,71 @@ export class Server<
   }
 
   /**
+   * The adapter class of the namespaces (the `adapter` option).
+   *
+   * @example Reading it
+   * ```ts
+   * import { InMemoryAdapter, Server } from "@socketio-edge/core";
+   *
+   * const io = new Server();
+   * console.log(io.adapter() === InMemoryAdapter); // true
+   * ```
+   */
+  adapter(): AdapterConstructor;
+  /**
+   * Sets the adapter class, as `io.adapter(createAdapter(...))` does on the official server:
+   * every namespace gets a new adapter of that class, and so do those created later. Meant for
+   * start-up; the rooms of sockets already connected move to the new adapters.
+   *
+   * @example Setting it
+   * ```ts
+   * import { InMemoryAdapter, Server } from "@socketio-edge/core";
+   *
+   * const io = new Server().adapter(class extends InMemoryAdapter {});
+   * ```
+   *
+   * @param v the adapter class
+   * @returns the server, for chaining
+   * @throws TypeError when `v` is not a class
+   */
+  adapter(v: AdapterConstructor): this;
+  adapter(v?: AdapterConstructor): AdapterConstructor | this {
+    if (arguments.length === 0) return this._adapter;
+    if (typeof v !== "function") {
+      throw new TypeError(`adapter(v): v must be an adapter class, got ${typeof v}`);
+    }
+    this._adapter = v;
+    for (const nsp of this._nsps.values()) {
+      const old = nsp.adapter;
+      nsp._initAdapter();
+      // The official server drops them; moving them keeps broadcasts reaching those sockets.
+      for (const id of nsp.sockets.keys()) {
+        const rooms = old.socketRooms(id);
+        if (rooms) void nsp.adapter.addAll(id, new Set(rooms));
+      }
+      void old.close();
+    }
+    return this;
+  }
+
+  /**
    * The fetch handler for `Deno.serve` (and, spread, for `Bun.serve`). Requests outside the
-   * server's path get `fallback`'s answer, or 404.
+   * server's path get `fallback`'s answer, or 404. After {@linkcode Server.close}, calling it
+   * again to serve the server anew (`Deno.serve(io.handler())`) opens it to clients again, as
+   * `io.listen()` does after `io.close()` on the official server.
    *
    * @param fallback answers requests outside the server's path
+   * @throws Error when `fallback` is the handler of another server on the same path, which would
+   * never get a request
    */
   handler(fallback?: (req: Request, info?: unknown) => Response | Promise<Response>): FetchHandler {
-    const path = this.engine.opts.path;
-    return this.engine.handler((req, info) => {
-      // The client bundles live beside the engine's path, as the official server serves them.
-      if (this.serveClient && (req.method === "GET" || req.method === "HEAD")) {
-        const name = clientFile(new URL(req.url).pathname, path);
-        if (name) return serveClientFile(req, name);
-      }
-      return fallback ? fallback(req, info) : new Response("Not Found", { status: 404 });
+    // The client bundles live under the engine's path, and are looked for first, as the official
+    // server serves them. The engine's handler refuses a fallback it would starve.
+    const dir = this.engine.opts.path.replace(/\/$/, "") + "/";
+    return this.engine.handler(fallback, (req, url) => {
+      if (!this.serveClient || (req.method !== "GET" && req.method !== "HEAD")) return undefined;
+      const name = clientFile(url.pathname, dir);
+      return name ? serveClientFile(req, name) : undefined;
     });
   }
 
@@ -325,7 +385,8 @@ export class Server<
 
   /**
    * Closes every connection (sockets see "server shutting down") and resolves when done. The
-   * HTTP server is the caller's: shut it down after this.
+   * HTTP server is the caller's: shut it down after this. New clients are refused until
+   * {@linkcode Server.handler} is called again to serve the server anew.
    *
    * @param fn called once closed, as with the official server
    */

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { findBun, startBunFixture } from "./helpers/bun.ts";
 import { delay, handshake, poll, post, request } from "./helpers/engine.ts";
-import { WsClient } from "./helpers/raw.ts";
+import { rawRequest, rawUpgrade, WsClient } from "./helpers/raw.ts";
 
 const FIXTURE = new URL("./fixtures/bun_engine.ts", import.meta.url).pathname;
 const startBun = (bun: string) => startBunFixture(bun, FIXTURE);
@@ -52,10 +52,39 @@ Deno.test("engine on Bun: polling, websocket and the upgrade", async (t) => {
       assert.equal(status, 400);
     });
 
+    await t.step("middleware and initial_headers headers, over polling and the 101", async () => {
+      const res = await request(`${base}?EIO=4&transport=polling`);
+      assert.equal(res.headers.get("x-middleware"), "yes");
+      assert.equal(res.headers.get("x-initial"), "yes");
+      const { sid } = JSON.parse(res.body.slice(1));
+      const posted = await post(base, sid, "1");
+      assert.equal(posted.headers.get("x-middleware"), "yes");
+      assert.equal(posted.headers.get("x-initial"), null);
+      const answer = await rawUpgrade(port, "/engine.io/?EIO=4&transport=websocket");
+      assert.equal(answer.status, 101);
+      assert.equal(answer.headers["x-middleware"], "yes");
+      assert.equal(answer.headers["x-initial"], "yes");
+    });
+
     await t.step("errors", async () => {
       const res = await request(`${base}?EIO=4&transport=polling&sid=nope`);
       assert.equal(res.status, 400);
       assert.equal(res.body, '{"code":1,"message":"Session ID unknown"}');
+    });
+
+    await t.step("a request line whose URL does not parse gets 400, quietly", async () => {
+      // Bun hands these over as they came, and `new URL()` throws on them; the fixture's output
+      // is checked for log lines at the end.
+      for (const target of ["*?EIO=4&transport=polling", "127.0.0.1:80"]) {
+        const res = await rawRequest(port, `CONNECT ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        assert.equal(res.status, 400, target);
+        assert.equal(res.body, "Bad Request", target);
+      }
+      // A URL of scheme `example.com:`, outside the engine's path.
+      const other = await rawRequest(port, "CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n");
+      assert.equal(other.status, 404);
+      // The server goes on.
+      assert.equal((await request(`${base}?EIO=4&transport=polling`)).status, 200);
     });
 
     await t.step("websocket echo", async () => {
@@ -72,6 +101,14 @@ Deno.test("engine on Bun: polling, websocket and the upgrade", async (t) => {
       ws.send("4still");
       assert.equal(await ws.next(), "4still");
       await ws.close();
+    });
+
+    await t.step("an oversized message closes the WebSocket with 1009", async () => {
+      const ws = new WsClient(`${wsBase}?EIO=4&transport=websocket`);
+      await ws.next();
+      ws.send("4" + "a".repeat(1e6));
+      const close = await ws.closed;
+      assert.equal(close.code, 1009);
     });
 
     await t.step("upgrade from polling", async () => {

@@ -110,6 +110,42 @@ Deno.test("a path outside the engine gets the fallback, or 404", async () => {
   }
 });
 
+Deno.test("the engine answers everything under its path, as the official server", async () => {
+  const f = startEngine();
+  try {
+    const polling = await request(`${f.base}default/?EIO=4&transport=polling`);
+    assert.equal(polling.status, 200, polling.body);
+    assert.match(polling.body, /^0\{"sid":/);
+    const ws = new WsClient(`${f.wsBase}default/?EIO=4&transport=websocket`);
+    assert.match(String(await ws.next()), /^0\{"sid":/);
+    await ws.close();
+    // Under the path, not beside it.
+    const beside = await request(`${f.http.origin}/engine.iox?EIO=4&transport=polling`);
+    assert.equal(beside.status, 404);
+    // Still answered without the trailing slash, as before.
+    const bare = await request(`${f.http.origin}/engine.io?EIO=4&transport=polling`);
+    assert.equal(bare.status, 200, bare.body);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("addTrailingSlash: false matches the bare path as a prefix, as the official server", async () => {
+  const f = startEngine({ addTrailingSlash: false });
+  try {
+    assert.equal(f.engine.opts.path, "/engine.io");
+    for (const path of ["/engine.io", "/engine.iox", "/engine.io/x/"]) {
+      const res = await request(`${f.http.origin}${path}?EIO=4&transport=polling`);
+      assert.equal(res.status, 200, path);
+      assert.match(res.body, /^0\{"sid":/);
+    }
+    const outside = await request(`${f.http.origin}/other?EIO=4&transport=polling`);
+    assert.equal(outside.status, 404);
+  } finally {
+    await f.close();
+  }
+});
+
 Deno.test("transports and allowUpgrades decide the advertised upgrades", async () => {
   const pollingOnly = startEngine({ transports: ["polling"] });
   try {
@@ -596,7 +632,9 @@ async function sizeLimitTest(fits: string, over: string | Uint8Array): Promise<v
     ]);
     clearTimeout(timer);
     assert.deepEqual(outcome, ["transport error", "message too big"]);
-    await ws.closed;
+    // 1009 (message too big), as the official server's `ws` closes it.
+    const close = await ws.closed;
+    assert.equal(close.code, 1009);
     assert.deepEqual(messages, [fits]);
   } finally {
     await f.close();

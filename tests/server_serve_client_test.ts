@@ -46,13 +46,33 @@ Deno.test("serveClient: false serves no bundle; the fallback still answers other
   const io = new Server({ serveClient: false });
   const http = serve(io.handler(() => new Response("app")));
   try {
+    // Everything under the path is the engine's, as on the official server.
     const res = await fetch(`${http.origin}/socket.io/socket.io.js`);
-    assert.equal(res.status, 200);
-    assert.equal(await res.text(), "app");
+    assert.equal(res.status, 400);
+    assert.equal(await res.text(), '{"code":0,"message":"Transport unknown"}');
     const other = await fetch(`${http.origin}/elsewhere`);
     assert.equal(await other.text(), "app");
   } finally {
     await io.close();
     await http.close();
+  }
+});
+
+Deno.test("the bundles and the engine share the path: files first, then everything under it", async () => {
+  for (const opts of [{}, { addTrailingSlash: false }]) {
+    const io = new Server(opts);
+    const http = serve(io.handler());
+    try {
+      const bundle = await fetch(`${http.origin}/socket.io/socket.io.js`);
+      assert.equal(bundle.status, 200);
+      assert.match(bundle.headers.get("content-type")!, /^application\/javascript/);
+      await bundle.body?.cancel();
+      const res = await fetch(`${http.origin}/socket.io/default/?EIO=4&transport=polling`);
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /^0\{"sid":/);
+    } finally {
+      await io.close();
+      await http.close();
+    }
   }
 });

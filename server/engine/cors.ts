@@ -22,6 +22,8 @@ export interface CorsOptions {
   methods?: string | string[];
   /** Allowed request headers (default: those the preflight asks for). */
   allowedHeaders?: string | string[];
+  /** The name npm `cors` also reads for `allowedHeaders`. */
+  headers?: string | string[];
   /** Response headers the page may read. */
   exposedHeaders?: string | string[];
   /** Sends `Access-Control-Allow-Credentials: true`. */
@@ -98,8 +100,9 @@ export async function applyCors(opts: CorsOptions, req: Request): Promise<CorsRe
     list(opts.methods ?? "GET,HEAD,PUT,PATCH,POST,DELETE"),
   );
   const asked = req.headers.get("access-control-request-headers");
-  if (opts.allowedHeaders) {
-    headers.set("Access-Control-Allow-Headers", list(opts.allowedHeaders));
+  const allowed = opts.allowedHeaders ?? opts.headers;
+  if (allowed) {
+    headers.set("Access-Control-Allow-Headers", list(allowed));
   } else if (asked) {
     headers.set("Access-Control-Allow-Headers", asked);
     headers.append("Vary", "Access-Control-Request-Headers");

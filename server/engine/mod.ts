@@ -20,8 +20,10 @@ export {
   type ConnectionError,
   type EngineServerEvents,
   type FetchHandler,
+  type OutgoingHeaders,
   Server,
 } from "./server.ts";
+export { type EngineMiddleware, type HeaderValue, MiddlewareResponse } from "./middleware.ts";
 export {
   type CloseReason,
   EngineSocket,

@@ -5,6 +5,25 @@
  */
 import type { CorsOptions } from "./cors.ts";
 import type { RequestSnapshot } from "./request.ts";
+import {
+  bool,
+  date,
+  delay,
+  flagOrObject,
+  fn,
+  ignored,
+  MAX_DELAY,
+  num,
+  oneOf,
+  rangeError,
+  type Rule,
+  type Rules,
+  str,
+  strings,
+  typeError,
+  unsupported,
+  validateOptions,
+} from "./validate.ts";
 
 /** A transport the server can accept. */
 export type TransportName = "polling" | "websocket";
@@ -28,12 +47,25 @@ export interface CookieOptions {
   domain?: string;
   /** Max age in seconds. */
   maxAge?: number;
+  /** Adds `Expires=`. */
+  expires?: Date;
+  /** Adds `Partitioned`. */
+  partitioned?: boolean;
+  /** Adds `Priority=`. */
+  priority?: "low" | "medium" | "high";
+  /** Encodes the value (the session id, URL-safe already; default `encodeURIComponent`). */
+  encode?: (value: string) => string;
 }
 
 /** Options of an Engine.IO server; every field has the official default. */
 export interface EngineOptions {
-  /** Path the server answers on (default `/engine.io/` for the engine alone, `/socket.io/` for `io`). */
+  /**
+   * Path the server answers on, and everything under it (default `/engine.io/` for the engine
+   * alone, `/socket.io/` for `io`).
+   */
   path: string;
+  /** Whether `path` ends with `/` (default true), as the official option normalizes it. */
+  addTrailingSlash: boolean;
   /** Milliseconds between two pings (default 25000). */
   pingInterval: number;
   /** Milliseconds to wait for a pong before closing (default 20000). */
@@ -56,11 +88,22 @@ export interface EngineOptions {
   allowEIO3: boolean;
   /** Generates session ids (default 20 URL-safe random characters). */
   generateId?: (req: RequestSnapshot) => string | Promise<string>;
+  /** Accepted for ported code and ignored: compression is the runtime's business here. */
+  perMessageDeflate?: boolean | Record<string, unknown>;
+  /** Accepted for ported code and ignored: compression is the runtime's business here. */
+  httpCompression?: boolean | Record<string, unknown>;
+  /** Accepted for ported code and ignored: the runtime provides the WebSocket server. */
+  wsEngine?: unknown;
+  /** Accepted for ported code and ignored: the runtime's server owns unhandled upgrades. */
+  destroyUpgrade?: boolean;
+  /** Accepted for ported code and ignored: the runtime's server owns unhandled upgrades. */
+  destroyUpgradeTimeout?: number;
 }
 
 /** The defaults of the official server. */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   path: "/engine.io/",
+  addTrailingSlash: true,
   pingInterval: 25000,
   pingTimeout: 20000,
   upgradeTimeout: 10000,
@@ -71,12 +114,131 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   allowEIO3: false,
 };
 
-/** Fills in defaults and normalizes the path to end with `/`. */
-export function resolveEngineOptions(opts: Partial<EngineOptions> = {}): EngineOptions {
-  const o: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS };
-  for (const [k, v] of Object.entries(opts)) {
-    if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+// Token characters of RFC 7230, as npm `cookie` checks a cookie name.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+const COOKIE_RULES: Rules = {
+  name: (v, name) => {
+    if (typeof v !== "string") throw typeError(name, "a string", v);
+    if (!COOKIE_NAME.test(v)) throw rangeError(name, "a cookie name (token characters)", v);
+    return v;
+  },
+  path: (v, name) => (v === false ? false : str(v, name)),
+  httpOnly: bool,
+  sameSite: oneOf([true, false, "strict", "lax", "none"], true),
+  secure: bool,
+  domain: str,
+  maxAge: num({ min: -Number.MAX_SAFE_INTEGER, what: "a number of seconds" }),
+  expires: date,
+  partitioned: bool,
+  priority: oneOf(["low", "medium", "high"], true),
+  encode: fn,
+};
+
+const ORIGIN: Rule = (v, name) => {
+  const one = (o: unknown) => typeof o === "string" || o instanceof RegExp;
+  if (
+    typeof v === "boolean" || typeof v === "function" || one(v) ||
+    (Array.isArray(v) && v.every(one))
+  ) return v;
+  throw typeError(name, "a boolean, a string, a RegExp, an array of them, or a function", v);
+};
+
+const CORS_RULES: Rules = {
+  origin: ORIGIN,
+  methods: strings,
+  allowedHeaders: strings,
+  // npm `cors` reads `headers` when `allowedHeaders` is missing.
+  headers: strings,
+  exposedHeaders: strings,
+  credentials: bool,
+  maxAge: num({ min: -Number.MAX_SAFE_INTEGER, what: "a number of seconds" }),
+  optionsSuccessStatus: num({ min: 200, max: 299, int: true }),
+  preflightContinue: unsupported("preflight requests are always answered by the server"),
+};
+
+const corsObject = flagOrObject(CORS_RULES);
+
+/** Every path is absolute; `""` is the default, as the official `opts.path || default`. */
+const PATH: Rule = (v, name) => {
+  if (typeof v !== "string") throw typeError(name, "a string", v);
+  if (v === "") return undefined;
+  if (v[0] !== "/") {
+    throw new RangeError(
+      `option "${name}" must start with "/", got ${JSON.stringify(v)} (did you mean ` +
+        `${JSON.stringify("/" + v)}?)`,
+    );
   }
-  o.path = o.path.replace(/\/$/, "") + "/";
+  if (/[?#]/.test(v)) throw rangeError(name, "a path without query or fragment", v);
+  return v.replace(/\/$/, "") + "/";
+};
+
+const TRANSPORTS: Rule = (v, name) => {
+  const expected = 'an array of "polling" and "websocket"';
+  if (!Array.isArray(v)) throw typeError(name, expected, v);
+  const out: TransportName[] = [];
+  for (const t of v) {
+    if (t === "webtransport") {
+      console.warn(`socketio-edge: transport "webtransport" is not supported; it is ignored`);
+    } else if (t === "polling" || t === "websocket") {
+      if (!out.includes(t)) out.push(t);
+    } else throw rangeError(name, expected, t);
+  }
+  if (out.length === 0) throw rangeError(name, `a non-empty array of "polling" and "websocket"`, v);
+  return out;
+};
+
+/** The rules of every Engine.IO option, official ones this server ignores included. */
+export const ENGINE_OPTION_RULES: Rules = {
+  path: PATH,
+  pingInterval: delay,
+  pingTimeout: delay,
+  upgradeTimeout: delay,
+  maxHttpBufferSize: num({ positive: true, what: "a number of bytes" }),
+  transports: TRANSPORTS,
+  allowUpgrades: bool,
+  allowRequest: fn,
+  cors: (v, name) => {
+    if (typeof v === "function") {
+      throw typeError(
+        name,
+        "an object (an options delegate is not supported; `origin` may be a function)",
+        v,
+      );
+    }
+    return corsObject(v, name);
+  },
+  cookie: flagOrObject(COOKIE_RULES),
+  allowEIO3: bool,
+  generateId: fn,
+  perMessageDeflate: ignored,
+  httpCompression: ignored,
+  wsEngine: ignored,
+  destroyUpgrade: ignored,
+  destroyUpgradeTimeout: ignored,
+  addTrailingSlash: bool,
+  initialPacket: unsupported("send a first message on `connection` instead"),
+};
+
+/**
+ * Checks the options (a wrong one throws a `TypeError` or `RangeError` naming it), fills in the
+ * defaults and normalizes the path to end with `/` (unless `addTrailingSlash` is false).
+ *
+ * @throws TypeError or RangeError naming the first wrong option
+ */
+export function resolveEngineOptions(opts: Partial<EngineOptions> = {}): EngineOptions {
+  if (typeof opts !== "object" || opts === null) throw typeError("options", "an object", opts);
+  const o = {
+    ...DEFAULT_ENGINE_OPTIONS,
+    ...validateOptions(opts as Record<string, unknown>, ENGINE_OPTION_RULES),
+  } as EngineOptions;
+  if (o.pingInterval + o.pingTimeout > MAX_DELAY) {
+    // A client waits for a ping this long: past the largest timer it would give up at once.
+    throw new RangeError(
+      `options "pingInterval" + "pingTimeout" must be at most ${MAX_DELAY} ms, got ` +
+        `${o.pingInterval} + ${o.pingTimeout}`,
+    );
+  }
+  if (!o.addTrailingSlash) o.path = o.path.replace(/\/$/, "");
   return o;
 }

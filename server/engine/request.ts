@@ -19,6 +19,11 @@ export interface RequestSnapshot {
   address: string;
   /** Whether the request came over TLS. */
   secure: boolean;
+  /**
+   * What `engine.use()` middleware attached (express-session's `session`, passport's `user`...):
+   * a handshake's snapshot is `socket.request`, so they show there.
+   */
+  [attached: string]: unknown;
 }
 
 /**

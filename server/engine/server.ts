@@ -10,6 +10,7 @@ import { applyCors } from "./cors.ts";
 import { codecFor } from "./codec.ts";
 import { ERROR_MESSAGES, ErrorCode, errorResponse, upgradeErrorResponse } from "./errors.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import { type EngineMiddleware, MiddlewareResponse, runMiddlewares } from "./middleware.ts";
 import { type EngineOptions, resolveEngineOptions } from "./options.ts";
 import { PollingTransport } from "./polling.ts";
 import { type RequestSnapshot, snapshotRequest } from "./request.ts";
@@ -30,12 +31,28 @@ export interface ConnectionError {
   context: Record<string, unknown>;
 }
 
+/**
+ * Headers a `headers` / `initial_headers` listener may add to a response, as on the official
+ * server: `headers["x-name"] = "value"`; an array sends the header once per value.
+ */
+export type OutgoingHeaders = Record<string, string | number | string[]>;
+
 /** Events of an Engine.IO {@linkcode Server}. */
 export interface EngineServerEvents {
   /** A session opened. */
   connection: [socket: EngineSocket];
   /** A request was refused. */
   connection_error: [error: ConnectionError];
+  /**
+   * The answer to a handshake (polling, or the WebSocket upgrade) is about to go out: add
+   * headers, such as a `Set-Cookie`, to `headers` (which holds the `io` cookie when it is on).
+   */
+  initial_headers: [headers: OutgoingHeaders, req: RequestSnapshot];
+  /**
+   * Any answer of a session is about to go out (handshakes, polls, POSTs, WebSocket upgrades):
+   * add headers to `headers`. Refusals do not fire it.
+   */
+  headers: [headers: OutgoingHeaders, req: RequestSnapshot];
 }
 
 /**
@@ -59,6 +76,48 @@ const NOOP_OWNER: TransportOwner = {
   onTransportClose() {},
   onWritable() {},
 };
+
+// The path each handler answers, to catch a fallback that can never be reached (two servers on
+// one path).
+const handlerPaths = new WeakMap<object, string>();
+
+/**
+ * Whether the engine at `path` answers a request for `pathname`: everything under the path, as
+ * the official server matches, and the path without its trailing slash.
+ */
+export function ownsPath(path: string, pathname: string): boolean {
+  return pathname.startsWith(path) || pathname + "/" === path;
+}
+
+/**
+ * Refuses a fallback that is the handler of a server whose requests all go to the server at
+ * `path` first: it would never be called.
+ *
+ * @throws Error naming both paths
+ */
+export function checkFallback(fallback: unknown, path: string): void {
+  const other = typeof fallback === "function" ? handlerPaths.get(fallback) : undefined;
+  if (other === undefined || !ownsPath(path, other)) return;
+  throw new Error(
+    `handler(fallback): the fallback is the handler of another server on ${JSON.stringify(other)}` +
+      `, and this server answers every request under ${JSON.stringify(path)} itself, so it ` +
+      "would never get one; give each server its own `path`",
+  );
+}
+
+/** Adds what `headers` listeners set. */
+function addHeaders(to: Headers, extra: OutgoingHeaders): void {
+  for (const name in extra) {
+    const value = extra[name];
+    if (Array.isArray(value)) {
+      to.delete(name);
+      for (const v of value) to.append(name, v);
+    } else if (name.toLowerCase() === "set-cookie") {
+      // Cookies add up: the official server sends both `Set-Cookie` and `set-cookie` keys.
+      to.append(name, String(value));
+    } else to.set(name, String(value));
+  }
+}
 
 /** 20 URL-safe random characters. */
 function randomId(): string {
@@ -94,6 +153,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   publisher: Publisher | undefined;
   #heartbeat: Heartbeat;
   #closed = false;
+  #middlewares: EngineMiddleware[] = [];
 
   /**
    * Creates an engine; serve it with {@linkcode Server.handler}.
@@ -109,6 +169,43 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   /** How many sessions are open. */
   get clientsCount(): number {
     return this.clients.size;
+  }
+
+  /**
+   * Adds an Express/Connect-style middleware, run on every request of the engine (handshakes,
+   * polls, POSTs, upgrades) before it is checked, in the order added, as npm `engine.io` runs
+   * them. `req` is the request snapshot: what middleware attaches to a handshake's (`req.session`)
+   * shows on `socket.request`. `next(err)` refuses the request with 400.
+   *
+   * @example A cookie session
+   * ```ts
+   * import { Server } from "@socketio-edge/core/engine";
+   *
+   * const engine = new Server();
+   * engine.use((req, res, next) => {
+   *   if (!/(^|; )sid=/.test(req.headers.cookie ?? "")) res.setHeader("Set-Cookie", "sid=1");
+   *   req.session = { user: "ann" };
+   *   next();
+   * });
+   * ```
+   *
+   * @param fn `(req, res, next) => void`
+   */
+  use(fn: EngineMiddleware): this;
+  /**
+   * Adds a middleware typed for Node (express-session, passport, helmet): it gets the same `req`
+   * and `res` as any other, see the README for their shape.
+   *
+   * @param fn `(req, res, next) => void`
+   */
+  // deno-lint-ignore no-explicit-any
+  use(fn: (req: any, res: any, next: (err?: any) => void) => void): this;
+  use(fn: EngineMiddleware): this {
+    if (typeof fn !== "function") {
+      throw new TypeError(`use(fn): fn must be a function, got ${typeof fn}`);
+    }
+    this.#middlewares.push(fn);
+    return this;
   }
 
   /** @internal */
@@ -129,22 +226,38 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   }
 
   /**
-   * The fetch handler; requests outside `path` get `fallback`'s answer, or 404.
+   * The fetch handler. Like the official server it answers every request under its path
+   * (`/engine.io/` answers `/engine.io/anything?EIO=4&...`); requests outside it get
+   * `fallback`'s answer, or 404, and a request whose URL does not parse (Bun hands `CONNECT
+   * host:port` over as it came) a plain 400. After {@linkcode Server.close}, calling it again
+   * (serving the engine again) reopens the engine to new sessions, as the official server serves
+   * again once attached or listening again.
    *
    * @param fallback answers requests outside the engine's path
+   * @param before looks at each request first, with its parsed URL, and answers the ones it
+   * returns a response for (the Socket.IO server serves its client bundles under the engine's
+   * path with it)
+   * @throws Error when `fallback` is the handler of another server on the same path
    */
-  handler(fallback?: (req: Request, info?: unknown) => Response | Promise<Response>): FetchHandler {
+  handler(
+    fallback?: (req: Request, info?: unknown) => Response | Promise<Response>,
+    before?: (req: Request, url: URL) => Response | Promise<Response> | undefined,
+  ): FetchHandler {
     const path = this.opts.path;
+    checkFallback(fallback, path);
+    this.#closed = false;
     const fetch = (req: Request, info?: unknown): Promise<Response> => {
-      const url = new URL(req.url);
-      if (url.pathname === path || url.pathname + "/" === path) {
-        return this.handleRequest(req, info, url);
-      }
+      const url = URL.parse(req.url);
+      if (url === null) return Promise.resolve(badUrl());
+      const early = before?.(req, url);
+      if (early !== undefined) return Promise.resolve(early);
+      if (ownsPath(path, url.pathname)) return this.handleRequest(req, info, url);
       return Promise.resolve(
         fallback ? fallback(req, info) : new Response("Not Found", { status: 404 }),
       );
     };
     const secs = Math.ceil((this.opts.pingInterval + this.opts.pingTimeout) / 1000) + 5;
+    handlerPaths.set(fetch, path);
     return Object.assign(fetch, {
       fetch,
       websocket: bunWebSocket({ idleTimeout: Math.min(960, secs) }),
@@ -152,12 +265,21 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     });
   }
 
+  /**
+   * Whether a request for `pathname` is the engine's: it starts with the path, as the official
+   * server matches (so with `addTrailingSlash: false`, `/engine.iofoo` too). The path without its
+   * trailing slash is taken as well, as it always was here.
+   *
+   * @param pathname a request URL's pathname
+   */
+  owns(pathname: string): boolean {
+    return ownsPath(this.opts.path, pathname);
+  }
+
   /** Answers one Engine.IO request (the path was already matched). */
-  async handleRequest(
-    req: Request,
-    info?: unknown,
-    url: URL = new URL(req.url),
-  ): Promise<Response> {
+  async handleRequest(req: Request, info?: unknown, parsed?: URL): Promise<Response> {
+    const url = parsed ?? URL.parse(req.url);
+    if (url === null) return badUrl();
     let headers: Headers;
     if (this.opts.cors) {
       try {
@@ -190,6 +312,19 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
       req.body?.cancel().catch(() => {});
       return errorResponse(code, message, headers);
     };
+
+    if (this.#middlewares.length !== 0) {
+      const res = new MiddlewareResponse(headers);
+      const outcome = await runMiddlewares(this.#middlewares, snapshot(), res);
+      if (outcome instanceof Response) {
+        req.body?.cancel().catch(() => {});
+        return outcome;
+      }
+      if (outcome) return refuse(ErrorCode.BAD_REQUEST, { name: "MIDDLEWARE_FAILURE" });
+      // Headers go out now: middleware that waits for this to add its own (express-session's
+      // cookie) does so, as the official server calls it before a WebSocket upgrade.
+      res.writeHead();
+    }
 
     const transports = q.getAll("transport");
     const transport = transports[0];
@@ -229,7 +364,10 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     if (protocol !== session.protocol) {
       return refuse(ErrorCode.BAD_REQUEST, { name: "PROTOCOL_MISMATCH" });
     }
-    if (transport === "websocket" && isUpgrade) return this.#upgrade(req, info, session);
+    if (transport === "websocket" && isUpgrade) {
+      this.#emitHeaders(headers, snapshot, false);
+      return this.#upgrade(req, info, session, headers);
+    }
     if (session.transport.name !== transport || transport !== "polling") {
       return refuse(ErrorCode.BAD_REQUEST, {
         name: "TRANSPORT_MISMATCH",
@@ -239,9 +377,13 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     }
     const polling = session.transport as PollingTransport;
     if (req.method === "GET") {
+      this.#emitHeaders(headers, snapshot, false);
       return polling.onGet(headers, runtime.disconnectSignal(req));
     }
-    if (req.method === "POST") return polling.onPost(req, headers);
+    if (req.method === "POST") {
+      this.#emitHeaders(headers, snapshot, false);
+      return polling.onPost(req, headers);
+    }
     return refuse(ErrorCode.BAD_REQUEST, { name: "BAD_METHOD", method: req.method });
   }
 
@@ -265,8 +407,8 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
         this.opts.maxHttpBufferSize,
         codecFor(protocol, snapshot.query.b64 !== undefined),
       );
+      this.#emitHeaders(headers, () => snapshot, true, this.#cookie(id));
       this.#open(id, transport, snapshot, protocol);
-      this.#setCookie(headers, id);
       return transport.onGet(headers);
     }
     const transport = new WebSocketTransport(
@@ -274,12 +416,35 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
       this.opts.maxHttpBufferSize,
       codecFor(protocol, false),
     );
-    const upgraded = upgradeOrNull(req, info, transport);
+    // The official server sends no `io` cookie on a WebSocket handshake.
+    this.#emitHeaders(headers, () => snapshot, true);
+    const upgraded = upgradeOrNull(req, info, transport, headers);
     if (upgraded) this.publisher ??= publisherOf(info);
     if (!upgraded) return upgradeErrorResponse(ErrorCode.BAD_REQUEST);
     transport.socket = upgraded.socket;
     this.#open(id, transport, snapshot, protocol);
     return upgraded.response;
+  }
+
+  /**
+   * Fires `initial_headers` (for a handshake) and `headers`, and adds to `headers` what their
+   * listeners set, and the `io` cookie. Allocates nothing when nobody listens.
+   */
+  #emitHeaders(
+    headers: Headers,
+    req: () => RequestSnapshot,
+    initial: boolean,
+    cookie?: string,
+  ): void {
+    if (!(initial && this.listenerCount("initial_headers")) && !this.listenerCount("headers")) {
+      if (cookie !== undefined) headers.append("Set-Cookie", cookie);
+      return;
+    }
+    const extra: OutgoingHeaders = cookie === undefined ? {} : { "Set-Cookie": [cookie] };
+    const snap = req();
+    if (initial) this.emit("initial_headers", extra, snap);
+    this.emit("headers", extra, snap);
+    addHeaders(headers, extra);
   }
 
   #open(
@@ -295,13 +460,13 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     return session;
   }
 
-  #upgrade(req: Request, info: unknown, session: EngineSocket): Response {
+  #upgrade(req: Request, info: unknown, session: EngineSocket, headers: Headers): Response {
     const transport = new WebSocketTransport(
       NOOP_OWNER,
       this.opts.maxHttpBufferSize,
       codecFor(session.protocol, false),
     );
-    const upgraded = upgradeOrNull(req, info, transport);
+    const upgraded = upgradeOrNull(req, info, transport, headers);
     if (upgraded) this.publisher ??= publisherOf(info);
     if (!upgraded) return upgradeErrorResponse(ErrorCode.BAD_REQUEST);
     transport.socket = upgraded.socket;
@@ -317,23 +482,30 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     return upgraded.response;
   }
 
-  #setCookie(headers: Headers, id: string): void {
+  /** The `io` cookie of session `id`, when the option is on. */
+  #cookie(id: string): string | undefined {
     const c = this.opts.cookie;
-    if (!c) return;
+    if (!c) return undefined;
     const o = c === true ? {} : c;
     // Attribute order and defaults of npm `cookie`, as the official server serializes it.
-    let cookie = `${o.name ?? "io"}=${id}`;
+    let cookie = `${o.name ?? "io"}=${o.encode ? o.encode(id) : id}`;
     if (o.maxAge !== undefined) cookie += `; Max-Age=${Math.floor(o.maxAge)}`;
     if (o.domain) cookie += `; Domain=${o.domain}`;
     if (o.path !== false) cookie += `; Path=${o.path ?? "/"}`;
+    if (o.expires) cookie += `; Expires=${o.expires.toUTCString()}`;
     if (o.httpOnly ?? o.path !== false) cookie += "; HttpOnly";
     if (o.secure) cookie += "; Secure";
+    if (o.partitioned) cookie += "; Partitioned";
+    if (o.priority) cookie += `; Priority=${cap(o.priority)}`;
     const sameSite = o.sameSite ?? "lax";
     if (sameSite) cookie += `; SameSite=${sameSite === true ? "Strict" : cap(sameSite)}`;
-    headers.append("Set-Cookie", cookie);
+    return cookie;
   }
 
-  /** Closes every session; resolves when all are closed. */
+  /**
+   * Closes every session and stops the heartbeat; resolves when all are closed. New sessions are
+   * refused (400) until {@linkcode Server.handler} is called again to serve the engine anew.
+   */
   close(): Promise<void> {
     this.#closed = true;
     for (const session of [...this.clients.values()]) session.destroy("forced close");
@@ -347,9 +519,10 @@ function upgradeOrNull(
   req: Request,
   info: unknown,
   transport: WebSocketTransport,
+  headers: Headers,
 ): Upgraded | null {
   try {
-    return runtimeFor(info).upgrade(req, info, transport);
+    return runtimeFor(info).upgrade(req, info, transport, headers);
   } catch {
     return null;
   }
@@ -358,6 +531,11 @@ function upgradeOrNull(
 /** The runtime's native fan-out behind `info`, if any (Bun's `server.publish`). */
 function publisherOf(info: unknown): Publisher | undefined {
   return runtimeFor(info).publisher?.(info);
+}
+
+/** The answer to a request whose URL does not parse: bad input, answered without a log line. */
+function badUrl(): Response {
+  return new Response("Bad Request", { status: 400 });
 }
 
 function cap(s: string): string {

@@ -101,10 +101,12 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   upgrading = false;
   /** The current transport. */
   transport: Transport;
-  /** @internal heartbeat round awaiting a pong, 0 when none. */
-  pendingRound = 0;
-  /** @internal last ping of a v3 client. */
-  lastPingAt: number = Date.now();
+  /** @internal whether the heartbeat's last ping is unanswered. */
+  awaitingPong = false;
+  /** @internal when the last heartbeat happened (ms): open, ping sent, pong or v3 ping received. */
+  lastBeatAt = 0;
+  /** @internal the heartbeat slot holding this session. */
+  heartbeatSlot = -1;
 
   #host: SessionHost;
   // Packets waiting for the transport, undefined when none: an idle WebSocket session
@@ -306,14 +308,15 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
         if (this.protocol === 3) {
           return this.onTransportError("transport error", "invalid heartbeat direction");
         }
-        this.pendingRound = 0;
+        this.awaitingPong = false;
+        this.lastBeatAt = Date.now();
         this.emit("heartbeat");
         break;
       case "ping":
         if (this.protocol !== 3) {
           return this.onTransportError("transport error", "invalid heartbeat direction");
         }
-        this.lastPingAt = Date.now();
+        this.lastBeatAt = Date.now();
         this.#push({ type: "pong", data: packet.data });
         this.emit("heartbeat");
         break;

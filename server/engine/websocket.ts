@@ -61,10 +61,15 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
     socket.send(frame);
   }
 
-  close(): void {
+  /**
+   * Closes the socket.
+   *
+   * @param code the close code (1009 for a message over the size limit, as `ws` closes it)
+   */
+  close(code = 1000): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.socket?.close(1000);
+    this.socket?.close(code);
   }
 
   discard(): void {
@@ -80,7 +85,7 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
       ? (data.length * 3 > max ? utf8Length(data, max) : data.length)
       : data.byteLength;
     if (size > max) {
-      this.#fail("transport error", "message too big");
+      this.#fail("transport error", "message too big", 1009);
       return;
     }
     // Text messages, the common case, skip the packet object: the reader takes frame + offset.
@@ -112,8 +117,8 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
     this.#fail("transport error", error instanceof Error ? error.message : "websocket error");
   }
 
-  #fail(reason: string, description: string): void {
-    this.close();
+  #fail(reason: string, description: string, code?: number): void {
+    this.close(code);
     this.owner.onTransportError(reason, description);
   }
 }

@@ -10,7 +10,7 @@ import type { Publisher, RawSocketEvents, Runtime, Upgraded } from "./types.ts";
 
 /** The part of Bun's `Server` the fetch handler receives as its second argument. */
 export interface BunServer {
-  upgrade(req: Request, options: { data: BunSocketData }): boolean;
+  upgrade(req: Request, options: { data: BunSocketData; headers?: Headers }): boolean;
   publish?(topic: string, data: string, compress?: boolean): number;
   requestIP?(req: Request): { address: string } | null;
   timeout?(req: Request, seconds: number): void;
@@ -101,9 +101,9 @@ export const bunRuntime: Runtime = {
   remoteAddress(req: Request, info: unknown): string {
     return (info as BunServer).requestIP?.(req)?.address ?? "";
   },
-  upgrade(req: Request, info: unknown, events: RawSocketEvents): Upgraded {
+  upgrade(req: Request, info: unknown, events: RawSocketEvents, headers?: Headers): Upgraded {
     const socket = new BunSocketData(events);
-    if (!(info as BunServer).upgrade(req, { data: socket })) {
+    if (!(info as BunServer).upgrade(req, { data: socket, headers })) {
       throw new Error("Bun refused the WebSocket upgrade");
     }
     // Bun ignores the returned response once the upgrade succeeded.

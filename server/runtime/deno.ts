@@ -56,8 +56,10 @@ export const denoRuntime: Runtime = {
   remoteAddress(_req: Request, info: unknown): string {
     return (info as DenoServeInfo | undefined)?.remoteAddr?.hostname ?? "";
   },
-  upgrade(req: Request, _info: unknown, events: RawSocketEvents): Upgraded {
+  upgrade(req: Request, _info: unknown, events: RawSocketEvents, headers?: Headers): Upgraded {
     const { socket: ws, response } = Deno.upgradeWebSocket(req, { idleTimeout: 0 });
+    // Deno sends the headers of the 101 response it returns.
+    headers?.forEach((value, name) => response.headers.append(name, value));
     ws.binaryType = "arraybuffer";
     const socket = new DenoSocket(ws, events);
     ws.addEventListener("open", socket);

@@ -65,8 +65,11 @@ export interface Runtime {
    * to it; undefined where it also aborts after a successful response (Deno).
    */
   disconnectSignal(req: Request): AbortSignal | undefined;
-  /** Upgrades the request; `events` receive the socket's frames from now on. */
-  upgrade(req: Request, info: unknown, events: RawSocketEvents): Upgraded;
+  /**
+   * Upgrades the request; `events` receive the socket's frames from now on. `headers` go out on
+   * the upgrade's response (`101 Switching Protocols`).
+   */
+  upgrade(req: Request, info: unknown, events: RawSocketEvents, headers?: Headers): Upgraded;
   /** The runtime's native fan-out for the server behind `info`, where there is one. */
   publisher?(info: unknown): Publisher | undefined;
 }

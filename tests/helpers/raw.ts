@@ -97,37 +97,85 @@ export interface RawAnswer {
  * @param port the server's port on 127.0.0.1
  * @param pathAndQuery e.g. `/engine.io/?EIO=4&transport=websocket`
  */
-export async function rawUpgrade(port: number, pathAndQuery: string): Promise<RawAnswer> {
+export function rawUpgrade(port: number, pathAndQuery: string): Promise<RawAnswer> {
+  return rawRequest(
+    port,
+    `GET ${pathAndQuery} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  );
+}
+
+/**
+ * Sends `request` (a whole HTTP/1.1 request, as text) on a new connection and reads the answer:
+ * its head, and its body by `Content-Length`, by chunks, or until the server closes. The
+ * connection is closed before returning.
+ *
+ * @param port the server's port on 127.0.0.1
+ * @param request the request's bytes
+ */
+export async function rawRequest(port: number, request: string): Promise<RawAnswer> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
-    const req = `GET ${pathAndQuery} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
-      "Upgrade: websocket\r\nConnection: Upgrade\r\n" +
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    await conn.write(new TextEncoder().encode(req));
-    const decoder = new TextDecoder();
-    const buf = new Uint8Array(4096);
-    let text = "";
-    for (;;) {
-      const head = text.indexOf("\r\n\r\n");
-      if (head !== -1) {
-        const lines = text.slice(0, head).split("\r\n");
-        const status = Number(lines[0].split(" ")[1]);
-        const headers: Record<string, string> = {};
-        for (const line of lines.slice(1)) {
-          const i = line.indexOf(":");
-          headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-        }
-        const length = Number(headers["content-length"] ?? "0");
-        const body = text.slice(head + 4);
-        if (status === 101 || new TextEncoder().encode(body).byteLength >= length) {
-          return { status, headers, body };
-        }
-      }
-      const n = await conn.read(buf);
-      if (n === null) throw new Error(`connection closed after ${JSON.stringify(text)}`);
-      text += decoder.decode(buf.subarray(0, n), { stream: true });
-    }
+    // Written while the answer is read: a server may answer before it read everything.
+    const written = conn.write(new TextEncoder().encode(request)).catch(() => 0);
+    const answer = await readAnswer(conn);
+    await written;
+    return answer;
   } finally {
     conn.close();
+  }
+}
+
+/**
+ * Reads one HTTP/1.1 answer from `conn`: its head, and its body by `Content-Length`, by chunks,
+ * or until the server closes (a `101` has no body).
+ */
+export async function readAnswer(conn: Deno.Conn): Promise<RawAnswer> {
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(4096);
+  let text = "";
+  let closed = false;
+  for (;;) {
+    const head = text.indexOf("\r\n\r\n");
+    if (head !== -1) {
+      const lines = text.slice(0, head).split("\r\n");
+      const status = Number(lines[0].split(" ")[1]);
+      const headers: Record<string, string> = {};
+      for (const line of lines.slice(1)) {
+        const i = line.indexOf(":");
+        headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+      }
+      const rest = text.slice(head + 4);
+      if (status === 101) return { status, headers, body: rest };
+      if (headers["transfer-encoding"] === "chunked") {
+        const body = dechunk(rest);
+        if (body !== undefined) return { status, headers, body };
+      } else if (headers["content-length"] !== undefined) {
+        const length = Number(headers["content-length"]);
+        if (new TextEncoder().encode(rest).byteLength >= length) {
+          return { status, headers, body: rest };
+        }
+      } else if (closed) return { status, headers, body: rest };
+    }
+    if (closed) throw new Error(`connection closed after ${JSON.stringify(text)}`);
+    const n = await conn.read(buf).catch(() => null);
+    if (n === null) closed = true;
+    else text += decoder.decode(buf.subarray(0, n), { stream: true });
+  }
+}
+
+/** The body of a chunked transfer, or undefined while its last chunk has not come. */
+function dechunk(text: string): string | undefined {
+  let body = "";
+  let at = 0;
+  for (;;) {
+    const eol = text.indexOf("\r\n", at);
+    if (eol === -1) return undefined;
+    const size = parseInt(text.slice(at, eol), 16);
+    if (size === 0) return body;
+    if (text.length < eol + 2 + size + 2) return undefined;
+    body += text.slice(eol + 2, eol + 2 + size);
+    at = eol + 2 + size + 2;
   }
 }

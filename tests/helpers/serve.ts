@@ -23,17 +23,19 @@ export type TestHandler = (
 ) => Response | Promise<Response>;
 
 /**
- * Serves `handler` on 127.0.0.1 and a free port.
+ * Serves `handler` on 127.0.0.1 and a free port (or `port`, to serve again where a closed
+ * server was).
  *
  * @param handler the fetch handler, e.g. `engine.handler()`
+ * @param port the port, 0 for a free one
  * @returns the running server; `await close()` at the end of the test
  */
-export function serve(handler: TestHandler): TestServer {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
-  const port = server.addr.port;
+export function serve(handler: TestHandler, port = 0): TestServer {
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, handler);
+  const bound = server.addr.port;
   return {
-    port,
-    origin: `http://127.0.0.1:${port}`,
+    port: bound,
+    origin: `http://127.0.0.1:${bound}`,
     server,
     close: () => server.shutdown(),
   };

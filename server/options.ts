@@ -1,0 +1,61 @@
+/**
+ * The rules of the Socket.IO server's options: the Engine.IO ones and its own, checked by the
+ * engine's validator at construction. Browser compatible.
+ *
+ * @module
+ */
+import { ENGINE_OPTION_RULES } from "./engine/options.ts";
+import {
+  bool,
+  delay,
+  flagOrObject,
+  fn,
+  num,
+  type Rule,
+  type Rules,
+  typeError,
+  validateOptions,
+} from "./engine/validate.ts";
+
+/** A parser module: an object with `Encoder` and `Decoder` classes. */
+const PARSER: Rule = (v, name) => {
+  const p = v as { Encoder?: unknown; Decoder?: unknown } | null;
+  if (
+    typeof p !== "object" || p === null || typeof p.Encoder !== "function" ||
+    typeof p.Decoder !== "function"
+  ) throw typeError(name, "a parser module (an object with Encoder and Decoder classes)", v);
+  return v;
+};
+
+/** The rules of every Socket.IO server option. */
+export const SERVER_OPTION_RULES: Rules = {
+  ...ENGINE_OPTION_RULES,
+  serveClient: bool,
+  adapter: fn,
+  parser: PARSER,
+  // 0 is the default, as the official `opts.connectTimeout || 45000`.
+  connectTimeout: (v, name) => (v === 0 ? undefined : delay(v, name)),
+  connectionStateRecovery: flagOrObject({
+    maxDisconnectionDuration: num({ what: "a number of milliseconds" }),
+    skipMiddlewares: bool,
+  }),
+  cleanupEmptyChildNamespaces: bool,
+};
+
+/**
+ * Checks the Socket.IO server's options; returns the known ones, normalized.
+ *
+ * @throws TypeError or RangeError naming the first wrong option
+ */
+export function validateServerOptions(opts: unknown): Record<string, unknown> {
+  const listens = typeof (opts as { listen?: unknown } | null)?.listen === "function";
+  if (typeof opts === "number" || typeof opts === "string" || listens) {
+    // The official `new Server(3000)` and `new Server(httpServer)`: the serve line differs here.
+    throw new TypeError(
+      "new Server(port) and new Server(httpServer) are not supported: create the server with " +
+        "options only and serve its handler, e.g. Deno.serve({ port: 3000 }, io.handler())",
+    );
+  }
+  if (typeof opts !== "object" || opts === null) throw typeError("options", "an object", opts);
+  return validateOptions(opts as Record<string, unknown>, SERVER_OPTION_RULES);
+}

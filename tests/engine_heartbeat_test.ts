@@ -1,0 +1,141 @@
+/**
+ * The heartbeat keeps one schedule per session, as the official server: the first ping
+ * `pingInterval` after the session opened (not at some point of a round shared with older
+ * sessions), and `pingTimeout` after its own ping a silent session is closed.
+ *
+ * Times are taken on the server (`connection`, `packetCreate`, `close`, all on one clock), so
+ * they say when the engine acted, whatever the load; load only makes a ping later.
+ */
+import assert from "node:assert/strict";
+import type { EngineSocket } from "../server/engine/mod.ts";
+import {
+  closeOf,
+  delay,
+  type EngineFixture,
+  handshake,
+  nextConnection,
+  poll,
+  startEngine,
+} from "./helpers/engine.ts";
+import { WsClient } from "./helpers/raw.ts";
+
+const PING_INTERVAL = 400;
+const PING_TIMEOUT = 300;
+
+/** A session of `mode` that answers no ping; `firstPing` resolves with the first ping's time. */
+async function silentSession(f: EngineFixture, mode: "websocket" | "polling"): Promise<{
+  socket: EngineSocket;
+  openedAt: number;
+  firstPing: Promise<number>;
+  /** Reads the client side's first ping frame or poll. */
+  clientPing: () => Promise<string>;
+  close: () => Promise<void>;
+}> {
+  let openedAt = 0;
+  const connected = new Promise<EngineSocket>((resolve) =>
+    f.engine.once("connection", (socket) => {
+      openedAt = Date.now();
+      resolve(socket);
+    })
+  );
+  let ws: WsClient | undefined;
+  let sid = "";
+  if (mode === "websocket") {
+    ws = new WsClient(`${f.wsBase}?EIO=4&transport=websocket`);
+    assert.equal(String(await ws.next())[0], "0");
+  } else ({ sid } = await handshake(f.base));
+  const socket = await connected;
+  const firstPing = new Promise<number>((resolve) =>
+    socket.on("packetCreate", (p) => p.type === "ping" && resolve(Date.now()))
+  );
+  return {
+    socket,
+    openedAt,
+    firstPing,
+    clientPing: async () => ws ? String(await ws.next()) : await poll(f.base, sid),
+    close: async () => {
+      await ws?.close();
+    },
+  };
+}
+
+/** A WebSocket session that answers every ping, so the engine's timer keeps running. */
+async function pongingSession(f: EngineFixture): Promise<{ ws: WsClient; socket: EngineSocket }> {
+  const connected = nextConnection(f.engine);
+  const ws = new WsClient(`${f.wsBase}?EIO=4&transport=websocket`);
+  await ws.next();
+  ws.ws.addEventListener("message", (e) => e.data === "2" && ws.ws.send("3"));
+  return { ws, socket: await connected };
+}
+
+for (const mode of ["websocket", "polling"] as const) {
+  Deno.test(`heartbeat over ${mode}: a session's first ping comes pingInterval after its open`, async () => {
+    const f = startEngine({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
+    try {
+      // An older session starts the timer; the new one opens well inside its first interval, so
+      // a round shared with it would ping the new session early.
+      const older = await pongingSession(f);
+      await delay(PING_INTERVAL * 0.6);
+      const s = await silentSession(f, mode);
+      const clientPing = s.clientPing();
+      const pingedAt = await s.firstPing;
+      // `connection` is emitted within the same call as the heartbeat's start: 1 ms of slack for
+      // a clock tick between the two.
+      assert.ok(
+        pingedAt - s.openedAt >= PING_INTERVAL - 1,
+        `first ping ${pingedAt - s.openedAt} ms after open`,
+      );
+      assert.equal(await clientPing, "2");
+      assert.equal(older.socket.readyState, "open");
+      await s.close();
+      await older.ws.close();
+    } finally {
+      await f.close();
+    }
+  });
+
+  Deno.test(`heartbeat over ${mode}: a silent session closes pingTimeout after its own ping`, async () => {
+    const f = startEngine({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
+    try {
+      const older = await pongingSession(f);
+      await delay(PING_INTERVAL * 0.6);
+      const s = await silentSession(f, mode);
+      const closed = closeOf(s.socket).then((reason) => [reason, Date.now()] as const);
+      const clientPing = s.clientPing();
+      const pingedAt = await s.firstPing;
+      assert.equal(await clientPing, "2");
+      const [reason, closedAt] = await closed;
+      assert.deepEqual(reason, ["ping timeout", undefined]);
+      assert.ok(closedAt - pingedAt >= PING_TIMEOUT, `closed ${closedAt - pingedAt} ms after ping`);
+      // The session that answers its pings lives on.
+      assert.equal(older.socket.readyState, "open");
+      assert.equal(f.engine.clientsCount, 1);
+      await s.close();
+      await older.ws.close();
+    } finally {
+      await f.close();
+    }
+  });
+}
+
+Deno.test("heartbeat: after a pong, the next ping comes pingInterval later", async () => {
+  const f = startEngine({ pingInterval: 200, pingTimeout: 200 });
+  try {
+    const { ws, socket } = await pongingSession(f);
+    const pings: number[] = [];
+    const beats: number[] = [];
+    socket.on("packetCreate", (p) => p.type === "ping" && pings.push(Date.now()));
+    socket.on("heartbeat", () => beats.push(Date.now()));
+    while (pings.length < 3) await delay(50);
+    for (let i = 1; i < pings.length; i++) {
+      assert.ok(
+        pings[i] - beats[i - 1] >= 199,
+        `ping ${i} came ${pings[i] - beats[i - 1]} ms after the pong`,
+      );
+    }
+    assert.equal(socket.readyState, "open");
+    await ws.close();
+  } finally {
+    await f.close();
+  }
+});
