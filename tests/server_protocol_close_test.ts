@@ -102,6 +102,16 @@ test("polling: an invalid packet: the CONNECT answer still goes, then 6\\x1e1", 
   assert.equal(h.io.engine.clientsCount, 0);
 });
 
+test("polling: an invalid packet right after the CONNECT in one payload: only 6\\x1e1", async (h) => {
+  let connected = false;
+  h.io.on("connection", () => (connected = true));
+  const { sid } = await handshake(h.base);
+  await post(h.base, sid, "40\x1e4abc");
+  // The connection closed before the namespace took the socket: no CONNECT answer.
+  assert.equal(await poll(h.base, sid), "6\x1e1");
+  assert.equal(connected, false);
+});
+
 test("polling: an invalid packet while a poll waits: that poll gets the close", async (h) => {
   const [sid, s] = await joined(h);
   const reason = disconnectOf(s);
