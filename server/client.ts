@@ -37,6 +37,8 @@ export class Client {
   /** Whether the decoder is ours, which reads a message inside its frame. */
   readonly #framed: boolean;
   #closed = false;
+  /** Sockets that left during this run of the event loop (see `_ondecoded`). */
+  #left: Socket[] | undefined;
   /** Writes waiting for `Blob` attachments to be read, in order. */
   #blobs: Promise<void> | undefined;
   #blobWrites = 0;
@@ -101,7 +103,9 @@ export class Client {
 
   #onerror(err: Error): void {
     for (const socket of this.#sockets()) socket._onerror(err);
-    this.conn.destroy("parse error");
+    // A clean close, as the official server does: what is buffered (a CONNECT answer) still
+    // goes out, then the close; the sockets learn it from the session ("forced close").
+    this.conn.close();
   }
 
   /** @internal a packet arrived, given as its fields. */
@@ -122,12 +126,22 @@ export class Client {
         // client, so it is reported like an uncaught exception instead of closing the client.
         report(err);
       }
+    } else if (this.#left !== undefined && this.#hasLeft(nsp)) {
+      // Its socket left earlier in this payload: the official server finds the socket of every
+      // packet of a payload before it handles any, so later packets to it are ignored, and a
+      // CONNECT there is one for a namespace still joined.
+      if (type === PacketType.CONNECT || type === PacketType.CONNECT_ERROR) this.close();
     } else if (type === PacketType.CONNECT) {
       this._connect(nsp, auth ?? {});
-    } else if (type !== PacketType.DISCONNECT) {
-      // A packet for a namespace this client never joined: the official server closes.
+    } else {
+      // A packet for a namespace this client has not joined: the official server closes.
       this.close();
     }
+  }
+
+  #hasLeft(nsp: string): boolean {
+    for (const socket of this.#left!) if (socket.nsp.name === nsp) return true;
+    return false;
   }
 
   /** @internal joins the namespace `name` (v2 clients join `/` without asking). */
@@ -170,6 +184,14 @@ export class Client {
 
   /** @internal a socket left. */
   _remove(socket: Socket): void {
+    if (!this.#closed) {
+      // Remembered until the end of this run: the rest of the payload being read.
+      if (this.#left === undefined) {
+        this.#left = [];
+        queueMicrotask(() => (this.#left = undefined));
+      }
+      this.#left.push(socket);
+    }
     if (socket._published) {
       socket._published = false;
       this.conn._unsubscribe(socket.nsp._topic);

@@ -303,13 +303,16 @@ export class Namespace<
   async _add(client: Client, auth: Record<string, unknown>): Promise<void> {
     const recovery = this.server.recovery;
     let socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined;
-    let missed: unknown[][] | undefined;
     if (recovery && typeof auth.pid === "string" && typeof auth.offset === "string") {
       const session = await this.adapter.restoreSession(auth.pid, auth.offset).catch(() => null);
       if (session && client.conn.readyState === "open") {
         socket = new Socket(this, client, auth, session);
         await socket.join(session.rooms);
-        missed = session.missedPackets;
+        // The missed packets go out at once, before the middleware and the CONNECT answer, as
+        // the official server sends them when it restores the socket.
+        for (const data of session.missedPackets) {
+          socket._packet({ type: PacketType.EVENT, nsp: this.name, data });
+        }
       }
     }
     socket ??= new Socket(this, client, auth);
@@ -326,11 +329,6 @@ export class Namespace<
     this.sockets.set(socket.id, socket);
     client._onconnect(socket as unknown as Socket);
     socket._onconnect();
-    if (missed) {
-      for (const data of missed) {
-        socket._packet({ type: PacketType.EVENT, nsp: this.name, data });
-      }
-    }
     this.emitReserved("connect", socket);
     this.emitReserved("connection", socket);
   }

@@ -521,10 +521,14 @@ export class Socket<
     this._packet({ type: PacketType.CONNECT_ERROR, nsp: this.nsp.name, data });
   }
 
-  /** @internal leaves every room for good (the socket left, or was refused). */
+  /**
+   * @internal leaves every room and its namespace for good (the socket left, or was refused):
+   * a dynamic child left empty may then go (`cleanupEmptyChildNamespaces`), as official.
+   */
   _cleanup(): void {
     this.adapter.delAll(this.id);
     this.#left = true;
+    this.nsp._remove(this);
   }
 
   /** @internal the socket is gone. */
@@ -533,7 +537,6 @@ export class Socket<
     this.emitReserved("disconnecting", reason, description);
     this.nsp._persist(this, reason);
     this._cleanup();
-    this.nsp._remove(this);
     this.client._remove(this as unknown as Socket);
     this.connected = false;
     const acks = this.#acks;

@@ -371,7 +371,10 @@ test("binary over polling: base64 attachments in the payload", async (h) => {
 
 // --- Bad input ------------------------------------------------------------------------------
 
-/** Sends `bad` on a joined client; it must be closed with "parse error", the other unharmed. */
+/**
+ * Sends `bad` on a joined client: its socket gets an "error", and the connection closes cleanly
+ * ("forced close", as the official server's `conn.close()`); the other client is unharmed.
+ */
 async function rejects(h: Harness, bad: (client: RawClient) => void): Promise<void> {
   const socket = h.nextSocket();
   const client = await h.joined();
@@ -380,9 +383,12 @@ async function rejects(h: Harness, bad: (client: RawClient) => void): Promise<vo
   const reason = new Promise((resolve) => s.once("disconnect", resolve));
   let handled = false;
   s.onAny(() => (handled = true));
+  const errors: unknown[] = [];
+  s.on("error", (err) => errors.push(err));
   bad(client);
   assert.equal(await client.closedByServer(), true);
-  assert.equal(await reason, "parse error");
+  assert.equal(await reason, "forced close");
+  assert.equal(errors.length, 1);
   assert.equal(handled, false, "no listener saw the bad packet");
   // The other client is unaffected.
   h.io.emit("still", "here");

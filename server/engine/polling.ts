@@ -91,6 +91,7 @@ export async function readBody(
 
 const TEXT_TYPE = "text/plain; charset=UTF-8";
 const NOOP: readonly EnginePacket[] = [{ type: "noop" }];
+const NOOP_CLOSE: readonly EnginePacket[] = [{ type: "noop" }, { type: "close" }];
 
 /** A poll's answer: text, or a v3 binary payload as `application/octet-stream`. */
 function respond(body: string | Uint8Array, headers: Headers): Response {
@@ -121,8 +122,13 @@ export class PollingTransport implements Transport {
   }
 
   /** Whether a poll is waiting for packets. */
-  get writable(): boolean {
+  get canSend(): boolean {
     return this.#poll !== undefined && this.#poll.body === undefined && !this.#closed;
+  }
+
+  /** Whether a poll is waiting for packets: a payload answers it at once. */
+  get writable(): boolean {
+    return this.canSend;
   }
 
   /**
@@ -143,7 +149,9 @@ export class PollingTransport implements Transport {
     const poll: PendingPoll = {};
     this.#poll = poll;
     if (this.#closing) {
-      this.send([{ type: "close" }]);
+      // The close waited for this poll: it goes behind a noop, as the official transport sends
+      // an empty round to carry it (`6\x1e1`).
+      this.send(NOOP_CLOSE);
       this.owner.onTransportClose("forced close");
     } else this.owner.onWritable();
     if (poll.body !== undefined) return respond(poll.body, headers);

@@ -159,9 +159,13 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     this.#host.watch(this);
   }
 
-  /** Whether a message sent now goes out at once (for volatile packets). */
+  /**
+   * Whether a message sent now goes out at once, with nothing ahead of it: volatile packets are
+   * dropped otherwise, as the official server drops them while its transport is not writable
+   * (packets of this tick waiting for the flush count as ahead).
+   */
   get writable(): boolean {
-    return this.readyState === "open" && this.transport.writable;
+    return this.readyState === "open" && this.#buffer === undefined && this.transport.writable;
   }
 
   /**
@@ -190,7 +194,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     const t = this.transport;
     if (
       callback === undefined && typeof data === "string" && this.#buffer === undefined &&
-      t.name === "websocket" && t.writable && !this.listenerCount("packetCreate")
+      t.name === "websocket" && t.canSend && !this.listenerCount("packetCreate")
     ) {
       // The common case needs no packet object: a text message straight into its frame, or
       // the frame a broadcast made once for all its v4 receivers.
@@ -205,7 +209,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   #push(packet: OutPacket, callback?: () => void): void {
     this.emit("packetCreate", packet);
     const t = this.transport;
-    if (t.name === "websocket" && t.writable && this.#buffer === undefined) {
+    if (t.name === "websocket" && t.canSend && this.#buffer === undefined) {
       // One packet, one frame: no array for it.
       (t as WebSocketTransport).sendPacket(packet);
       callback?.();
@@ -226,7 +230,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
 
   #flush(): void {
     const packets = this.#buffer;
-    if (this.readyState === "closed" || !this.transport.writable || packets === undefined) return;
+    if (this.readyState === "closed" || !this.transport.canSend || packets === undefined) return;
     const callbacks = this.#callbacks;
     this.#buffer = undefined;
     this.#callbacks = undefined;
@@ -409,7 +413,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
           this.#probed = true;
           this.emit("upgrading", next);
           // Release the pending poll so the client can pause polling and send `upgrade`.
-          if (this.transport.writable && this.#buffer === undefined) {
+          if (this.transport.canSend && this.#buffer === undefined) {
             this.transport.send([{ type: "noop" }]);
           }
         } else if (packet.type === "upgrade" && this.readyState !== "closed") {

@@ -30,7 +30,13 @@ export interface TransportOwner {
 export interface Transport {
   /** `polling` or `websocket`. */
   readonly name: "polling" | "websocket";
-  /** Whether `send` would go out now. */
+  /** Whether `send` goes out now: polling has a poll waiting, a WebSocket is open. */
+  readonly canSend: boolean;
+  /**
+   * Whether a packet sent now leaves at once with nothing ahead of it, as the official
+   * transport's `writable`: a poll waits and was not answered yet, a WebSocket has nothing sent
+   * still on its way. Volatile packets are dropped while it is false.
+   */
   readonly writable: boolean;
   /** Receives this transport's events. */
   owner: TransportOwner;

@@ -24,8 +24,13 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
     this.owner = owner;
   }
 
-  get writable(): boolean {
+  get canSend(): boolean {
     return !this.#closed && this.socket !== undefined;
+  }
+
+  /** Open with no frame left in the runtime's buffer, as `ws` reports between sends. */
+  get writable(): boolean {
+    return !this.#closed && this.socket !== undefined && this.socket.bufferedAmount === 0;
   }
 
   send(packets: readonly OutPacket[]): void {

@@ -42,6 +42,11 @@ export class BunSocketData extends QueuedSocket {
     super.close(code, reason);
   }
 
+  /** Bun writes a frame at once when it can: what it holds back waits for backpressure. */
+  override get bufferedAmount(): number {
+    return this.#ws?.getBufferedAmount() ?? super.bufferedAmount;
+  }
+
   subscribe(topic: string): boolean {
     if (this.#ws === undefined) return false;
     try {
@@ -73,6 +78,7 @@ export class BunSocketData extends QueuedSocket {
 
 interface BunWebSocket extends OpenSocket {
   data: BunSocketData;
+  getBufferedAmount(): number;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
   publish(topic: string, data: string, compress?: boolean): number;

@@ -54,7 +54,16 @@ export class QueuedSocket implements RawSocket {
     }
   }
 
+  /** What the runtime still buffers; frames queued until `open` count too, not sent yet. */
   get bufferedAmount(): number {
+    const queue = this.#queue;
+    if (queue !== undefined && queue.length > 0) {
+      let size = 0;
+      for (const frame of queue) {
+        size += typeof frame === "string" ? frame.length : frame.byteLength;
+      }
+      return size;
+    }
     return this.#socket?.bufferedAmount ?? 0;
   }
 }

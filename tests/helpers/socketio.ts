@@ -42,6 +42,14 @@ export function next<T = unknown>(emitter: Once, ev: string): Promise<T> {
   return new Promise((resolve) => emitter.once(ev, (arg: T) => resolve(arg)));
 }
 
+/**
+ * Waits until each socket's connection takes a packet at once, which a volatile packet needs:
+ * over polling a poll is waiting, over WebSocket nothing sent is still on its way.
+ */
+export async function writable(...sockets: Socket[]): Promise<void> {
+  while (!sockets.every((s) => s.conn.writable)) await delay(5);
+}
+
 /** Waits `ms` milliseconds (to let something that must NOT happen have its chance). */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
