@@ -7,6 +7,7 @@
 import type { WriteOptions } from "../adapter/adapter.ts";
 import { Decoder, type Packet, PacketType } from "../parser/socket.ts";
 import type { EngineSocket } from "./engine/session.ts";
+import { report } from "./runtime/report.ts";
 import type { Server } from "./server.ts";
 import {
   type DisconnectReason,
@@ -98,6 +99,16 @@ export class Client {
 
   /** @internal a packet arrived, given as its fields. */
   _ondecoded(type: PacketType, nsp: string, id: number | undefined, data: unknown): void {
+    try {
+      this.#route(type, nsp, id, data);
+    } catch (err) {
+      // A listener threw: that is the application's error, not a protocol error of the
+      // client, so it is reported like an uncaught exception instead of closing the client.
+      report(err);
+    }
+  }
+
+  #route(type: PacketType, nsp: string, id: number | undefined, data: unknown): void {
     let auth = data as Record<string, unknown> | undefined;
     if (this.conn.protocol === 3) [nsp, auth] = parseV3Namespace(nsp);
     const first = this.#socket;
@@ -107,13 +118,7 @@ export class Client {
         // Invalid in this state: the official server closes.
         return this.close();
       }
-      try {
-        socket._onpacket(type, id, data);
-      } catch (err) {
-        // A listener threw: that is the application's error, not a protocol error of the
-        // client, so it is reported like an uncaught exception instead of closing the client.
-        report(err);
-      }
+      socket._onpacket(type, id, data);
     } else if (type === PacketType.CONNECT) {
       this._connect(nsp, auth ?? {});
     } else if (type !== PacketType.DISCONNECT) {
@@ -127,13 +132,14 @@ export class Client {
     const server = this.#server;
     const existing = server._nsps.get(name);
     if (existing) {
-      void existing._add(this, auth);
+      // What it may throw later (a "connection" listener) must not reject unhandled.
+      existing._add(this, auth).catch(report);
       return;
     }
     server._checkNamespace(name, auth, (nsp) => {
       if (this.conn.readyState !== "open") return;
       if (nsp) {
-        void nsp._add(this, auth);
+        nsp._add(this, auth).catch(report);
         return;
       }
       this._packet({
@@ -247,7 +253,7 @@ export class Client {
     for (const room of rooms) {
       if (room === socket.id) continue; // its own room is never published to
       const topic = socket.nsp._roomTopic(room);
-      if (socket._roomTopics?.includes(topic)) continue;
+      if (topic === undefined || socket._roomTopics?.includes(topic)) continue;
       if (this.conn._subscribe(topic)) (socket._roomTopics ??= []).push(topic);
     }
   }
@@ -255,7 +261,8 @@ export class Client {
   /** @internal unsubscribes a socket leaving `room` from the room's topic. */
   _unsubscribeRoom(socket: Socket, room: string): void {
     const topics = socket._roomTopics!;
-    const i = topics.indexOf(socket.nsp._roomTopic(room));
+    const topic = socket.nsp._roomTopic(room);
+    const i = topic === undefined ? -1 : topics.indexOf(topic);
     if (i === -1) return;
     this.conn._unsubscribe(topics[i]);
     topics.splice(i, 1);
@@ -280,7 +287,11 @@ export class Client {
     this.#closed = true;
     this.#server._joined(this);
     for (const socket of this.#sockets()) {
-      socket._onclose(reason as DisconnectReason, description);
+      try {
+        socket._onclose(reason as DisconnectReason, description);
+      } catch (err) {
+        report(err); // the engine is closing this session: nobody there to catch it
+      }
     }
     this.#clear();
     this.#decoder.destroy();
@@ -303,13 +314,6 @@ function parseV3Namespace(nsp: string): [string, Record<string, unknown>] {
   const auth: Record<string, unknown> = {};
   new URLSearchParams(nsp.slice(q + 1)).forEach((value, key) => (auth[key] = value));
   return [nsp.slice(0, q), auth];
-}
-
-function report(err: unknown): void {
-  if (typeof reportError === "function") reportError(err);
-  else {queueMicrotask(() => {
-      throw err;
-    });}
 }
 
 // A broadcast hands the same text to each receiver in turn: its WebSocket frame is made once

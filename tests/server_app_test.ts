@@ -1,0 +1,129 @@
+/**
+ * A usual app on Deno against the official `socket.io-client@4.8.4`, over polling, WebSocket
+ * and the upgrade: what reaches its handlers (rooms of any value, data with `constructor` keys,
+ * plain handshake objects, binary as `Buffer`), and that listeners that throw never end the
+ * process. tests/server_bun_app_test.ts runs the same app on Bun.
+ */
+import assert from "node:assert/strict";
+import { delay, eachMode, Fixture, next } from "./helpers/socketio.ts";
+
+/** Collects what `report` dispatches on `globalThis` until `stop()`, cancelling the default. */
+function reported(): { errors: unknown[]; stop: () => void } {
+  const errors: unknown[] = [];
+  const listener = (e: ErrorEvent) => {
+    e.preventDefault();
+    errors.push(e.error);
+  };
+  globalThis.addEventListener("error", listener);
+  return { errors, stop: () => globalThis.removeEventListener("error", listener) };
+}
+
+const messages = (errors: unknown[]) => errors.map((e) => (e as Error).message);
+
+// --- Rooms ----------------------------------------------------------------------------------
+
+eachMode("a room sent as an object is a room of its own (a map key)", async (fx) => {
+  const [client, socket] = await fx.pair();
+  socket.on("join", (room: string) => socket.join(room));
+  const joined = next(socket, "join");
+  client.emit("join", { toString: "x" }); // 42["join",{"toString":"x"}]
+  await joined;
+  const rooms = [...socket.rooms].filter((r) => r !== socket.id);
+  assert.deepEqual(rooms, [{ toString: "x" }]);
+  socket.on("ping", (ack: (v: string) => void) => ack("pong"));
+  assert.equal(await client.emitWithAck("ping"), "pong");
+});
+
+eachMode("io.to(an object whose toString says 'x') is not the room 'x'", async (fx) => {
+  const objectRoom = { toString: () => "x" } as unknown as string;
+  const [inObject, a] = await fx.pair();
+  const [inX, b] = await fx.pair();
+  a.join(objectRoom);
+  b.join("x");
+  const wrong: unknown[] = [];
+  inX.on("msg", (m: unknown) => wrong.push(m));
+  const got = next(inObject, "msg");
+  fx.io.to(objectRoom).emit("msg", "to the object");
+  assert.equal(await got, "to the object");
+  await delay(50); // a wrong delivery would have come by now
+  assert.deepEqual(wrong, []);
+});
+
+// --- Listeners that throw -------------------------------------------------------------------
+
+eachMode(
+  "connection and disconnect listeners that throw are reported; the socket leaves",
+  async (fx) => {
+    const { errors, stop } = reported();
+    try {
+      fx.io.of("/throws").on("connection", () => {
+        throw new Error("connection listener failed");
+      });
+      await fx.connect("/throws");
+      const [client, socket] = await fx.pair();
+      socket.join("room");
+      const gone = next(socket, "disconnect");
+      socket.on("disconnecting", () => {
+        throw new Error("disconnecting listener failed");
+      });
+      socket.on("disconnect", () => {
+        throw new Error("disconnect listener failed");
+      });
+      client.disconnect();
+      await gone;
+      // It left its rooms and its namespace all the same.
+      assert.equal(fx.io.of("/").adapter.rooms.has("room"), false);
+      assert.equal(fx.io.of("/").sockets.size, 0);
+      assert.deepEqual(messages(errors), [
+        "connection listener failed",
+        "disconnecting listener failed",
+        "disconnect listener failed",
+      ]);
+      const [again] = await fx.pair();
+      assert.ok(again.connected);
+    } finally {
+      stop();
+    }
+  },
+);
+
+eachMode("a listener that throws without an error handler is logged, not fatal", async (fx) => {
+  const [client, socket] = await fx.pair();
+  const logged: unknown[][] = [];
+  const error = console.error;
+  console.error = (...args: unknown[]) => logged.push(args);
+  try {
+    const boomed = next(socket, "boom");
+    socket.on("boom", () => {
+      throw new Error("nobody handles this");
+    });
+    client.emit("boom");
+    await boomed;
+  } finally {
+    console.error = error;
+  }
+  assert.equal(logged.length, 1);
+  assert.equal((logged[0][1] as Error).message, "nobody handles this");
+  socket.on("still", (ack: (v: string) => void) => ack("here"));
+  assert.equal(await client.emitWithAck("still"), "here");
+});
+
+// Errors thrown inside the engine (here by its listener) stop at the runtime's WebSocket
+// listener. (Over polling they end the POST's request instead, which the runtime survives.)
+Deno.test("an Engine.IO listener that throws is reported, the server serves on [websocket]", async () => {
+  const fx = new Fixture("websocket");
+  const { errors, stop } = reported();
+  try {
+    const [client, socket] = await fx.pair();
+    socket.conn.once("packet", () => {
+      throw new Error("packet listener failed");
+    });
+    client.emit("lost"); // the packet the listener failed on
+    socket.on("still", (ack: (v: string) => void) => ack("here"));
+    assert.equal(await client.emitWithAck("still"), "here");
+    assert.deepEqual(messages(errors), ["packet listener failed"]);
+  } finally {
+    stop();
+    await fx.close();
+  }
+});
