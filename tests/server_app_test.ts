@@ -5,7 +5,9 @@
  * process. tests/server_bun_app_test.ts runs the same app on Bun.
  */
 import assert from "node:assert/strict";
-import { delay, eachMode, Fixture, next } from "./helpers/socketio.ts";
+import { Buffer } from "node:buffer";
+import { io as ourClient } from "../client/mod.ts";
+import { delay, eachMode, Fixture, next, nextArgs } from "./helpers/socketio.ts";
 
 /** Collects what `report` dispatches on `globalThis` until `stop()`, cancelling the default. */
 function reported(): { errors: unknown[]; stop: () => void } {
@@ -125,5 +127,44 @@ Deno.test("an Engine.IO listener that throws is reported, the server serves on [
   } finally {
     stop();
     await fx.close();
+  }
+});
+
+// --- Binary ---------------------------------------------------------------------------------
+
+/** How a value looks to code ported from Node. */
+function describe(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return `Buffer ${value.toString("hex")}`;
+  if (value instanceof Uint8Array) return "Uint8Array";
+  if (value instanceof ArrayBuffer) return `ArrayBuffer ${Buffer.from(value).toString("hex")}`;
+  if (Array.isArray(value)) return value.map(describe);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, describe(v)]));
+  }
+  return typeof value;
+}
+
+eachMode("binary arguments and acks arrive as Buffer, as on Node", async (fx) => {
+  const [client, socket] = await fx.pair("/", { auth: { bin: new Uint8Array([9]) } });
+  const got = nextArgs(socket, "bin");
+  client.emit("bin", new Uint8Array([1, 2]), { nested: [new Uint8Array([3]).buffer] });
+  assert.deepEqual((await got).map(describe), ["Buffer 0102", { nested: ["Buffer 03"] }]);
+  client.on("give", (ack: (b: Uint8Array) => void) => ack(new Uint8Array([4, 5])));
+  assert.equal(describe(await socket.emitWithAck("give")), "Buffer 0405");
+  // The auth travels as JSON (the client stringifies it), so binary there is what JSON makes.
+  assert.deepEqual(socket.handshake.auth, { bin: { "0": 9 } });
+});
+
+eachMode("our client still gets binary as ArrayBuffer, as the official client", async (fx) => {
+  fx.io.on("connection", (socket) => {
+    socket.on("echo", (bin: Uint8Array, ack: (b: Uint8Array) => void) => ack(bin));
+  });
+  const transports = fx.options().transports as ("polling" | "websocket")[];
+  const client = ourClient(fx.url, { transports, forceNew: true, reconnection: false });
+  try {
+    const echoed = await client.timeout(2000).emitWithAck("echo", new Uint8Array([6, 7]));
+    assert.equal(describe(echoed), "ArrayBuffer 0607");
+  } finally {
+    client.disconnect();
   }
 });
