@@ -3,7 +3,8 @@
  * Browser compatible.
  *
  * A packet is one text frame `<type>[<attachments>-][<nsp>,][<id>][<json>]` (the namespace is
- * left out when it is `/`), followed, for BINARY_EVENT and BINARY_ACK, by one binary frame per
+ * left out when it is `/`, and may go without its comma when it ends the packet: `0/admin`),
+ * followed, for BINARY_EVENT and BINARY_ACK, by one binary frame per
  * attachment. The decoder never throws on bad input: it returns a {@linkcode DecodeError}.
  *
  * @module
@@ -308,8 +309,7 @@ export interface PacketSink {
  * Decodes Socket.IO frames into packets, emitting `"decoded"` with each complete one.
  *
  * Stricter than `socket.io-parser` (which it otherwise accepts byte for byte): the type must be
- * a digit 0-6; attachments and ids plain digits; ids at most 2^31-1; a namespace must end with
- * `,`; EVENT needs a non-empty array whose first item is a non-reserved string name (or a
+ * a digit 0-6; attachments and ids plain digits; ids at most 2^31-1; EVENT needs a non-empty array whose first item is a non-reserved string name (or a
  * number, as officially allowed); ACK needs an id and an array; CONNECT_ERROR needs data;
  * placeholders must match the announced attachments exactly; `__proto__`, `constructor` and
  * `prototype` keys are refused; nesting is limited.
@@ -372,7 +372,7 @@ export class Decoder extends Emitter<DecoderEvents> {
    * const decoder = new Decoder();
    * decoder.on("decoded", (packet) => console.log(packet.nsp)); // /admin
    * console.log(decoder.add("0/admin,")); // undefined
-   * console.log(decoder.add("0/admin")?.code); // "invalid namespace"
+   * console.log(decoder.add('2/admin,["a"')?.code); // "invalid payload"
    * ```
    *
    * @param chunk a text frame, or a binary frame as `Uint8Array` (or any view) or `ArrayBuffer`
@@ -460,10 +460,11 @@ export class Decoder extends Emitter<DecoderEvents> {
 
     let nsp = "/";
     if (c === 47 /* / */) {
+      // Without a comma the name runs to the end of the packet (`40/admin`), as officially.
       const comma = str.indexOf(",", i);
-      if (comma === -1) return new DecodeError("invalid namespace", "missing ,");
-      nsp = str.slice(i, comma);
-      i = comma + 1;
+      const end = comma === -1 ? len : comma;
+      nsp = str.slice(i, end);
+      i = comma === -1 ? len : comma + 1;
       c = str.charCodeAt(i);
     }
 
