@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { io as ourClient } from "../client/mod.ts";
+import { WsClient } from "./helpers/raw.ts";
 import { delay, eachMode, Fixture, next, nextArgs } from "./helpers/socketio.ts";
 
 /** Collects what `report` dispatches on `globalThis` until `stop()`, cancelling the default. */
@@ -166,5 +167,96 @@ eachMode("our client still gets binary as ArrayBuffer, as the official client", 
     assert.equal(describe(echoed), "ArrayBuffer 0607");
   } finally {
     client.disconnect();
+  }
+});
+
+// --- Handshake ------------------------------------------------------------------------------
+
+eachMode("socket.handshake.headers and query are plain objects, as on Node", async (fx) => {
+  const [, socket] = await fx.pair("/", {
+    extraHeaders: { "x-custom": "yes" },
+    query: { token: "abc" },
+  });
+  const { headers, query } = socket.handshake;
+  assert.equal(Object.getPrototypeOf(headers), Object.prototype);
+  assert.equal(Object.getPrototypeOf(query), Object.prototype);
+  // What ported code does with them.
+  assert.equal(headers.hasOwnProperty("host"), true);
+  assert.equal(headers.hasOwnProperty("x-custom"), true);
+  assert.equal(query.hasOwnProperty("token"), true);
+  assert.equal(`${headers["x-custom"]} ${query.token}`, "yes abc");
+  assert.deepEqual({ ...query }, Object.assign({}, query));
+});
+
+/**
+ * Sends a polling handshake by hand, with `headers` lines, and returns the session's request
+ * snapshot as the server keeps it (`socket.request`, the source of `socket.handshake`).
+ */
+async function rawHandshake(fx: Fixture, query: string, headers: string) {
+  const session = next<
+    { request: { headers: object; query: object }; close(discard: boolean): void }
+  >(
+    fx.io.engine,
+    "connection",
+  );
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: fx.http.port });
+  try {
+    await conn.write(new TextEncoder().encode(
+      `GET /socket.io/?EIO=4&transport=polling&${query} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+        `${headers}\r\n`,
+    ));
+    const socket = await session;
+    // Read the answer (the open packet) to its end, so that the server has no request left.
+    const buf = new Uint8Array(4096);
+    let text = "";
+    while (!text.endsWith("}")) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    socket.close(true); // nobody will poll it
+    return socket.request;
+  } finally {
+    conn.close();
+  }
+}
+
+const POLLUTER = encodeURIComponent('{"polluted":1}');
+
+Deno.test("a query key or header named __proto__ sets no prototype [polling]", async () => {
+  const fx = new Fixture("polling");
+  try {
+    const { headers, query } = await rawHandshake(
+      fx,
+      `__proto__=${POLLUTER}&constructor=c`,
+      '__proto__: {"polluted":1}\r\nconstructor: c\r\n',
+    );
+    assert.equal(Object.getPrototypeOf(query), Object.prototype);
+    assert.equal(Object.getPrototypeOf(headers), Object.prototype);
+    // Own keys, as the official Object.fromEntries keeps a query key, on every runtime.
+    for (const bag of [query, headers]) {
+      const kept = Object.entries(bag).filter(([k]) => k === "__proto__" || k === "constructor");
+      assert.deepEqual(kept, [["__proto__", '{"polluted":1}'], ["constructor", "c"]]);
+    }
+    assert.equal(({} as { polluted?: unknown }).polluted, undefined);
+  } finally {
+    await fx.close();
+  }
+});
+
+Deno.test("a query key named __proto__ sets no prototype [websocket]", async () => {
+  const fx = new Fixture("websocket");
+  const session = next<{ request: { query: object } }>(fx.io.engine, "connection");
+  const ws = new WsClient(
+    `ws://127.0.0.1:${fx.http.port}/socket.io/?EIO=4&transport=websocket&__proto__=${POLLUTER}`,
+  );
+  try {
+    const { query } = (await session).request;
+    assert.equal(Object.getPrototypeOf(query), Object.prototype);
+    assert.equal(Object.hasOwn(query, "__proto__"), true);
+    assert.equal(({} as { polluted?: unknown }).polluted, undefined);
+  } finally {
+    await ws.close();
+    await fx.close();
   }
 });

@@ -24,7 +24,7 @@ type Transport = "polling" | "websocket";
  */
 function bunAppTest(
   name: string,
-  fn: (open: (nsp?: string) => ClientSocket) => Promise<string[]>,
+  fn: (open: (nsp?: string, query?: Record<string, string>) => ClientSocket) => Promise<string[]>,
   transports: Transport[] = ["polling", "websocket"],
 ): void {
   for (const transport of transports) {
@@ -36,12 +36,13 @@ function bunAppTest(
       }
       const server = await startBunFixture(bun, FIXTURE);
       const clients: ClientSocket[] = [];
-      const open = (nsp = "/") => {
+      const open = (nsp = "/", query?: Record<string, string>) => {
         const url = `http://127.0.0.1:${server.port}${nsp}`;
         const c = officialClient(url, {
           transports: [transport],
           forceNew: true,
           reconnection: false,
+          query,
         });
         clients.push(c);
         return c;
@@ -135,6 +136,21 @@ bunAppTest(
     return ["packet listener failed on purpose"];
   },
   ["websocket"],
+);
+
+bunAppTest(
+  "socket.handshake headers and query are plain objects; __proto__ stays a key",
+  async (open) => {
+    // The client puts own keys in the URL: ?__proto__=...
+    const a = open("/", JSON.parse('{"__proto__":"{\\"polluted\\":1}"}'));
+    await connected(a);
+    assert.deepEqual(await a.timeout(2000).emitWithAck("handshake"), {
+      plain: true,
+      host: true,
+      proto: [["__proto__", '{"polluted":1}']],
+    });
+    return [];
+  },
 );
 
 bunAppTest("binary arguments and acks arrive as Buffer", async (open) => {
