@@ -5,6 +5,7 @@
  * @module
  */
 import type { WriteOptions } from "../adapter/adapter.ts";
+import { DecodeError } from "../parser/errors.ts";
 import { Decoder, type Packet, PacketType } from "../parser/socket.ts";
 import type { EngineSocket } from "./engine/session.ts";
 import { report } from "./runtime/report.ts";
@@ -90,7 +91,22 @@ export class Client {
       // Custom parsers report bad input by throwing.
       err = e;
     }
-    if (err) this.#onerror(err instanceof Error ? err : new Error(String(err)));
+    if (!err) return;
+    const connect = err instanceof DecodeError ? err.packet : undefined;
+    if (connect !== undefined) this.#refuseAuth(connect.nsp, err as DecodeError);
+    else this.#onerror(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  // A CONNECT whose auth the decoder refused (a forbidden key): that namespace gets a
+  // CONNECT_ERROR, like a middleware's refusal, and the connection stays. It is a CONNECT all
+  // the same: for a namespace already joined, the official server closes.
+  #refuseAuth(nsp: string, err: DecodeError): void {
+    const first = this.#socket;
+    if ((first !== undefined && first.nsp.name === nsp) || this.#others?.has(nsp)) {
+      return this.close();
+    }
+    const data = { message: "Invalid auth", data: { reason: err.message } };
+    this._packet({ type: PacketType.CONNECT_ERROR, nsp, data });
   }
 
   #onerror(err: Error): void {

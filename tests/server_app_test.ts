@@ -23,6 +23,17 @@ function reported(): { errors: unknown[]; stop: () => void } {
 
 const messages = (errors: unknown[]) => errors.map((e) => (e as Error).message);
 
+/** `promise`, or a failure as soon as `socket` (either side's) disconnects. */
+function unlessDisconnected<T>(
+  promise: Promise<T>,
+  socket: Parameters<typeof next>[0],
+): Promise<T> {
+  const gone = next(socket, "disconnect").then((reason) => {
+    throw new Error(`disconnected first: ${reason}`);
+  });
+  return Promise.race([promise, gone]);
+}
+
 // --- Rooms ----------------------------------------------------------------------------------
 
 eachMode("a room sent as an object is a room of its own (a map key)", async (fx) => {
@@ -131,6 +142,71 @@ Deno.test("an Engine.IO listener that throws is reported, the server serves on [
   }
 });
 
+// --- Data with keys named like Object.prototype's -------------------------------------------
+
+eachMode("data with constructor and prototype keys is delivered, both ways", async (fx) => {
+  const [client, socket] = await fx.pair();
+  const message = { constructor: "Ford", car: { constructor: { name: "Ford" } } };
+  const words = { prototype: "a first model", constructor: "one who builds", toString: 3 };
+  const got = unlessDisconnected(nextArgs(socket, "chat"), socket);
+  client.emit("chat", message, words);
+  assert.deepEqual(await got, [message, words]);
+  const back = unlessDisconnected(nextArgs(client, "chat"), client);
+  socket.emit("chat", message, words);
+  assert.deepEqual(await back, [message, words]);
+});
+
+eachMode("event data leading to a prototype closes that connection, as before", async (fx) => {
+  const [client, socket] = await fx.pair();
+  const reason = next(socket, "disconnect");
+  client.emit("chat", JSON.parse('{"constructor":{"prototype":{"polluted":true}}}'));
+  assert.equal(await reason, "parse error");
+  assert.equal(({} as { polluted?: unknown }).polluted, undefined);
+});
+
+eachMode(
+  "an auth leading to a prototype gets a CONNECT_ERROR; the connection stays",
+  async (fx) => {
+    const seen: unknown[] = [];
+    fx.io.use((socket, next) => {
+      seen.push(socket.handshake.auth);
+      next();
+    });
+    fx.io.of("/other").on("connection", (socket) => {
+      socket.on("ping", (ack: (v: string) => void) => ack("pong"));
+    });
+    for (
+      const auth of [
+        '{"__proto__":{"admin":true}}',
+        '{"user":{"constructor":{"prototype":{"admin":true}}}}',
+      ]
+    ) {
+      // Another namespace first, on the same connection: it shows the connection stays.
+      const other = await fx.connect("/other");
+      const engine = other.io.engine;
+      const client = fx.track(other.io.socket("/", { auth: JSON.parse(auth) }));
+      client.connect();
+      const closed = next(engine, "close").then(() =>
+        new Error("the connection closed") as Error & { data?: unknown }
+      );
+      const err = await Promise.race([
+        next<Error & { data?: unknown }>(client, "connect_error"),
+        closed,
+      ]);
+      assert.equal(err.message, "Invalid auth");
+      assert.match((err.data as { reason: string }).reason, /^forbidden key/);
+      assert.equal(other.io.engine, engine);
+      assert.equal(engine.readyState, "open");
+      assert.equal(await other.timeout(2000).emitWithAck("ping"), "pong");
+    }
+    assert.deepEqual(seen, []); // the app never saw them
+    assert.equal(({} as { admin?: unknown }).admin, undefined);
+    // A constructor key alone is data: the middleware sees it.
+    await fx.connect("/", { auth: { constructor: "x" } });
+    assert.deepEqual(seen, [{ constructor: "x" }]);
+  },
+);
+
 // --- Binary ---------------------------------------------------------------------------------
 
 /** How a value looks to code ported from Node. */
@@ -181,8 +257,11 @@ eachMode("socket.handshake.headers and query are plain objects, as on Node", asy
   assert.equal(Object.getPrototypeOf(headers), Object.prototype);
   assert.equal(Object.getPrototypeOf(query), Object.prototype);
   // What ported code does with them.
+  // deno-lint-ignore no-prototype-builtins
   assert.equal(headers.hasOwnProperty("host"), true);
+  // deno-lint-ignore no-prototype-builtins
   assert.equal(headers.hasOwnProperty("x-custom"), true);
+  // deno-lint-ignore no-prototype-builtins
   assert.equal(query.hasOwnProperty("token"), true);
   assert.equal(`${headers["x-custom"]} ${query.token}`, "yes abc");
   assert.deepEqual({ ...query }, Object.assign({}, query));

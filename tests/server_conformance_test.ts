@@ -215,6 +215,39 @@ for (const transport of ["websocket", "polling"]) {
   });
 }
 
+// An auth the decoder refuses (a way to a prototype) is refused like a middleware would refuse
+// it, without closing the connection (the official server would hand it to the app).
+for (const transport of ["websocket", "polling"]) {
+  test(`CONNECT with an auth leading to a prototype gets 44 "Invalid auth" [${transport}]`, async (h) => {
+    h.io.of("/admin");
+    const client = transport === "websocket" ? await h.ws() : await RawPollingClient.open(h);
+    try {
+      await client.send('0{"__proto__":{"admin":true}}');
+      assert.equal(
+        await client.next(),
+        '4{"message":"Invalid auth","data":{"reason":"forbidden key: __proto__"}}',
+      );
+      const long = `{"pad":"${"p".repeat(60)}","a":{"constructor":{"prototype":{}}}}`;
+      await client.send(`0/admin,${long}`);
+      assert.equal(
+        await client.next(),
+        '4/admin,{"message":"Invalid auth","data":{"reason":"forbidden key: constructor.prototype"}}',
+      );
+      await client.send('0{"constructor":"x"}');
+      assert.match(await client.next() as string, new RegExp(`^0\\{"sid":"${SID}"\\}$`));
+      assert.equal(h.io.sockets.sockets.size, 1);
+    } finally {
+      if (client instanceof RawPollingClient) await client.close();
+    }
+  });
+}
+
+test("a refused auth for a namespace already joined closes, as a second CONNECT does", async (h) => {
+  const client = await h.joined();
+  client.send('0{"__proto__":1}');
+  assert.equal(await client.closedByServer(), true);
+});
+
 test("41 on / leaves the namespace and keeps the Engine.IO connection", async (h) => {
   const socket = h.nextSocket();
   const client = await h.joined();
