@@ -121,8 +121,12 @@ export interface AdapterNamespace {
    * runtime's native fan-out; false where there is none. @internal
    */
   _publish?(text: string, compress: boolean, except?: SocketId, room?: Room): boolean;
-  /** The topic of `room`, for {@linkcode AdapterSocket._roomTopics}. @internal */
-  _roomTopic?(room: Room): string;
+  /**
+   * The topic of `room`, for {@linkcode AdapterSocket._roomTopics}; undefined when the room has
+   * none (it is not a string), and then {@linkcode AdapterNamespace._publish} returns false.
+   * @internal
+   */
+  _roomTopic?(room: Room): string | undefined;
   /**
    * Called with `serverSideEmit` args received from another node. The in-memory adapter never
    * calls it: like `socket.io-adapter`, a single node does not deliver to itself.

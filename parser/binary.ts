@@ -235,10 +235,11 @@ export interface PlaceholderSlots {
 
 /**
  * Walks decoded JSON data once, without recursion: refuses nesting deeper than `maxDepth`
- * ("too deep"), `__proto__` / `constructor` / `prototype` keys when `checkKeys` ("forbidden
- * key"), and, when `attachments > 0`, finds the placeholders, each of which must have an
- * integer `num` below `attachments`, used once ("invalid placeholder"), all numbers present
- * ("invalid attachments"). With `attachments === 0` placeholder-looking objects stay plain data.
+ * ("too deep"), when `checkKeys` the ways to a prototype ("forbidden key": a `__proto__` key, a
+ * `constructor` object with a `prototype` key, see {@linkcode isPrototypePath}), and, when
+ * `attachments > 0`, finds the placeholders, each of which must have an integer `num` below
+ * `attachments`, used once ("invalid placeholder"), all numbers present ("invalid
+ * attachments"). With `attachments === 0` placeholder-looking objects stay plain data.
  *
  * @example
  * ```ts
@@ -251,7 +252,7 @@ export interface PlaceholderSlots {
  * @param data decoded JSON data
  * @param attachments how many attachments the packet announced (0 for a non-binary packet)
  * @param maxDepth the deepest nesting accepted (the outer array or object is level 1)
- * @param checkKeys whether to refuse prototype-polluting keys
+ * @param checkKeys whether to refuse the ways to a prototype
  * @returns where each attachment goes, or why the data was refused
  */
 export function locatePlaceholders(
@@ -277,11 +278,14 @@ export function locatePlaceholders(
     const count = keys.length;
     for (let i = 0; i < count; i++) {
       const key = isArray ? i : keys[i] as string;
-      if (checkKeys && !isArray && isForbiddenKey(key as string)) {
-        return new DecodeError("forbidden key", key as string);
+      if (checkKeys && !isArray && key === "__proto__") {
+        return new DecodeError("forbidden key", key);
       }
       const v: unknown = (node as Record<string | number, unknown>)[key];
       if (typeof v !== "object" || v === null) continue;
+      if (checkKeys && key === "constructor" && isPrototypePath(key, v)) {
+        return new DecodeError("forbidden key", "constructor.prototype");
+      }
       if (attachments > 0 && (v as { _placeholder?: unknown })._placeholder === true) {
         const num = (v as { num?: unknown }).num;
         if (
@@ -311,7 +315,8 @@ export function locatePlaceholders(
 
 /**
  * Checks decoded JSON data of a non-binary packet: refuses nesting deeper than `maxDepth` ("too
- * deep") and `__proto__` / `constructor` / `prototype` keys anywhere ("forbidden key").
+ * deep") and the ways to a prototype anywhere ("forbidden key": a `__proto__` key, a
+ * `constructor` object with a `prototype` key, see {@linkcode isPrototypePath}).
  * Placeholder-looking objects are left alone (they are plain data in a non-binary packet).
  *
  * @example
@@ -319,6 +324,8 @@ export function locatePlaceholders(
  * import { checkData } from "@socketio-edge/core/parser";
  *
  * console.log(checkData(["chat", { text: "hi" }], 100)); // undefined
+ * console.log(checkData(["car", { constructor: "Ford" }], 100)); // undefined
+ * console.log(checkData([{ constructor: { prototype: {} } }], 100)?.code); // "forbidden key"
  * console.log(checkData([[[1]]], 2)?.code); // "too deep"
  * ```
  *
@@ -349,9 +356,10 @@ function isUnsafe(node: object, budget: number): boolean {
     return false;
   }
   for (const key in node) {
-    if (isForbiddenKey(key)) return true;
+    if (key === "__proto__") return true;
     const v: unknown = (node as Record<string, unknown>)[key];
-    if (typeof v === "object" && v !== null && isUnsafe(v, budget - 1)) return true;
+    if (typeof v !== "object" || v === null) continue;
+    if ((key === "constructor" && isPrototypePath(key, v)) || isUnsafe(v, budget - 1)) return true;
   }
   return false;
 }
@@ -362,8 +370,32 @@ function unsafeError(data: object, maxDepth: number): DecodeError {
   return slots instanceof DecodeError ? slots : new DecodeError("invalid data");
 }
 
-function isForbiddenKey(key: string): boolean {
-  return key === "__proto__" || key === "constructor" || key === "prototype";
+/**
+ * Whether `key: value`, found in decoded data, leads to a prototype: a `__proto__` key (an own
+ * key of what `JSON.parse` returns, but code that copies by assignment, `Object.assign` or a
+ * merge, sets a prototype with it on Node and Bun), or a `constructor` object with a
+ * `prototype` key (a deep merge into a plain object walks `target.constructor.prototype`, which
+ * is `Object.prototype`). These are the only two property paths from a plain object to a
+ * prototype, and what `secure-json-parse` refuses for fastify. Any other key is data:
+ * `{"constructor": "Ford"}`, `{"prototype": 1}`, `{"constructor": {"name": "x"}}`.
+ *
+ * @example
+ * ```ts
+ * import { isPrototypePath } from "@socketio-edge/core/parser";
+ *
+ * console.log(isPrototypePath("constructor", "Ford")); // false
+ * console.log(isPrototypePath("constructor", { prototype: {} })); // true
+ * console.log(isPrototypePath("__proto__", 1)); // true
+ * ```
+ *
+ * @param key an object's key
+ * @param value its value
+ * @returns true when the pair is refused
+ */
+export function isPrototypePath(key: string, value: unknown): boolean {
+  if (key === "__proto__") return true;
+  return key === "constructor" && typeof value === "object" && value !== null &&
+    Object.hasOwn(value, "prototype");
 }
 
 /**

@@ -38,6 +38,12 @@ export type DecodeErrorCode =
 export class DecodeError extends Error {
   /** Which rule the input broke. */
   readonly code: DecodeErrorCode;
+  /**
+   * Set when a well-formed Socket.IO CONNECT packet was refused for its data alone (a forbidden
+   * key, too deep): its type and namespace, so that a server can answer that namespace with a
+   * CONNECT_ERROR and keep the connection.
+   */
+  packet?: { type: number; nsp: string };
 
   /**
    * Creates a decode error.

@@ -2,13 +2,14 @@
  * A JSON parser for short texts, with the packet safety checks built in. Browser compatible.
  *
  * For the few dozen characters of a typical event, a JavaScript recursive descent beats
- * `JSON.parse` (whose cost there is mostly fixed overhead), and it can refuse forbidden keys and
- * deep nesting while parsing instead of walking the result again. It accepts exactly the texts
- * `JSON.parse` accepts and returns the same values.
+ * `JSON.parse` (whose cost there is mostly fixed overhead), and it can refuse the keys that lead
+ * to a prototype and deep nesting while parsing instead of walking the result again. It accepts
+ * exactly the texts `JSON.parse` accepts and returns the same values.
  *
  * @module
  */
 
+import { isPrototypePath } from "./binary.ts";
 import { DecodeError, type DecodeErrorCode } from "./errors.ts";
 
 // Parser state, module-wide to avoid an allocation per call; parsing never calls user code,
@@ -18,6 +19,7 @@ let pos = 0;
 let depthLeft = 0;
 let outerDepth = 0; // depthLeft inside the outer array or object
 let failure: DecodeErrorCode | undefined;
+let failureDetail: string | undefined;
 
 // Recently seen short keys and event names, so a repeated one costs a
 // startsWith instead of a new string. Only strings under 13 characters are kept: shorter
@@ -27,15 +29,18 @@ const stringCache: string[] = new Array<string>(STRING_SLOTS).fill("");
 
 /**
  * Parses the JSON text `text.slice(start)` as `JSON.parse` would, refusing it with "invalid
- * payload" where `JSON.parse` throws, with "forbidden key" for a `__proto__`, `constructor` or
- * `prototype` key, and with "too deep" for nesting beyond `maxDepth` (the outer array or object
- * is level 1). Recursive: callers keep `maxDepth` or the text short enough for the stack.
+ * payload" where `JSON.parse` throws, with "forbidden key" for a `__proto__` key or a
+ * `constructor` object holding a `prototype` key (the two ways from plain data to a prototype,
+ * see `isPrototypePath` in binary.ts), and with "too deep" for nesting beyond `maxDepth` (the
+ * outer array or object is level 1). Recursive: callers keep `maxDepth` or the text short
+ * enough for the stack.
  *
  * @example
  * ```ts
  * import { parseJson } from "./json.ts";
  *
  * console.log(parseJson('2["chat",{"text":"hi"}]', 1, 100)); // ["chat", { text: "hi" }]
+ * console.log(parseJson('{"constructor":"Ford"}', 0, 100)); // { constructor: "Ford" }
  * console.log((parseJson('{"__proto__":{}}', 0, 100) as Error).message); // "forbidden key: ..."
  * ```
  *
@@ -55,7 +60,7 @@ export function parseJson(text: string, start: number, maxDepth: number): unknow
   if (failure === undefined && pos < text.length) failure = "invalid payload";
   src = "";
   if (failure === undefined) return value;
-  return new DecodeError(failure, failure === "invalid payload" ? "invalid JSON" : undefined);
+  return new DecodeError(failure, failure === "invalid payload" ? "invalid JSON" : failureDetail);
 }
 
 // The character at `pos` after any whitespace. Call sites test for the common case (no
@@ -67,8 +72,11 @@ function skipSpace(): number {
   return c;
 }
 
-function fail(code: DecodeErrorCode): undefined {
-  if (failure === undefined) failure = code;
+function fail(code: DecodeErrorCode, detail?: string): undefined {
+  if (failure === undefined) {
+    failure = code;
+    failureDetail = detail;
+  }
   return undefined;
 }
 
@@ -160,6 +168,7 @@ function parseObject(): Record<string, unknown> | undefined {
     depthLeft++;
     return object;
   }
+  let hasConstructor = false;
   for (;;) {
     if (c !== 34) return fail("invalid payload");
     const key = parseKey();
@@ -168,9 +177,10 @@ function parseObject(): Record<string, unknown> | undefined {
       return fail("invalid payload"); // :
     }
     pos++;
-    // Forbidden keys were refused, so this plain store cannot reach a prototype.
+    // "__proto__" was refused, so this plain store cannot set a prototype.
     object[key] = parseValue(src.charCodeAt(pos) > 32 ? src.charCodeAt(pos) : skipSpace());
     if (failure !== undefined) return undefined;
+    if (key === "constructor") hasConstructor = true;
     c = src.charCodeAt(pos) > 32 ? src.charCodeAt(pos) : skipSpace();
     if (c === 44) {
       pos++;
@@ -178,6 +188,10 @@ function parseObject(): Record<string, unknown> | undefined {
     } else if (c === 125) {
       pos++;
       depthLeft++;
+      // Checked once complete: of repeated keys the last wins, as in JSON.parse.
+      if (hasConstructor && isPrototypePath("constructor", object.constructor)) {
+        return fail("forbidden key", "constructor.prototype");
+      }
       return object;
     } else {
       return fail("invalid payload");
@@ -188,7 +202,7 @@ function parseObject(): Record<string, unknown> | undefined {
 function parseKey(): string | undefined {
   const key = parseCachedString();
   if (key === undefined) return undefined;
-  return isForbiddenKey(key) ? fail("forbidden key") : key;
+  return key === "__proto__" ? fail("forbidden key", key) : key;
 }
 
 /**
@@ -214,12 +228,8 @@ export function internShort(text: string): string {
   const slot = (hash ^ (hash >>> 8)) & (STRING_SLOTS - 1);
   const cached = stringCache[slot];
   if (cached === text) return cached;
-  if (!isForbiddenKey(text)) stringCache[slot] = text;
+  stringCache[slot] = text;
   return text;
-}
-
-function isForbiddenKey(key: string): boolean {
-  return key === "__proto__" || key === "constructor" || key === "prototype";
 }
 
 function parseString(): string | undefined {
@@ -253,8 +263,7 @@ function parseCachedString(): string | undefined {
   const cached = stringCache[slot];
   if (cached.length === length && src.startsWith(cached, start)) return cached;
   const text = src.slice(start, start + length);
-  // Forbidden keys stay out, so that a key found in the cache needs no check.
-  if (!isForbiddenKey(text)) stringCache[slot] = text;
+  stringCache[slot] = text;
   return text;
 }
 

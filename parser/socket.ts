@@ -3,8 +3,9 @@
  * Browser compatible.
  *
  * A packet is one text frame `<type>[<attachments>-][<nsp>,][<id>][<json>]` (the namespace is
- * left out when it is `/`), followed, for BINARY_EVENT and BINARY_ACK, by one binary frame per
- * attachment. The decoder never throws on bad input: it returns a {@linkcode DecodeError}.
+ * left out when it is `/`, and may go without its comma when it ends the packet: `0/admin`),
+ * followed, for BINARY_EVENT and BINARY_ACK, by one binary frame per attachment. The decoder
+ * never throws on bad input: it returns a {@linkcode DecodeError}.
  *
  * @module
  */
@@ -308,11 +309,13 @@ export interface PacketSink {
  * Decodes Socket.IO frames into packets, emitting `"decoded"` with each complete one.
  *
  * Stricter than `socket.io-parser` (which it otherwise accepts byte for byte): the type must be
- * a digit 0-6; attachments and ids plain digits; ids at most 2^31-1; a namespace must end with
- * `,`; EVENT needs a non-empty array whose first item is a non-reserved string name (or a
- * number, as officially allowed); ACK needs an id and an array; CONNECT_ERROR needs data;
- * placeholders must match the announced attachments exactly; `__proto__`, `constructor` and
- * `prototype` keys are refused; nesting is limited.
+ * a digit 0-6; attachments and ids plain digits; ids at most 2^31-1; EVENT needs a non-empty
+ * array whose first item is a non-reserved string name (or a number, as officially allowed); ACK
+ * needs an id and an array; CONNECT_ERROR needs data;
+ * placeholders must match the announced attachments exactly; the two ways from data to a
+ * prototype are refused, a `__proto__` key and a `constructor` object with a `prototype` key
+ * (see {@linkcode isPrototypePath}; other keys named so are data); nesting is limited. A
+ * CONNECT refused for its data alone tells its namespace in {@linkcode DecodeError.packet}.
  *
  * Binary packets are emitted as EVENT / ACK with the attachments as received (`Uint8Array` or
  * `ArrayBuffer`) in place of their placeholders.
@@ -372,7 +375,7 @@ export class Decoder extends Emitter<DecoderEvents> {
    * const decoder = new Decoder();
    * decoder.on("decoded", (packet) => console.log(packet.nsp)); // /admin
    * console.log(decoder.add("0/admin,")); // undefined
-   * console.log(decoder.add("0/admin")?.code); // "invalid namespace"
+   * console.log(decoder.add('2/admin,["a"')?.code); // "invalid payload"
    * ```
    *
    * @param chunk a text frame, or a binary frame as `Uint8Array` (or any view) or `ArrayBuffer`
@@ -435,6 +438,16 @@ export class Decoder extends Emitter<DecoderEvents> {
   }
 
   #decodeText(str: string, start: number): DecodeError | undefined {
+    const err = this.#decodeFrame(str, start);
+    // A CONNECT whose auth alone is refused: the server answers it instead of closing.
+    if (err !== undefined && (err.code === "forbidden key" || err.code === "too deep")) {
+      const nsp = connectNamespace(str, start);
+      if (nsp !== undefined) err.packet = { type: PacketType.CONNECT, nsp };
+    }
+    return err;
+  }
+
+  #decodeFrame(str: string, start: number): DecodeError | undefined {
     const len = str.length;
     const type = str.charCodeAt(start) - 48; // NaN for ""
     if (!(type >= 0 && type <= 6)) {
@@ -460,10 +473,11 @@ export class Decoder extends Emitter<DecoderEvents> {
 
     let nsp = "/";
     if (c === 47 /* / */) {
+      // Without a comma the name runs to the end of the packet (`40/admin`), as officially.
       const comma = str.indexOf(",", i);
-      if (comma === -1) return new DecodeError("invalid namespace", "missing ,");
-      nsp = str.slice(i, comma);
-      i = comma + 1;
+      const end = comma === -1 ? len : comma;
+      nsp = str.slice(i, end);
+      i = comma === -1 ? len : comma + 1;
       c = str.charCodeAt(i);
     }
 
@@ -504,10 +518,9 @@ export class Decoder extends Emitter<DecoderEvents> {
           return new DecodeError("invalid payload", "invalid JSON");
         }
         // The walk over the result can be skipped when the text is too short to nest deeper
-        // than maxDepth and cannot spell a forbidden key (plainly or \u-escaped).
+        // than maxDepth and cannot spell "__proto__" or "prototype" (plainly or \u-escaped).
         checked = reviver === undefined && len - i < 2 * (maxDepth + 1) &&
-          str.indexOf("proto", i) === -1 && str.indexOf("constructor", i) === -1 &&
-          str.indexOf("\\u", i) === -1;
+          str.indexOf("proto", i) === -1 && str.indexOf("\\u", i) === -1;
         // The event name as seen before: its listeners are then found without hashing it.
         if ((type === 2 || type === 5) && Array.isArray(data) && typeof data[0] === "string") {
           data[0] = internShort(data[0]);
@@ -548,6 +561,14 @@ export class Decoder extends Emitter<DecoderEvents> {
     );
     return undefined;
   }
+}
+
+// The namespace of a CONNECT packet's text (read as the decoder reads it), else undefined.
+function connectNamespace(str: string, start: number): string | undefined {
+  if (str.charCodeAt(start) !== 48 /* 0 */) return undefined;
+  if (str.charCodeAt(start + 1) !== 47 /* / */) return "/";
+  const comma = str.indexOf(",", start + 1);
+  return str.slice(start + 1, comma === -1 ? str.length : comma);
 }
 
 // The shape each packet type's data must have (socket.io-parser's isPayloadValid, stricter).

@@ -5,8 +5,10 @@
  * @module
  */
 import type { WriteOptions } from "../adapter/adapter.ts";
+import { DecodeError } from "../parser/errors.ts";
 import { Decoder, type Packet, PacketType } from "../parser/socket.ts";
 import type { EngineSocket } from "./engine/session.ts";
+import { report } from "./runtime/report.ts";
 import type { Server } from "./server.ts";
 import {
   type DisconnectReason,
@@ -89,16 +91,32 @@ export class Client {
   /** @internal the session's message reader: one message, possibly inside its frame. */
   _ondata(data: string | Uint8Array, start: number): void {
     let err: unknown;
+    if (typeof data !== "string") data = binaryArgument(data);
     try {
       // Our decoder reads a text message inside its frame; a custom one gets the message alone.
-      err = this.#framed ? (this.#decoder as Decoder).add(data, start) : this.#decoder.add(
-        typeof data !== "string" ? nodeBuffer(data) : start === 0 ? data : data.slice(start),
-      );
+      err = this.#framed
+        ? (this.#decoder as Decoder).add(data, start)
+        : this.#decoder.add(start === 0 ? data : (data as string).slice(start));
     } catch (e) {
       // Custom parsers report bad input by throwing.
       err = e;
     }
-    if (err) this.#onerror(err instanceof Error ? err : new Error(String(err)));
+    if (!err) return;
+    const connect = err instanceof DecodeError ? err.packet : undefined;
+    if (connect !== undefined) this.#refuseAuth(connect.nsp, err as DecodeError);
+    else this.#onerror(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  // A CONNECT whose auth the decoder refused (a forbidden key): that namespace gets a
+  // CONNECT_ERROR, like a middleware's refusal, and the connection stays. It is a CONNECT all
+  // the same: for a namespace already joined, the official server closes.
+  #refuseAuth(nsp: string, err: DecodeError): void {
+    const first = this.#socket;
+    if ((first !== undefined && first.nsp.name === nsp) || this.#others?.has(nsp)) {
+      return this.close();
+    }
+    const data = { message: "Invalid auth", data: { reason: err.message } };
+    this._packet({ type: PacketType.CONNECT_ERROR, nsp, data });
   }
 
   #onerror(err: Error): void {
@@ -110,6 +128,16 @@ export class Client {
 
   /** @internal a packet arrived, given as its fields. */
   _ondecoded(type: PacketType, nsp: string, id: number | undefined, data: unknown): void {
+    try {
+      this.#route(type, nsp, id, data);
+    } catch (err) {
+      // A listener threw: that is the application's error, not a protocol error of the
+      // client, so it is reported like an uncaught exception instead of closing the client.
+      report(err);
+    }
+  }
+
+  #route(type: PacketType, nsp: string, id: number | undefined, data: unknown): void {
     let auth = data as Record<string, unknown> | undefined;
     if (this.conn.protocol === 3) [nsp, auth] = parseV3Namespace(nsp);
     const first = this.#socket;
@@ -119,13 +147,7 @@ export class Client {
         // Invalid in this state: the official server closes.
         return this.close();
       }
-      try {
-        socket._onpacket(type, id, data);
-      } catch (err) {
-        // A listener threw: that is the application's error, not a protocol error of the
-        // client, so it is reported like an uncaught exception instead of closing the client.
-        report(err);
-      }
+      socket._onpacket(type, id, data);
     } else if (this.#left !== undefined && this.#hasLeft(nsp)) {
       // Its socket left earlier in this payload: the official server finds the socket of every
       // packet of a payload before it handles any, so later packets to it are ignored, and a
@@ -149,13 +171,14 @@ export class Client {
     const server = this.#server;
     const existing = server._nsps.get(name);
     if (existing) {
-      void existing._add(this, auth);
+      // What it may throw later (a "connection" listener) must not reject unhandled.
+      existing._add(this, auth).catch(report);
       return;
     }
     server._checkNamespace(name, auth, (nsp) => {
       if (this.conn.readyState !== "open") return;
       if (nsp) {
-        void nsp._add(this, auth);
+        nsp._add(this, auth).catch(report);
         return;
       }
       this._packet({
@@ -277,7 +300,7 @@ export class Client {
     for (const room of rooms) {
       if (room === socket.id) continue; // its own room is never published to
       const topic = socket.nsp._roomTopic(room);
-      if (socket._roomTopics?.includes(topic)) continue;
+      if (topic === undefined || socket._roomTopics?.includes(topic)) continue;
       if (this.conn._subscribe(topic)) (socket._roomTopics ??= []).push(topic);
     }
   }
@@ -285,7 +308,8 @@ export class Client {
   /** @internal unsubscribes a socket leaving `room` from the room's topic. */
   _unsubscribeRoom(socket: Socket, room: string): void {
     const topics = socket._roomTopics!;
-    const i = topics.indexOf(socket.nsp._roomTopic(room));
+    const topic = socket.nsp._roomTopic(room);
+    const i = topic === undefined ? -1 : topics.indexOf(topic);
     if (i === -1) return;
     this.conn._unsubscribe(topics[i]);
     topics.splice(i, 1);
@@ -310,7 +334,11 @@ export class Client {
     this.#closed = true;
     this.#server._joined(this);
     for (const socket of this.#sockets()) {
-      socket._onclose(reason as DisconnectReason, description);
+      try {
+        socket._onclose(reason as DisconnectReason, description);
+      } catch (err) {
+        report(err); // the engine is closing this session: nobody there to catch it
+      }
     }
     this.#clear();
     this.#decoder.destroy();
@@ -320,11 +348,16 @@ export class Client {
 type BufferClass = { from(b: ArrayBufferLike, offset: number, length: number): Uint8Array };
 const NodeBuffer = (globalThis as { Buffer?: BufferClass }).Buffer;
 
-// Parsers written for Node (socket.io-msgpack-parser under Deno and Bun) read binary input
-// with Buffer methods: where Buffer exists, they get one, viewing the same bytes.
-function nodeBuffer(data: Uint8Array): Uint8Array {
-  return NodeBuffer ? NodeBuffer.from(data.buffer, data.byteOffset, data.byteLength) : data;
-}
+/**
+ * A received binary frame as the app and its parser get it: code ported from Node calls
+ * `Buffer.isBuffer(arg)` or `arg.toString("hex")`, and parsers written for Node
+ * (socket.io-msgpack-parser) read with Buffer methods. So where the runtime has a `Buffer`
+ * (Deno, Bun, Node; Workers with nodejs_compat) it is one, viewing the same bytes; elsewhere
+ * the `Uint8Array` itself. Chosen once, not per frame.
+ */
+const binaryArgument: (data: Uint8Array) => Uint8Array = NodeBuffer === undefined
+  ? (data) => data
+  : (data) => NodeBuffer.from(data.buffer, data.byteOffset, data.byteLength);
 
 // Socket.IO v2 clients put the auth in the namespace's query: `/admin?token=abc`.
 function parseV3Namespace(nsp: string): [string, Record<string, unknown>] {
@@ -333,13 +366,6 @@ function parseV3Namespace(nsp: string): [string, Record<string, unknown>] {
   const auth: Record<string, unknown> = {};
   new URLSearchParams(nsp.slice(q + 1)).forEach((value, key) => (auth[key] = value));
   return [nsp.slice(0, q), auth];
-}
-
-function report(err: unknown): void {
-  if (typeof reportError === "function") reportError(err);
-  else {queueMicrotask(() => {
-      throw err;
-    });}
 }
 
 // A broadcast hands the same text to each receiver in turn: its WebSocket frame is made once

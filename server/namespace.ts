@@ -130,6 +130,7 @@ export class Namespace<
     if (publisher === undefined) return false;
     const frame = "4" + text;
     const topic = room === undefined ? this._topic : this._roomTopic(room);
+    if (topic === undefined) return false;
     const sender = except === undefined ? undefined : this.sockets.get(except);
     if (except !== undefined && sender === undefined) return false;
     // A subscribed sender publishes from its own WebSocket, which Bun leaves out.
@@ -138,9 +139,13 @@ export class Namespace<
     return true;
   }
 
-  /** @internal the topic of one of its rooms. */
-  _roomTopic(room: string): string {
-    return this._topic + "\0" + room;
+  /**
+   * @internal the topic of one of its rooms; none for a room that is not a string. Rooms are
+   * map keys of any type, as officially (`socket.join(anything)`): a topic name made of an
+   * object could throw, or name another room.
+   */
+  _roomTopic(room: Room): string | undefined {
+    return typeof room === "string" ? this._topic + "\0" + room : undefined;
   }
 
   /** @internal (re)creates the adapter. */

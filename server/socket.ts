@@ -9,6 +9,7 @@ import { type Packet, PacketType, RESERVED_EVENTS } from "../parser/socket.ts";
 import type { BroadcastOperator } from "./broadcast.ts";
 import type { Client } from "./client.ts";
 import { randomId } from "./ids.ts";
+import { report } from "./runtime/report.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Server } from "./server.ts";
 import type {
@@ -534,7 +535,11 @@ export class Socket<
   /** @internal the socket is gone. */
   _onclose(reason: DisconnectReason, description?: unknown): void {
     if (!this.connected) return;
-    this.emitReserved("disconnecting", reason, description);
+    try {
+      this.emitReserved("disconnecting", reason, description);
+    } catch (err) {
+      report(err); // the socket leaves all the same: its rooms must not keep it
+    }
     this.nsp._persist(this, reason);
     this._cleanup();
     this.client._remove(this as unknown as Socket);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import vm from "node:vm";
 import fc from "fast-check";
 import * as sp from "socket.io-parser";
 import * as msgpack from "socket.io-msgpack-parser";
@@ -307,10 +308,42 @@ Deno.test("hostile: unknown or missing packet type", () => {
   }
 });
 
-Deno.test("hostile: namespace without its comma", () => {
-  assertRefused(["0/admin"], "invalid namespace");
-  assertRefused(['2/admin["a"]'], "invalid namespace");
-  assertRefused(["1/admin"], "invalid namespace");
+Deno.test("a namespace without its comma ends with the packet, as the official decoder reads it", () => {
+  // The official protocol test suite connects and disconnects with 40/random and 41/custom.
+  assert.deepEqual(decodeOne("0/random"), { type: 0, nsp: "/random" });
+  assert.deepEqual(decodeOne("1/custom"), { type: 1, nsp: "/custom" });
+  for (
+    const text of [
+      "0/admin",
+      "1/admin",
+      "0/",
+      "1/a/b.c-d",
+      '0/admin{"token":1}', // all of it is the name, as officially
+      "0/admin12",
+    ]
+  ) {
+    const packet = decodeOne(text);
+    assert.deepEqual(officialDecode([text]), [packet], text);
+    assert.equal(packet.nsp, text.slice(1));
+  }
+  // Officially accepted too, as packets without data; here an event, an ack or an error needs
+  // its data (the stricter rules above), so these stay refused.
+  for (
+    const [text, code] of [
+      ['2/admin["a"]', "invalid data"],
+      ["2/admin", "invalid data"],
+      ["3/admin1[]", "invalid ack id"],
+      ["4/admin", "invalid data"],
+      ["51-/admin", "invalid data"],
+      ["61-/admin", "invalid ack id"],
+    ] as const
+  ) {
+    assert.equal(
+      officialDecode([text]).length,
+      text.startsWith("5") || text.startsWith("6") ? 0 : 1,
+    );
+    assertRefused([text], code);
+  }
 });
 
 Deno.test("hostile: invalid JSON", () => {
@@ -425,30 +458,53 @@ Deno.test("hostile: frames that are neither text nor bytes", () => {
   }
 });
 
-Deno.test("hostile: prototype-polluting keys anywhere are refused", () => {
+Deno.test("hostile: the two ways to a prototype are refused anywhere", () => {
+  const pad = "p".repeat(60); // the long-text path: JSON.parse and a walk
   const cases = [
     '2["a",{"__proto__":{"polluted":1}}]',
     '2["a",[[{"x":{"constructor":{"prototype":{"polluted":1}}}}]]]',
-    '2["a",{"prototype":1}]',
     '2["a",{"\\u005f_proto__":{"polluted":1}}]',
-    '2["a",{"\\u0063onstructor":1}]',
-    '0{"__proto__":{"polluted":1}}',
-    '4{"constructor":"x"}',
+    '2["a",{"\\u0063onstructor":{"prototype":1}}]',
+    '2["a",{"constructor":{"constructor":{"prototype":{}}}}]',
+    '2["a",{"constructor":{"a":1},"constructor":{"prototype":null}}]', // the last one counts
+    '2["a",{"constructor":{"__proto__":1}}]',
     '31[{"__proto__":null}]',
+    '4{"__proto__":"x"}',
     '51-["a",{"__proto__":{"polluted":1},"b":{"_placeholder":true,"num":0}}]',
+    '51-["a",{"constructor":{"prototype":{"_placeholder":true,"num":0}}}]',
   ];
-  for (const text of cases) assertRefused([text], "forbidden key");
-  // ...also when a reviver is used.
-  assertRefused(['2["a",{"__proto__":{"polluted":1}}]'], "forbidden key", {
-    reviver: (_k, v) => v,
-  });
+  for (const text of cases) {
+    assertRefused([text], "forbidden key");
+    assertRefused([text.replace('["a",', `["a","${pad}",`)], "forbidden key");
+    // ...also when a reviver is used.
+    assertRefused([text], "forbidden key", { reviver: (_k, v) => v });
+  }
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
-  // The words are fine as values.
-  assert.deepEqual(decodeOne('2["__proto__","constructor",{"k":"prototype"}]').data, [
-    "__proto__",
-    "constructor",
-    { k: "prototype" },
-  ]);
+});
+
+Deno.test("keys named constructor or prototype are data, as officially", () => {
+  const pad = "p".repeat(60);
+  const cases = [
+    '2["chat",{"constructor":"Ford"}]',
+    '2["a",{"prototype":1,"constructor":2,"toString":3,"hasOwnProperty":4,"valueOf":5}]',
+    '2["a",{"constructor":{"name":"Ford","country":"US"}}]',
+    '2["a",{"constructor":[{"prototype":1}]}]', // an array is not a constructor object
+    '2["a",{"prototype":{"constructor":1}}]',
+    '2["a",{"constructor":{"prototype":1},"constructor":"x"}]', // the last one counts
+    '2["__proto__","constructor",{"k":"prototype"}]',
+    '0{"constructor":"x","prototype":{}}',
+    '4{"constructor":"x"}',
+    '51-["a",{"constructor":{"_placeholder":true,"num":0}}]',
+  ];
+  for (const text of cases) {
+    for (const t of [text, text.replace(/^(\d+-?)\[("[^"]*"),/, `$1[$2,"${pad}",`)]) {
+      const { packets, error } = decodeAll(
+        t.startsWith("51-") ? [t, new Uint8Array([1])] : [t],
+      );
+      assert.equal(error, undefined, `${t}: ${error?.message}`);
+      if (!t.startsWith("51-")) assert.deepEqual(packets[0].data, JSON.parse(t.slice(1)), t);
+    }
+  }
 });
 
 Deno.test("hostile: short and long texts (two JSON paths) are checked alike", () => {
@@ -456,7 +512,8 @@ Deno.test("hostile: short and long texts (two JSON paths) are checked alike", ()
   const cases: Array<[string, DecodeErrorCode]> = [
     ['2["a",{"__proto__":{"x":1}}]', "forbidden key"],
     ['2["a",{"\\u005f_proto__":1}]', "forbidden key"],
-    ['2["a",[{"constructor":1}]]', "forbidden key"],
+    ['2["a",[{"constructor":{"prototype":1}}]]', "forbidden key"],
+    ['2["a",[{"constructor":1,"prototype":2}]]', "ok" as DecodeErrorCode],
     ['2["a",[[[[1]]]]]', "too deep"],
     ['2["a",[1,]]', "invalid payload"],
     ['2["a","\u0001"]', "invalid payload"],
@@ -507,7 +564,6 @@ Deno.test("hostile: oversized text frame", () => {
 // ---------------------------------------------------------------------------------------------
 // Property tests against the official socket.io-parser 4.2.7
 
-const FORBIDDEN = new Set(["__proto__", "constructor", "prototype"]);
 const RESERVED = new Set([
   "connect",
   "connect_error",
@@ -517,7 +573,12 @@ const RESERVED = new Set([
   "removeListener",
 ]);
 
-const keyArb = fc.string({ unit: "binary", maxLength: 6 }).filter((k) => !FORBIDDEN.has(k));
+// Keys named like Object.prototype's own are data too (no "prototype" under them here, and no
+// "__proto__": the ways to a prototype are refused, tested on their own below).
+const keyArb = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 6 }).filter((k) => k !== "__proto__"),
+  fc.constantFrom("constructor", "toString", "hasOwnProperty", "valueOf"),
+);
 const jsonLeaf = fc.oneof(
   fc.constant(null),
   fc.boolean(),
@@ -670,6 +731,145 @@ Deno.test("property: rich values (Dates, toJSON, undefined, functions) encode as
     ),
     { numRuns: 500 },
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Decoded data and prototypes
+
+/** JSON text written out by hand, so that any key (also "__proto__") is text like another. */
+type JsonTree = null | boolean | number | string | { items: JsonTree[] } | {
+  entries: [string, JsonTree][];
+};
+
+const treeKey = fc.oneof(
+  fc.constantFrom("__proto__", "constructor", "prototype", "toString", "polluted", "name"),
+  fc.string({ maxLength: 3 }),
+);
+const { tree: jsonTree } = fc.letrec<{ tree: JsonTree }>((tie) => ({
+  tree: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.oneof(fc.constant(null), fc.boolean(), fc.integer(), fc.string({ maxLength: 4 })),
+    fc.array(tie("tree"), { maxLength: 3 }).map((items) => ({ items })),
+    fc.array(fc.tuple(treeKey, tie("tree")), { maxLength: 3 }).map((entries) => ({ entries })),
+    // A constructor key, holding a prototype key or not (rare from random keys).
+    fc.tuple(tie("tree"), fc.boolean()).map(([v, proto]): JsonTree => ({
+      entries: [["constructor", proto ? { entries: [["prototype", v]] } : v]],
+    })),
+  ),
+}));
+
+function jsonText(tree: JsonTree): string {
+  if (tree === null || typeof tree !== "object") return JSON.stringify(tree);
+  if ("items" in tree) return `[${tree.items.map(jsonText).join(",")}]`;
+  return `{${tree.entries.map(([k, v]) => `${JSON.stringify(k)}:${jsonText(v)}`).join(",")}}`;
+}
+
+/** Whether JSON.parse's result holds one of the two ways to a prototype the decoder refuses. */
+function leadsToPrototype(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value)) return value.some(leadsToPrototype);
+  for (const [key, v] of Object.entries(value)) {
+    if (key === "__proto__") return true;
+    if (
+      key === "constructor" && typeof v === "object" && v !== null && Object.hasOwn(v, "prototype")
+    ) {
+      return true;
+    }
+    if (leadsToPrototype(v)) return true;
+  }
+  return false;
+}
+
+/**
+ * Copies `data` in a fresh realm the ways apps do (spread, `Object.assign`, `structuredClone`,
+ * and the naive deep merge of vulnerable libraries, which walks into whatever object or
+ * function the target already holds) and returns the names of that realm's prototypes that
+ * changed. A realm of its own: Node's, with the `__proto__` accessor that Deno's lacks, and no
+ * harm done to this one.
+ */
+function prototypesChangedByCopies(data: unknown): string[] {
+  if (typeof data !== "object" || data === null) return [];
+  const realm = vm.createContext({ data, cloned: structuredClone(data) });
+  // An array of this realm, for deepEqual.
+  return Array.from<string>(vm.runInContext(
+    `
+    function merge(target, source) {
+      for (const key of Object.keys(source)) {
+        const v = source[key];
+        const t = target[key];
+        if (v !== null && typeof v === "object" && t !== null &&
+          (typeof t === "object" || typeof t === "function")) merge(t, v);
+        else target[key] = v;
+      }
+      return target;
+    }
+    const protos = {
+      Object: Object.prototype, Array: Array.prototype, Function: Function.prototype,
+    };
+    // Each own property's descriptor, read without calling getters.
+    const own = (p) => Reflect.ownKeys(p).flatMap((k) => {
+      const d = Object.getOwnPropertyDescriptor(p, k);
+      return [k, d.value, d.get, d.set];
+    });
+    const before = Object.entries(protos).map(([n, p]) => [n, own(p)]);
+    const copies = [
+      { ...data }, Object.assign({}, data), merge({}, data), merge({}, cloned), merge([], data),
+    ];
+    const injected = copies.some((c) =>
+      !Array.isArray(c) && Object.getPrototypeOf(c) !== Object.prototype
+    );
+    const changed = before.filter(([n, values]) => {
+      const now = own(protos[n]);
+      return now.length !== values.length || now.some((v, i) => v !== values[i]);
+    }).map(([n]) => n);
+    injected ? [...changed, "a copy's prototype"] : changed;
+    `,
+    realm,
+  ));
+}
+
+Deno.test("what is refused would change a prototype when copied; what is accepted would not", () => {
+  assert.deepEqual(prototypesChangedByCopies(JSON.parse('{"__proto__":{"polluted":1}}')), [
+    "Object",
+    "Array",
+    "a copy's prototype",
+  ]);
+  assert.deepEqual(
+    prototypesChangedByCopies(JSON.parse('{"constructor":{"prototype":{"polluted":1}}}')),
+    ["Object", "Array"], // {}.constructor.prototype, [].constructor.prototype
+  );
+  for (
+    const text of [
+      '{"constructor":"Ford"}',
+      '{"constructor":{"name":"Ford"},"prototype":{"polluted":1}}',
+      '{"toString":{"prototype":{"polluted":1}}}',
+    ]
+  ) {
+    assert.deepEqual(prototypesChangedByCopies(JSON.parse(text)), [], text);
+  }
+});
+
+Deno.test("property: decoded data is JSON.parse's, unless it leads to a prototype", () => {
+  const pad = "p".repeat(60); // past 48 characters: the JSON.parse path
+  fc.assert(
+    fc.property(jsonTree, fc.boolean(), (tree, long) => {
+      const json = jsonText(tree);
+      const frame = long ? `2["ev","${pad}",${json}]` : `2["ev",${json}]`;
+      const { packets, error } = decodeAll([frame]);
+      const expected = JSON.parse(frame.slice(1));
+      if (leadsToPrototype(expected)) {
+        assert.equal(error?.code, "forbidden key", frame);
+        return;
+      }
+      assert.equal(error, undefined, `${frame}: ${error?.message}`);
+      assert.deepEqual(packets[0].data, expected);
+      const data = packets[0].data as unknown[];
+      assert.deepEqual(prototypesChangedByCopies(data[data.length - 1]), [], frame);
+      assert.deepEqual(prototypesChangedByCopies(data), [], frame);
+    }),
+    { numRuns: 500 },
+  );
+  assert.equal(({} as { polluted?: unknown }).polluted, undefined);
 });
 
 // ---------------------------------------------------------------------------------------------

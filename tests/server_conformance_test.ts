@@ -157,6 +157,97 @@ test('an unknown namespace gets exactly 44/nope,{"message":"Invalid namespace"}'
   assert.match(await client.next() as string, /^0\{"sid":/);
 });
 
+/** A Socket.IO session over raw long-polling: `send("0/a")` POSTs `40/a`; `next()` polls. */
+class RawPollingClient {
+  readonly #url: string;
+  #received: string[] = [];
+
+  constructor(url: string) {
+    this.#url = url;
+  }
+
+  static async open(h: Harness): Promise<RawPollingClient> {
+    const open = await (await fetch(h.pollUrl)).text();
+    return new RawPollingClient(`${h.pollUrl}&sid=${JSON.parse(open.slice(1)).sid}`);
+  }
+
+  async send(packet: string): Promise<void> {
+    const res = await fetch(this.#url, { method: "POST", body: "4" + packet });
+    assert.equal(await res.text(), "ok");
+  }
+
+  async next(): Promise<string> {
+    while (this.#received.length === 0) {
+      this.#received = (await (await fetch(this.#url)).text()).split("\x1e");
+    }
+    const packet = this.#received.shift()!;
+    assert.equal(packet[0], "4", `expected a message, got ${packet}`);
+    return packet.slice(1);
+  }
+
+  async close(): Promise<void> {
+    await (await fetch(this.#url, { method: "POST", body: "1" })).text();
+  }
+}
+
+// The official parser ends the namespace at the end of the packet when the comma is missing,
+// and the official protocol test suite sends 40/random and 41/custom.
+for (const transport of ["websocket", "polling"]) {
+  test(`CONNECT and DISCONNECT without the comma: 40/random, 40/custom, 41/custom [${transport}]`, async (h) => {
+    h.io.of("/custom");
+    const client = transport === "websocket" ? await h.ws() : await RawPollingClient.open(h);
+    try {
+      await client.send("0/random");
+      assert.equal(await client.next(), '4/random,{"message":"Invalid namespace"}');
+      const socket = h.nextSocket("/custom");
+      await client.send("0/custom");
+      assert.equal(await client.next(), `0/custom,{"sid":"${(await socket).id}"}`);
+      const reason = new Promise((resolve) => socket.then((s) => s.once("disconnect", resolve)));
+      await client.send("1/custom");
+      assert.equal(await reason, "client namespace disconnect");
+      // The connection stays.
+      assert.equal(h.io.engine.clientsCount, 1);
+      await client.send("0");
+      assert.match(await client.next() as string, new RegExp(`^0\\{"sid":"${SID}"\\}$`));
+    } finally {
+      if (client instanceof RawPollingClient) await client.close();
+    }
+  });
+}
+
+// An auth the decoder refuses (a way to a prototype) is refused like a middleware would refuse
+// it, without closing the connection (the official server would hand it to the app).
+for (const transport of ["websocket", "polling"]) {
+  test(`CONNECT with an auth leading to a prototype gets 44 "Invalid auth" [${transport}]`, async (h) => {
+    h.io.of("/admin");
+    const client = transport === "websocket" ? await h.ws() : await RawPollingClient.open(h);
+    try {
+      await client.send('0{"__proto__":{"admin":true}}');
+      assert.equal(
+        await client.next(),
+        '4{"message":"Invalid auth","data":{"reason":"forbidden key: __proto__"}}',
+      );
+      const long = `{"pad":"${"p".repeat(60)}","a":{"constructor":{"prototype":{}}}}`;
+      await client.send(`0/admin,${long}`);
+      assert.equal(
+        await client.next(),
+        '4/admin,{"message":"Invalid auth","data":{"reason":"forbidden key: constructor.prototype"}}',
+      );
+      await client.send('0{"constructor":"x"}');
+      assert.match(await client.next() as string, new RegExp(`^0\\{"sid":"${SID}"\\}$`));
+      assert.equal(h.io.sockets.sockets.size, 1);
+    } finally {
+      if (client instanceof RawPollingClient) await client.close();
+    }
+  });
+}
+
+test("a refused auth for a namespace already joined closes, as a second CONNECT does", async (h) => {
+  const client = await h.joined();
+  client.send('0{"__proto__":1}');
+  assert.equal(await client.closedByServer(), true);
+});
+
 test("41 on / leaves the namespace and keeps the Engine.IO connection", async (h) => {
   const socket = h.nextSocket();
   const client = await h.joined();
@@ -412,7 +503,7 @@ for (
     ['the reserved name "newListener"', '2["newListener"]'],
     ["an ACK without id", "3[1]"],
     ["an ACK whose data is not an array", '31{"a":1}'],
-    ["a namespace without comma", '2/admin["ev"]'],
+    ["an EVENT whose name, without comma, runs into its data", '2/admin["ev"]'],
     ["an ack id over 2^31-1", '29999999999["ev"]'],
     ["a __proto__ key", '2["ev",{"__proto__":{"polluted":true}}]'],
     ["a DISCONNECT with data", '1{"a":1}'],

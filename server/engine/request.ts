@@ -26,14 +26,6 @@ export interface RequestSnapshot {
   [attached: string]: unknown;
 }
 
-/**
- * A plain object without `Object.prototype` in its chain, like `Object.create(null)`, but in
- * V8's fast mode: `Object.create(null)` makes a dictionary, several times larger, and every
- * connection retains its headers and query.
- */
-const Bag = function () {} as unknown as new () => Record<string, string>;
-Bag.prototype = Object.create(null);
-
 // Most header and query values repeat from one connection to the next ("websocket", "13", the
 // host, the user agent, the URL of a WebSocket handshake): connections share one copy of each
 // instead of keeping their own. Bounded: unique values (keys, ids) only make it start over.
@@ -49,18 +41,19 @@ function share(value: string): string {
   return value;
 }
 
-/** Reads everything the server needs from `req`, now. */
+/**
+ * Reads everything the server needs from `req`, now. Headers and query are plain objects, as
+ * the official server gives them (ported code calls `headers.hasOwnProperty("host")`).
+ */
 export function snapshotRequest(req: Request, url: URL, address: string): RequestSnapshot {
-  const headers = new Bag();
-  req.headers.forEach((
-    value,
-    key,
-  ) => (headers[key] = key === "sec-websocket-key" ? value : share(value)));
-  const query = new Bag();
-  url.searchParams.forEach((
-    value,
-    key,
-  ) => (query[key] = key === "sid" || key === "t" ? value : share(value)));
+  const headers: Record<string, string> = {};
+  req.headers.forEach((value, key) => {
+    put(headers, key, key === "sec-websocket-key" ? value : share(value));
+  });
+  const query: Record<string, string> = {};
+  url.searchParams.forEach((value, key) => {
+    put(query, key, key === "sid" || key === "t" ? value : share(value));
+  });
   return {
     method: req.method,
     url: share(url.pathname + url.search),
@@ -70,3 +63,13 @@ export function snapshotRequest(req: Request, url: URL, address: string): Reques
     secure: url.protocol === "https:" || url.protocol === "wss:",
   };
 }
+
+// A name `__proto__` (a valid header name, and any query key) stays an own key, as the official
+// `Object.fromEntries` keeps a query key: assigning it would set the prototype on Node and Bun
+// (ignored for a string) and make an own key on Deno, which has no `__proto__` accessor.
+function put(bag: Record<string, string>, key: string, value: string): void {
+  if (key === "__proto__") Object.defineProperty(bag, key, { ...OWN, value });
+  else bag[key] = value;
+}
+
+const OWN = { enumerable: true, writable: true, configurable: true };

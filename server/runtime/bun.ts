@@ -6,6 +6,7 @@
  */
 import { QueuedSocket } from "./queued_socket.ts";
 import type { OpenSocket } from "./queued_socket.ts";
+import { report } from "./report.ts";
 import type { Publisher, RawSocketEvents, Runtime, Upgraded } from "./types.ts";
 
 /** The part of Bun's `Server` the fetch handler receives as its second argument. */
@@ -131,16 +132,25 @@ export function bunWebSocket(opts: BunWebSocketOptions): Record<string, unknown>
     open(ws: BunWebSocket) {
       ws.data.open(ws);
     },
+    // An exception escaping these handlers ends Bun's process: it is reported instead.
     message(ws: BunWebSocket, message: string | Uint8Array) {
-      ws.data.events.onMessage(
-        typeof message === "string"
-          ? message
-          : new Uint8Array(message.buffer, message.byteOffset, message.byteLength),
-      );
+      try {
+        ws.data.events.onMessage(
+          typeof message === "string"
+            ? message
+            : new Uint8Array(message.buffer, message.byteOffset, message.byteLength),
+        );
+      } catch (err) {
+        report(err);
+      }
     },
     close(ws: BunWebSocket, code: number, reason: string) {
       ws.data.gone();
-      ws.data.events.onClose(code, reason);
+      try {
+        ws.data.events.onClose(code, reason);
+      } catch (err) {
+        report(err);
+      }
     },
   };
 }

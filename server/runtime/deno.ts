@@ -4,6 +4,7 @@
  * @module
  */
 import { QueuedSocket } from "./queued_socket.ts";
+import { report } from "./report.ts";
 import type { RawSocketEvents, Runtime, Upgraded } from "./types.ts";
 
 interface DenoServeInfo {
@@ -21,6 +22,15 @@ class DenoSocket extends QueuedSocket {
   }
 
   handleEvent(e: Event): void {
+    // An exception escaping a WebSocket listener ends Deno's process: it is reported instead.
+    try {
+      this.#handle(e);
+    } catch (err) {
+      report(err);
+    }
+  }
+
+  #handle(e: Event): void {
     switch (e.type) {
       case "message": {
         const d = (e as MessageEvent).data;
