@@ -24,6 +24,14 @@ export type DecodeErrorCode =
   | "invalid utf-8"
   | "invalid base64";
 
+// Where npm socket.io-parser throws for the same input, the message starts as its does: ported
+// code and the official server's tests match on these words.
+const OFFICIAL_MESSAGES: Partial<Record<DecodeErrorCode, string>> = {
+  "invalid attachments": "Illegal attachments",
+  "invalid packet type": "unknown packet type",
+  "unexpected binary": "got binary data when not reconstructing a packet",
+};
+
 /**
  * A refused packet or payload. `code` says which rule the input broke; `message` adds detail.
  *
@@ -52,7 +60,8 @@ export class DecodeError extends Error {
    * @param detail a short human-readable detail, appended to the message
    */
   constructor(code: DecodeErrorCode, detail?: string) {
-    super(detail ? `${code}: ${detail}` : code);
+    const head = OFFICIAL_MESSAGES[code] ?? code;
+    super(detail ? `${head}: ${detail}` : head);
     this.name = "DecodeError";
     this.code = code;
   }

@@ -983,3 +983,20 @@ Deno.test("every name of RESERVED_EVENTS is refused as an event name, and only t
     assert.equal(error, undefined, name);
   }
 });
+
+Deno.test("decode errors start with npm socket.io-parser's message for the same input", async () => {
+  const official = await import("socket.io-parser");
+  const cases: [string | Uint8Array, RegExp][] = [
+    ["5woooot", /^Illegal attachments/],
+    ["5-[]", /^Illegal attachments/],
+    ["9", /^unknown packet type/],
+    [new Uint8Array([1]), /^got binary data when not reconstructing a packet/],
+  ];
+  for (const [input, words] of cases) {
+    const ours = new Decoder().add(input);
+    assert.ok(ours instanceof DecodeError, String(input));
+    assert.match(ours.message, words);
+    // The same words as the official decoder throws for this input.
+    assert.throws(() => new official.Decoder().add(input), (e: Error) => words.test(e.message));
+  }
+});
