@@ -123,7 +123,8 @@ export class Polling extends Transport {
       method: body === undefined ? "GET" : "POST",
       body,
       headers,
-      credentials: this.opts.withCredentials ? "include" : "omit",
+      // Same-origin cookies by default, as XHR (the official browser transport) sends them.
+      credentials: this.opts.withCredentials ? "include" : "same-origin",
     }).then((res) => {
       // Outside browsers nobody keeps the cookies the server sets (sticky sessions): we do.
       for (const line of (cookies && res.headers.getSetCookie?.()) || []) {
