@@ -7,7 +7,7 @@
 
 import { Emitter } from "../parser/emitter.ts";
 import type { Packet } from "../parser/socket.ts";
-import { Decoder, Encoder } from "./codec.ts";
+import { Decoder, Encoder } from "./default_parser.ts";
 import type { DefaultEventsMap, EventsMap } from "../parser/typed_events.ts";
 import { Backoff } from "./backoff.ts";
 import { Engine, type EngineOptions } from "./engine.ts";

@@ -11,6 +11,7 @@ import * as defaultParser from "../parser/socket.ts";
 import type { BroadcastOperator } from "./broadcast.ts";
 import { clientFile, serveClientFile } from "../client/serve.ts";
 import { Client } from "./client.ts";
+import { applyCors, type CorsOptions } from "./engine/cors.ts";
 import type { EngineOptions } from "./engine/options.ts";
 import { type FetchHandler, Server as Engine } from "./engine/server.ts";
 import { type Middleware, Namespace, type NamespaceReservedEvents } from "./namespace.ts";
@@ -213,9 +214,13 @@ export class Server<
     const path = this.engine.opts.path;
     return this.engine.handler((req, info) => {
       // The client bundles live beside the engine's path, as the official server serves them.
-      if (this.serveClient && (req.method === "GET" || req.method === "HEAD")) {
+      if (this.serveClient) {
         const name = clientFile(new URL(req.url).pathname, path);
-        if (name) return serveClientFile(req, name);
+        const cors = this.engine.opts.cors;
+        const method = req.method;
+        if (
+          name && (method === "GET" || method === "HEAD" || (cors && method === "OPTIONS"))
+        ) return serveBundle(req, name, cors);
       }
       return fallback ? fallback(req, info) : new Response("Not Found", { status: 404 });
     });
@@ -520,4 +525,19 @@ export class Server<
   disconnectSockets(close = false): void {
     this.sockets.disconnectSockets(close);
   }
+}
+
+/**
+ * A client file, under the server's `cors` option as the official server serves it (npm `cors`
+ * first): a preflight gets its answer, and an origin function that fails leaves the file served
+ * without CORS headers.
+ */
+async function serveBundle(req: Request, name: string, cors?: CorsOptions): Promise<Response> {
+  let headers: Headers | undefined;
+  if (cors) {
+    const result = await applyCors(cors, req).catch(() => undefined);
+    if (result?.preflight) return result.preflight;
+    headers = result?.headers;
+  }
+  return serveClientFile(req, name, headers);
 }
