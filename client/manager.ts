@@ -12,6 +12,8 @@ import type { DefaultEventsMap, EventsMap } from "../parser/typed_events.ts";
 import { Backoff } from "./backoff.ts";
 import { Engine, type EngineOptions } from "./engine.ts";
 import { Socket, type SocketOptions } from "./socket.ts";
+import { type Timers, timers } from "./timers.ts";
+import { type Unref, unrefRuntime, unrefs } from "./unref/mod.ts";
 import type { CloseDetails } from "./transports/transport.ts";
 
 /**
@@ -126,6 +128,8 @@ export class Manager<
   _readyState: "opening" | "open" | "closed" = "closed";
   /** @internal */
   _reconnecting = false;
+  /** @internal the timer functions (`useNativeTimers`), the sockets' too. */
+  declare _timers: Timers;
   /** @internal sockets by namespace. */
   nsps: Record<string, Socket<ListenEvents, EmitEvents>> = {};
   #uri: string | undefined;
@@ -137,6 +141,7 @@ export class Manager<
   #skipReconnect: boolean;
   #encoder: InstanceType<ClientParser["Encoder"]>;
   #decoder: Decoder_;
+  #unref?: Unref;
 
   /**
    * Makes a Manager; it connects at once unless `autoConnect` is false.
@@ -166,6 +171,8 @@ export class Manager<
     const parser = opts.parser || defaultParser;
     this.#encoder = new parser.Encoder();
     this.#decoder = new parser.Decoder();
+    this._timers = timers(opts.useNativeTimers);
+    if (unrefs && opts.autoUnref) this.#unref = unrefRuntime();
     this._autoConnect = opts.autoConnect !== false;
     if (this._autoConnect) this.open();
   }
@@ -319,12 +326,14 @@ export class Manager<
     this.#subs.push(() => engine.off("open", onOpen).off("error", onError));
     const timeout = this.#timeout;
     if (timeout !== false) {
-      const timer = setTimeout(() => {
+      const [set, clear] = this._timers;
+      const timer = set(() => {
         engine.off("open", onOpen);
         onError(new Error("timeout"));
         engine.close();
       }, timeout);
-      this.#subs.push(() => clearTimeout(timer));
+      if (unrefs) this.#unref?.timer(timer);
+      this.#subs.push(() => clear(timer));
     }
     return this;
   }
@@ -435,7 +444,8 @@ export class Manager<
     }
     const delay = backoff.duration();
     this._reconnecting = true;
-    const timer = setTimeout(() => {
+    const [set, clear] = this._timers;
+    const timer = set(() => {
       if (this.#skipReconnect) return;
       this.emit("reconnect_attempt", backoff.attempts);
       // A listener may have closed the manager.
@@ -453,6 +463,7 @@ export class Manager<
         }
       });
     }, delay);
-    this.#subs.push(() => clearTimeout(timer));
+    if (unrefs) this.#unref?.timer(timer);
+    this.#subs.push(() => clear(timer));
   }
 }

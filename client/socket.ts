@@ -351,13 +351,14 @@ export class Socket<
       this.#acks[id] = ack;
       return;
     }
-    const timer = setTimeout(() => {
+    const [set, clear] = this.io._timers;
+    const timer = set(() => {
       delete this.#acks[id];
       this.sendBuffer = this.sendBuffer.filter((p) => p.id !== id);
       ack.call(this, new Error("operation has timed out"));
     }, timeout);
     const fn: Ack = (...args) => {
-      clearTimeout(timer);
+      clear(timer);
       ack.apply(this, args);
     };
     fn.withError = true;

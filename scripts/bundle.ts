@@ -14,7 +14,7 @@
  * (installed into `.artifacts/official` when missing).
  *
  * Usage: deno run --allow-all scripts/bundle.ts [--check]
- * With `--check`, writes nothing and fails when `client/dist/` is not up to date.
+ * With `--check`, writes nothing under `client/` and fails when `client/dist/` is not up to date.
  *
  * @module
  */
@@ -90,14 +90,23 @@ async function npmModules(names: string[], imports: Record<string, string>): Pro
 const parsers = [...new Set(BUILDS.flatMap((b) => b.parser ? [b.parser] : []))];
 const nodeModules = await npmModules(parsers, config.imports);
 
-/** Resolves `client/default_parser.ts` to the npm package `parser` instead. */
-const parserPlugin = (parser: string): esbuild.Plugin => ({
-  name: "default-parser",
+/**
+ * What the browser bundles take in the place of some modules: `client/unref/browser.ts` for
+ * `client/unref/mod.ts` (a browser has no process to keep alive, and no `node:net`), and the
+ * npm package of a build's `parser` for `client/default_parser.ts`.
+ */
+const swapPlugin = (parser?: string): esbuild.Plugin => ({
+  name: "swap",
   setup(build) {
-    build.onResolve(
-      { filter: /\/default_parser\.ts$/ },
-      (args) => build.resolve(parser, { kind: args.kind, resolveDir: nodeModules }),
-    );
+    build.onResolve({ filter: /\/unref\/mod\.ts$/ }, () => ({
+      path: new URL("client/unref/browser.ts", ROOT).pathname,
+    }));
+    if (parser) {
+      build.onResolve(
+        { filter: /\/default_parser\.ts$/ },
+        (args) => build.resolve(parser, { kind: args.kind, resolveDir: nodeModules }),
+      );
+    }
   },
 });
 
@@ -105,7 +114,7 @@ const parserPlugin = (parser: string): esbuild.Plugin => ({
 const files = new Map<string, string>();
 for (const build of BUILDS) {
   const result = await esbuild.build({
-    plugins: build.parser ? [parserPlugin(build.parser)] : [],
+    plugins: [swapPlugin(build.parser)],
     nodePaths: [nodeModules],
     entryPoints: [new URL(build.entry, ROOT).pathname],
     outfile: build.name,

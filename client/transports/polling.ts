@@ -9,6 +9,7 @@
 
 import type { EnginePacket } from "../../parser/engine.ts";
 import { decodePayload, encodePayload } from "../codec.ts";
+import { unrefs } from "../unref/mod.ts";
 import { randomString, requestHeaders, Transport } from "./transport.ts";
 
 /**
@@ -119,7 +120,7 @@ export class Polling extends Transport {
     const cookies = this.socket.cookies;
     const headers = requestHeaders(this.opts, cookies);
     if (body !== undefined) headers.set("content-type", "text/plain;charset=UTF-8");
-    return fetch(this.uri("http", query), {
+    return ((unrefs && this.socket._unref?.fetch) || fetch)(this.uri("http", query), {
       method: body === undefined ? "GET" : "POST",
       body,
       headers,

@@ -1,0 +1,17 @@
+/**
+ * `unref/mod.ts` in the browser bundles (`scripts/bundle.ts` puts it there): a browser has no
+ * process to keep alive, so `autoUnref` changes nothing. Browser compatible.
+ *
+ * @module
+ */
+import type { Unref } from "./mod.ts";
+
+/** Nothing can be unref'd: the code this guards is left out of the bundles. */
+export const unrefs = false;
+
+/**
+ * Nothing to unref in a browser.
+ *
+ * @returns undefined
+ */
+export const unrefRuntime = (): Unref | undefined => undefined;
