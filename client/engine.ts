@@ -12,7 +12,7 @@
 
 import type { BinaryType, EnginePacket, EnginePacketType } from "../parser/engine.ts";
 import { Emitter } from "../parser/emitter.ts";
-import { type Timer, type Timers, timers } from "./timers.ts";
+import { cancel, later, type Timer } from "./timers.ts";
 import { type Unref, unrefRuntime, unrefs } from "./unref/mod.ts";
 import { parse } from "./url.ts";
 import { Polling } from "./transports/polling.ts";
@@ -204,8 +204,6 @@ export class Engine extends Emitter<EngineEvents> {
   declare readonly opts: ResolvedEngineOptions;
   /** @internal cookies kept outside browsers, when `withCredentials` is on. */
   declare cookies?: Map<string, string>;
-  /** @internal the timer functions (`useNativeTimers`). */
-  declare _timers: Timers;
   /** @internal unref'd timers and connections (`autoUnref`), where the runtime has them. */
   declare _unref?: Unref;
   #prevBufferLen = 0;
@@ -268,7 +266,6 @@ export class Engine extends Emitter<EngineEvents> {
     }
     o.query = query;
     if (o.withCredentials) this.cookies = new Map();
-    this._timers = timers(o.useNativeTimers);
     if (unrefs && o.autoUnref) this._unref = unrefRuntime();
     if (listen && o.closeOnBeforeunload) {
       // Some browsers close the connection on beforeunload, others not: close silently in all,
@@ -300,7 +297,7 @@ export class Engine extends Emitter<EngineEvents> {
     if (!transports.length) {
       this.readyState = "closed";
       // Later, so that the caller can listen first.
-      this._timers[0](() => this.emit("error", "No transports available"), 0);
+      later(this.opts.useNativeTimers, () => this.emit("error", "No transports available"), 0);
       return;
     }
     const name = this.opts.rememberUpgrade && Engine.priorWebsocketSuccess &&
@@ -426,12 +423,12 @@ export class Engine extends Emitter<EngineEvents> {
   }
 
   #resetPingTimeout(): void {
-    const [set, clear] = this._timers;
-    clear(this.#pingTimer);
+    const native = this.opts.useNativeTimers;
+    cancel(native, this.#pingTimer);
     const delay = this.#pingWindow;
     this.#pingTimeoutTime = Date.now() + delay;
-    const timer = this.#pingTimer = set(() => this.#onClose("ping timeout"), delay);
-    if (unrefs) this._unref?.timer(timer);
+    this.#pingTimer = later(native, () => this.#onClose("ping timeout"), delay);
+    if (unrefs) this._unref?.timer(this.#pingTimer);
   }
 
   #onDrain(): void {
@@ -576,7 +573,7 @@ export class Engine extends Emitter<EngineEvents> {
   #onClose(reason: string, description?: CloseDetails | Error): void {
     const state = this.readyState;
     if (state === "opening" || state === "open" || state === "closing") {
-      this._timers[1](this.#pingTimer);
+      cancel(this.opts.useNativeTimers, this.#pingTimer);
       const transport = this.transport;
       // Close the transport without hearing about it again, then ignore it.
       transport.off("close");

@@ -1,8 +1,8 @@
 /**
- * The client's timer functions, chosen as the official `installTimerFunctions` chooses them:
- * the global ones of the moment a Manager or Engine is made, or, with `useNativeTimers`, those
- * there were when this module loaded, so that fake timers installed later (a test's mock clock)
- * leave the connection alone. Browser compatible.
+ * The client's timers, with the official `useNativeTimers` option: the `setTimeout` and
+ * `clearTimeout` there were when this module loaded, so that fake timers installed later (a
+ * test's mock clock) leave the connection alone; otherwise the global ones of the moment.
+ * Browser compatible.
  *
  * @module
  */
@@ -10,15 +10,25 @@
 /** A timer of the runtime (a number, or an object on Node and Bun). */
 export type Timer = ReturnType<typeof setTimeout>;
 
-/** `setTimeout` and `clearTimeout`, bound to the global object. */
-export type Timers = [set: (fn: () => void, ms: number) => Timer, clear: (timer?: Timer) => void];
-
-const bound = (): Timers => [setTimeout.bind(globalThis), clearTimeout.bind(globalThis)];
-const NATIVE = bound();
+const nativeSet = setTimeout;
+const nativeClear = clearTimeout;
 
 /**
- * The timer functions for an object made now.
+ * `setTimeout(fn, ms)`, on the native timers when `native`.
  *
- * @param native `useNativeTimers`: those of when the client loaded
+ * @param native `useNativeTimers`
+ * @param fn called when the time is up
+ * @param ms the delay
+ * @returns the timer
  */
-export const timers = (native?: boolean): Timers => native ? NATIVE : bound();
+export const later = (native: boolean | undefined, fn: () => void, ms: number): Timer =>
+  (native ? nativeSet : setTimeout)(fn, ms);
+
+/**
+ * `clearTimeout(timer)`, on the native timers when `native`.
+ *
+ * @param native `useNativeTimers`
+ * @param timer the timer, if any
+ */
+export const cancel = (native: boolean | undefined, timer?: Timer): void =>
+  (native ? nativeClear : clearTimeout)(timer);

@@ -68,13 +68,7 @@ export class Polling extends Transport {
 
   #poll(): void {
     this.#polling = true;
-    this.#fetch().then((res) => {
-      if (!res.ok) return this.#failed("fetch read error", res);
-      res.text().then(
-        (data) => this.#onPayload(data),
-        (err) => this.onError("fetch read error", err),
-      );
-    }, (err) => this.onError("fetch read error", err));
+    this.#request("fetch read error").then((data) => data !== undefined && this.#onPayload(data));
     this.emit("poll");
   }
 
@@ -99,17 +93,24 @@ export class Polling extends Transport {
   /** @internal sends packets as one POST. */
   protected write(packets: EnginePacket[]): void {
     this.writable = false;
-    this.#fetch(encodePayload(packets)).then((res) => {
-      if (!res.ok) return this.#failed("fetch write error", res);
-      // The body ("ok") is read so that the connection is free again.
-      res.arrayBuffer().then(() => {
-        this.writable = true;
-        this.emit("drain");
-      }, (err) => this.onError("fetch write error", err));
-    }, (err) => this.onError("fetch write error", err));
+    this.#request("fetch write error", encodePayload(packets)).then((data) => {
+      if (data === undefined) return;
+      this.writable = true;
+      this.emit("drain");
+    });
   }
 
-  #failed(reason: string, res: Response): void {
+  // One request, its body read to the end (so that the connection is free again); undefined
+  // once the failure is reported.
+  async #request(reason: string, body?: string): Promise<string | undefined> {
+    let res: Response;
+    try {
+      res = await this.#fetch(body);
+      if (res.ok) return await res.text();
+    } catch (err) {
+      this.onError(reason, err);
+      return;
+    }
     res.body?.cancel().catch(() => {});
     this.onError(reason, res.status, res);
   }
@@ -124,8 +125,8 @@ export class Polling extends Transport {
       method: body === undefined ? "GET" : "POST",
       body,
       headers,
-      // Same-origin cookies by default, as XHR (the official browser transport) sends them.
-      credentials: this.opts.withCredentials ? "include" : "same-origin",
+      // Unset, fetch sends same-origin cookies, as XHR (the official browser transport) does.
+      credentials: this.opts.withCredentials ? "include" : undefined,
     }).then((res) => {
       // Outside browsers nobody keeps the cookies the server sets (sticky sessions): we do.
       for (const line of (cookies && res.headers.getSetCookie?.()) || []) {

@@ -37,8 +37,9 @@ export class WS extends Transport {
     if (opts.forceBase64) query.b64 = 1;
     const uri = this.uri("ws", query);
     const protocols = opts.protocols;
-    const { cookies, _unref } = this.socket;
-    const Ws = (unrefs && _unref?.WebSocket) || WebSocket;
+    const cookies = this.socket.cookies;
+    // autoUnref's WebSocket where there is one (never in the browser bundles).
+    const Ws = (unrefs && this.socket._unref?.WebSocket) || WebSocket;
     let ws: WebSocket;
     try {
       ws = opts.extraHeaders || cookies?.size

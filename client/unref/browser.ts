@@ -9,9 +9,5 @@ import type { Unref } from "./mod.ts";
 /** Nothing can be unref'd: the code this guards is left out of the bundles. */
 export const unrefs = false;
 
-/**
- * Nothing to unref in a browser.
- *
- * @returns undefined
- */
-export const unrefRuntime = (): Unref | undefined => undefined;
+/** Never called: the code that would call it is left out, as `unrefs` is false. */
+export const unrefRuntime = undefined as unknown as () => Unref | undefined;
