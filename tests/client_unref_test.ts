@@ -200,3 +200,90 @@ Deno.test("client useNativeTimers: fake timers installed later do not drive the 
     await target.close();
   }
 });
+
+/** Reads one masked client frame from `conn` (after `buffered`); returns opcode, text, rest. */
+async function readFrame(
+  conn: Deno.Conn,
+  buffered: Uint8Array,
+): Promise<{ opcode: number; text: string; rest: Uint8Array }> {
+  let bytes = buffered;
+  const need = async (n: number) => {
+    while (bytes.length < n) {
+      const chunk = new Uint8Array(4096);
+      const read = await conn.read(chunk);
+      if (read === null) throw new Error("closed");
+      bytes = new Uint8Array([...bytes, ...chunk.subarray(0, read)]);
+    }
+  };
+  await need(2);
+  assert.ok(bytes[1] & 0x80, "a client masks its frames");
+  const length = bytes[1] & 127; // short frames only, in this test
+  await need(6 + length);
+  const mask = bytes.subarray(2, 6);
+  const payload = bytes.slice(6, 6 + length).map((b, i) => b ^ mask[i & 3]);
+  return {
+    opcode: bytes[0] & 15,
+    text: new TextDecoder().decode(payload),
+    rest: bytes.slice(6 + length),
+  };
+}
+
+/** A server frame, unmasked. */
+const frame = (fin: boolean, opcode: number, text: string) => {
+  const payload = new TextEncoder().encode(text);
+  return new Uint8Array([(fin ? 0x80 : 0) | opcode, payload.length, ...payload]);
+};
+
+Deno.test("client autoUnref WebSocket: pings, fragmented messages, and a bad frame closes it", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const url = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+  const served = (async () => {
+    const conn = await listener.accept();
+    let head = "";
+    const buf = new Uint8Array(4096);
+    while (!head.includes("\r\n\r\n")) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("closed");
+      head += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    const key = /sec-websocket-key: (.*)\r\n/i.exec(head)![1];
+    const digest = await crypto.subtle.digest(
+      "SHA-1",
+      new TextEncoder().encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
+    );
+    const accept = btoa(String.fromCharCode(...new Uint8Array(digest)));
+    await conn.write(new TextEncoder().encode(
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    ));
+    // A ping first: the client answers with a pong of the same payload.
+    await conn.write(frame(true, 9, "hi"));
+    let got = await readFrame(conn, new Uint8Array());
+    const pong = [got.opcode, got.text];
+    // The open packet in two fragments.
+    const open = '0{"sid":"s","upgrades":[],"pingInterval":25000,"pingTimeout":20000,' +
+      '"maxPayload":1000000}';
+    await conn.write(frame(false, 1, open.slice(0, 10)));
+    await conn.write(frame(true, 0, open.slice(10)));
+    got = await readFrame(conn, got.rest);
+    const connect = got.text;
+    await conn.write(frame(true, 1, '40{"sid":"abc"}'));
+    // Opcode 3 is reserved: no WebSocket sends it.
+    await conn.write(frame(true, 3, "?"));
+    // The client drops the connection.
+    while (await conn.read(buf) !== null) { /* until it closes */ }
+    conn.close();
+    return { pong, connect };
+  })();
+  const socket = io(url, { transports: ["websocket"], autoUnref: true, reconnection: false });
+  try {
+    await once(socket, "connect");
+    assert.equal(socket.id, "abc");
+    const [reason] = await once<[string]>(socket, "disconnect");
+    assert.equal(reason, "transport error");
+    assert.deepEqual(await served, { pong: [10, "hi"], connect: "40" });
+  } finally {
+    socket.disconnect();
+    listener.close();
+  }
+});

@@ -57,6 +57,7 @@ export function unrefWebSocket(
     #pending: Uint8Array = new Uint8Array(0);
     #fragments: Uint8Array[] = [];
     #opcode = 0;
+    #failed = false;
 
     constructor(url: string, init?: Init) {
       const target = new URL(url);
@@ -132,6 +133,7 @@ export function unrefWebSocket(
     }
 
     #onData(chunk: Uint8Array): void {
+      if (this.#failed) return;
       let bytes = this.#pending.length ? concat([this.#pending, chunk]) : chunk;
       if (this.readyState === 0) {
         const text = String.fromCharCode(...bytes.subarray(0, 8192));
@@ -144,7 +146,7 @@ export function unrefWebSocket(
         if (!this.#handshake(text.slice(0, end))) return;
         bytes = bytes.subarray(end + 4);
       }
-      while (this.readyState !== 3) {
+      while (!this.#failed && this.readyState !== 3) {
         if (bytes.length < 2) break;
         let length = bytes[1] & 127;
         let at = 2;
@@ -200,6 +202,10 @@ export function unrefWebSocket(
         return this.#closed(code, new TextDecoder().decode(payload.subarray(2)), true);
       }
       if (opcode === PONG) return;
+      // Only text, binary and their continuations carry messages; anything else is no WebSocket.
+      if (opcode > BINARY || (opcode === 0) !== (this.#fragments.length > 0)) {
+        return this.#fail(`unexpected frame (opcode ${opcode})`);
+      }
       if (opcode) this.#opcode = opcode;
       this.#fragments.push(payload);
       if (!fin) return;
@@ -212,6 +218,7 @@ export function unrefWebSocket(
     }
 
     #fail(message: string): void {
+      this.#failed = true;
       this.onerror?.({ type: "error", error: new Error(message) });
       this.#socket.destroy();
     }
