@@ -17,10 +17,9 @@ import type { Packet } from "../parser/socket.ts";
 
 const TYPES = ["open", "close", "ping", "pong", "message", "upgrade", "noop"] as const;
 
-/** Binary data: an ArrayBuffer, any view of one, or a Blob. */
+/** Binary data: an ArrayBuffer, any view of one, or a Blob (every runtime we run on has Blob). */
 const isBinary = (v: unknown): v is ArrayBuffer | ArrayBufferView | Blob =>
-  v instanceof ArrayBuffer || ArrayBuffer.isView(v) ||
-  (typeof Blob === "function" && v instanceof Blob);
+  v instanceof ArrayBuffer || ArrayBuffer.isView(v) || v instanceof Blob;
 
 const toBytes = (data: ArrayBuffer | ArrayBufferView): Uint8Array =>
   ArrayBuffer.isView(data)

@@ -12,6 +12,8 @@
 
 import type { BinaryType, EnginePacket, EnginePacketType } from "../parser/engine.ts";
 import { Emitter } from "../parser/emitter.ts";
+import { cancel, later, type Timer } from "./timers.ts";
+import { type Unref, unrefRuntime, unrefs } from "./unref/mod.ts";
 import { parse } from "./url.ts";
 import { Polling } from "./transports/polling.ts";
 import { WS } from "./transports/websocket.ts";
@@ -71,6 +73,17 @@ export interface EngineOptions {
   protocols: string | string[];
   /** Options for one transport only, by transport name. */
   transportOptions: Record<string, Partial<EngineOptions>>;
+  /**
+   * Use the timer functions there were when the client loaded, not those of the moment (fake
+   * timers a test installs later), as the official option (default false).
+   */
+  useNativeTimers: boolean;
+  /**
+   * Let the process exit while the connection is open (Deno, Bun, Node; default false): the
+   * timers are unref'd and the transports go over unref'd `node:http` and `node:net`
+   * connections. In browsers it changes nothing.
+   */
+  autoUnref: boolean;
 }
 
 /**
@@ -191,13 +204,15 @@ export class Engine extends Emitter<EngineEvents> {
   declare readonly opts: ResolvedEngineOptions;
   /** @internal cookies kept outside browsers, when `withCredentials` is on. */
   declare cookies?: Map<string, string>;
+  /** @internal unref'd timers and connections (`autoUnref`), where the runtime has them. */
+  declare _unref?: Unref;
   #prevBufferLen = 0;
   #upgrades: string[] = [];
   // pingInterval + pingTimeout: the longest silence before `ping timeout`.
   #pingWindow = -1;
   #maxPayload = -1;
   #pingTimeoutTime = Infinity;
-  #pingTimer?: ReturnType<typeof setTimeout>;
+  #pingTimer?: Timer;
   #onUnload?: () => void;
 
   /**
@@ -251,6 +266,7 @@ export class Engine extends Emitter<EngineEvents> {
     }
     o.query = query;
     if (o.withCredentials) this.cookies = new Map();
+    if (unrefs && o.autoUnref) this._unref = unrefRuntime();
     if (listen && o.closeOnBeforeunload) {
       // Some browsers close the connection on beforeunload, others not: close silently in all,
       // so a reload is no "disconnect".
@@ -281,7 +297,7 @@ export class Engine extends Emitter<EngineEvents> {
     if (!transports.length) {
       this.readyState = "closed";
       // Later, so that the caller can listen first.
-      setTimeout(() => this.emit("error", "No transports available"), 0);
+      later(this.opts.useNativeTimers, () => this.emit("error", "No transports available"), 0);
       return;
     }
     const name = this.opts.rememberUpgrade && Engine.priorWebsocketSuccess &&
@@ -407,10 +423,12 @@ export class Engine extends Emitter<EngineEvents> {
   }
 
   #resetPingTimeout(): void {
-    clearTimeout(this.#pingTimer);
+    const native = this.opts.useNativeTimers;
+    cancel(native, this.#pingTimer);
     const delay = this.#pingWindow;
     this.#pingTimeoutTime = Date.now() + delay;
-    this.#pingTimer = setTimeout(() => this.#onClose("ping timeout"), delay);
+    this.#pingTimer = later(native, () => this.#onClose("ping timeout"), delay);
+    if (unrefs) this._unref?.timer(this.#pingTimer);
   }
 
   #onDrain(): void {
@@ -555,7 +573,7 @@ export class Engine extends Emitter<EngineEvents> {
   #onClose(reason: string, description?: CloseDetails | Error): void {
     const state = this.readyState;
     if (state === "opening" || state === "open" || state === "closing") {
-      clearTimeout(this.#pingTimer);
+      cancel(this.opts.useNativeTimers, this.#pingTimer);
       const transport = this.transport;
       // Close the transport without hearing about it again, then ignore it.
       transport.off("close");

@@ -7,11 +7,14 @@
 
 import { Emitter } from "../parser/emitter.ts";
 import type { Packet } from "../parser/socket.ts";
-import { Decoder, Encoder } from "./codec.ts";
+import { Decoder, Encoder } from "./default_parser.ts";
 import type { DefaultEventsMap, EventsMap } from "../parser/typed_events.ts";
 import { Backoff } from "./backoff.ts";
 import { Engine, type EngineOptions } from "./engine.ts";
 import { Socket, type SocketOptions } from "./socket.ts";
+import { subscribe } from "./subscribe.ts";
+import { cancel, later } from "./timers.ts";
+import { type Unref, unrefRuntime, unrefs } from "./unref/mod.ts";
 import type { CloseDetails } from "./transports/transport.ts";
 
 /**
@@ -137,6 +140,7 @@ export class Manager<
   #skipReconnect: boolean;
   #encoder: InstanceType<ClientParser["Encoder"]>;
   #decoder: Decoder_;
+  #unref?: Unref;
 
   /**
    * Makes a Manager; it connects at once unless `autoConnect` is false.
@@ -166,6 +170,7 @@ export class Manager<
     const parser = opts.parser || defaultParser;
     this.#encoder = new parser.Encoder();
     this.#decoder = new parser.Decoder();
+    if (unrefs && opts.autoUnref) this.#unref = unrefRuntime();
     this._autoConnect = opts.autoConnect !== false;
     if (this._autoConnect) this.open();
   }
@@ -315,16 +320,17 @@ export class Manager<
       if (fn) fn(err as Error);
       else this.#maybeReconnectOnOpen();
     };
-    engine.on("open", onOpen).on("error", onError);
-    this.#subs.push(() => engine.off("open", onOpen).off("error", onError));
+    this.#subs.push(subscribe(engine, { open: onOpen, error: onError }));
     const timeout = this.#timeout;
     if (timeout !== false) {
-      const timer = setTimeout(() => {
+      const native = this.opts.useNativeTimers;
+      const timer = later(native, () => {
         engine.off("open", onOpen);
         onError(new Error("timeout"));
         engine.close();
       }, timeout);
-      this.#subs.push(() => clearTimeout(timer));
+      if (unrefs) this.#unref?.timer(timer);
+      this.#subs.push(() => cancel(native, timer));
     }
     return this;
   }
@@ -343,29 +349,28 @@ export class Manager<
     this.#cleanup();
     this._readyState = "open";
     this.emit("open");
-    const engine = this.engine;
     const decoder = this.#decoder;
-    const onPing = () => this.emit("ping");
-    const onData = (data: unknown) => {
-      let err: unknown;
-      try {
-        err = decoder.add(data);
-      } catch (e) {
-        err = e;
-      }
-      if (err) this.#onclose("parse error", err as Error);
-    };
-    const onError = (err: Error | string) => this.emit("error", err as Error);
-    const onClose = (reason: string, description?: CloseDetails | Error) =>
-      this.#onclose(reason, description);
     // Later, so that an exception in a listener is not taken for a parse error.
     const onDecoded = (packet: Packet) => queueMicrotask(() => this.emit("packet", packet));
-    engine.on("ping", onPing).on("data", onData).on("error", onError).on("close", onClose);
     decoder.on("decoded", onDecoded);
-    this.#subs.push(() => {
-      engine.off("ping", onPing).off("data", onData).off("error", onError).off("close", onClose);
-      decoder.off?.("decoded", onDecoded);
-    });
+    this.#subs.push(
+      subscribe(this.engine, {
+        ping: () => this.emit("ping"),
+        data: (data: unknown) => {
+          let err: unknown;
+          try {
+            err = decoder.add(data);
+          } catch (e) {
+            err = e;
+          }
+          if (err) this.#onclose("parse error", err as Error);
+        },
+        error: (err: Error | string) => this.emit("error", err as Error),
+        close: (reason: string, description?: CloseDetails | Error) =>
+          this.#onclose(reason, description),
+      }),
+      () => decoder.off?.("decoded", onDecoded),
+    );
   }
 
   /**
@@ -435,7 +440,8 @@ export class Manager<
     }
     const delay = backoff.duration();
     this._reconnecting = true;
-    const timer = setTimeout(() => {
+    const native = this.opts.useNativeTimers;
+    const timer = later(native, () => {
       if (this.#skipReconnect) return;
       this.emit("reconnect_attempt", backoff.attempts);
       // A listener may have closed the manager.
@@ -453,6 +459,7 @@ export class Manager<
         }
       });
     }, delay);
-    this.#subs.push(() => clearTimeout(timer));
+    if (unrefs) this.#unref?.timer(timer);
+    this.#subs.push(() => cancel(native, timer));
   }
 }

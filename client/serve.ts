@@ -1,16 +1,20 @@
 /**
  * Serving the browser bundles, for the server's `serveClient` option: `socket.io.js`,
- * `socket.io.min.js`, `socket.io.esm.min.js` and their `.map` files, with an ETag (and 304 for
- * a matching `If-None-Match`), cache headers as the official server sends them, and a gzip body
- * for clients that accept one. Browser compatible (web standards only).
+ * `socket.io.min.js`, `socket.io.esm.min.js`, `socket.io.msgpack.min.js` and their `.map` files,
+ * with an ETag (and 304 for a matching `If-None-Match`), cache headers as the official server
+ * sends them, and a brotli, gzip or deflate body as `Accept-Encoding` asks. Browser compatible
+ * (web standards only).
  *
  * The files are modules made by `scripts/bundle.ts`, loaded on first request, so a server that
- * never serves them never loads them; and no file system is needed, as at the edge.
+ * never serves them never loads them; and no file system is needed, as at the edge. Web standards
+ * compress gzip and deflate (`CompressionStream`, once per file) but not brotli: the bundle
+ * script stores each file's brotli bytes beside its text.
  *
  * @module
  */
 
-type File = { body: string; etag: string };
+/** A generated file: its text, ETag, and brotli bytes as base64. */
+type File = { body: string; etag: string; br: string };
 
 const FILES: Record<string, () => Promise<File>> = {
   "socket.io.js": () => import("./dist/socket.io.js.ts"),
@@ -19,13 +23,22 @@ const FILES: Record<string, () => Promise<File>> = {
   "socket.io.min.js.map": () => import("./dist/socket.io.min.js.map.ts"),
   "socket.io.esm.min.js": () => import("./dist/socket.io.esm.min.js.ts"),
   "socket.io.esm.min.js.map": () => import("./dist/socket.io.esm.min.js.map.ts"),
+  "socket.io.msgpack.min.js": () => import("./dist/socket.io.msgpack.min.js.ts"),
+  "socket.io.msgpack.min.js.map": () => import("./dist/socket.io.msgpack.min.js.map.ts"),
 };
 
-// Each file's bytes and gzip bytes, made once.
-const cache = new Map<
-  string,
-  Promise<{ file: File; plain: Uint8Array<ArrayBuffer>; gzip: Uint8Array<ArrayBuffer> }>
->();
+/** The codings offered, in the official server's order of preference. */
+const CODINGS = ["br", "gzip", "deflate"] as const;
+type Coding = typeof CODINGS[number];
+type Bytes = Uint8Array<ArrayBuffer>;
+
+/** A loaded file and its bodies by coding (`""` is the plain one), each made once. */
+interface Entry {
+  file: File;
+  bodies: Map<Coding | "", Promise<Bytes>>;
+}
+
+const cache = new Map<string, Promise<Entry>>();
 
 /**
  * The name of the client file a request path asks for under `path`, if any.
@@ -50,8 +63,9 @@ export function clientFile(pathname: string, path = "/socket.io/"): string | und
 
 /**
  * Answers a request for a client file, as the official server does: `Cache-Control: public,
- * max-age=0`, an `ETag` and 304 when `If-None-Match` matches it, `application/javascript` (or
- * `application/json` for maps), and a gzip body when `Accept-Encoding` allows it.
+ * max-age=0`, an `ETag` and 304 when `If-None-Match` matches it (strong or weak),
+ * `application/javascript` (or `application/json` for maps), and a `br`, `gzip` or `deflate`
+ * body, chosen from `Accept-Encoding` as npm `accepts` chooses.
  *
  * @example Serving the bundles beside other routes
  * ```ts ignore
@@ -65,46 +79,103 @@ export function clientFile(pathname: string, path = "/socket.io/"): string | und
  *
  * @param req the request
  * @param name a name {@linkcode clientFile} returned
+ * @param extra headers to add to the answer (the server's CORS headers); `Vary` is appended to
  * @returns the response
  * @throws {TypeError} when `name` is not a client file
  */
-export async function serveClientFile(req: Request, name: string): Promise<Response> {
+export async function serveClientFile(
+  req: Request,
+  name: string,
+  extra?: Headers,
+): Promise<Response> {
   if (!Object.hasOwn(FILES, name)) throw new TypeError(`Not a client file: ${name}`);
-  let entry = cache.get(name);
-  if (!entry) {
-    entry = FILES[name]().then(async (file) => {
-      const plain = new TextEncoder().encode(file.body);
-      const stream = new Blob([plain]).stream().pipeThrough(new CompressionStream("gzip"));
-      return { file, plain, gzip: new Uint8Array(await new Response(stream).arrayBuffer()) };
-    });
-    cache.set(name, entry);
+  let loading = cache.get(name);
+  if (!loading) {
+    loading = FILES[name]().then((file) => ({ file, bodies: new Map() }));
+    cache.set(name, loading);
   }
-  const { file, plain, gzip } = await entry;
+  const entry = await loading;
+  const etag = entry.file.etag;
   const headers = new Headers({
     "Cache-Control": "public, max-age=0",
-    "ETag": file.etag,
+    "ETag": etag,
     "Vary": "Accept-Encoding",
   });
+  for (const [key, value] of extra ?? []) {
+    if (key === "vary") headers.append(key, value);
+    else headers.set(key, value);
+  }
   const match = req.headers.get("if-none-match");
-  if (match === file.etag || match === "W/" + file.etag) {
+  if (match === etag || match === "W/" + etag) {
     return new Response(null, { status: 304, headers });
   }
   headers.set(
     "Content-Type",
     `application/${name.endsWith(".map") ? "json" : "javascript"}; charset=utf-8`,
   );
-  const zipped = acceptsGzip(req.headers.get("accept-encoding"));
-  if (zipped) headers.set("Content-Encoding", "gzip");
-  return new Response(req.method === "HEAD" ? null : (zipped ? gzip : plain), { headers });
+  const coding = preferredCoding(req.headers.get("accept-encoding"));
+  if (coding) headers.set("Content-Encoding", coding);
+  const body = req.method === "HEAD" ? null : await bodyOf(entry, coding ?? "");
+  return new Response(body, { headers });
 }
 
-// `gzip` listed (or `*`) without `q=0`.
-function acceptsGzip(header: string | null): boolean {
-  for (const part of header?.toLowerCase().split(",") ?? []) {
-    const [coding, ...params] = part.split(";").map((s) => s.trim());
-    if (coding !== "gzip" && coding !== "*") continue;
-    const q = params.find((p) => p.startsWith("q="));
-    return !q || Number(q.slice(2)) > 0;
+function bodyOf({ file, bodies }: Entry, coding: Coding | ""): Promise<Bytes> {
+  let body = bodies.get(coding);
+  if (!body) {
+    body = coding === "br"
+      ? Promise.resolve(Uint8Array.from(atob(file.br), (c) => c.charCodeAt(0)))
+      : coding
+      ? bodyOf({ file, bodies }, "").then(async (plain) =>
+        new Uint8Array(
+          await new Response(
+            new Blob([plain]).stream().pipeThrough(new CompressionStream(coding)),
+          ).arrayBuffer(),
+        )
+      )
+      : Promise.resolve(new TextEncoder().encode(file.body));
+    bodies.set(coding, body);
   }
-  return false;
+  return body;
+}
+
+/**
+ * The coding npm `accepts(req).encodings(["br", "gzip", "deflate"])` picks (as the official
+ * server asks it): the highest `q`, then an exact name over `*`, then the earlier in the header,
+ * then the earlier in our list.
+ *
+ * @example
+ * ```ts ignore
+ * import { preferredCoding } from "@socketio-edge/core/client/serve";
+ *
+ * console.log(preferredCoding("gzip, deflate, br")); // "gzip"
+ * console.log(preferredCoding("br;q=0.9, *")); // "gzip"
+ * ```
+ *
+ * @param header the request's `Accept-Encoding`
+ * @returns the coding, or undefined for the plain body
+ */
+export function preferredCoding(header: string | null): Coding | undefined {
+  const specs: { coding: string; q: number; order: number }[] = [];
+  for (const [order, part] of (header ?? "").split(",").entries()) {
+    const m = /^\s*([^\s;]+)\s*(?:;(.*))?$/.exec(part.trim());
+    if (!m) continue;
+    const q = m[2]?.split(";").map((p) => p.trim().split("=")).find(([k]) => k === "q");
+    specs.push({ coding: m[1].toLowerCase(), q: q ? parseFloat(q[1]) : 1, order });
+  }
+  let best: { q: number; s: number; o: number; i: number } | undefined;
+  for (const [i, coding] of CODINGS.entries()) {
+    // This coding's best match in the header: exact over `*`, then higher q, then later.
+    let p = { q: 0, s: 0, o: -1, i };
+    for (const spec of specs) {
+      const s = spec.coding === coding ? 1 : spec.coding === "*" ? 0 : -1;
+      if (s >= 0 && (p.s - s || p.q - spec.q || p.o - spec.order) < 0) {
+        p = { q: spec.q, s, o: spec.order, i };
+      }
+    }
+    if (
+      p.q > 0 &&
+      (!best || (best.q - p.q || best.s - p.s || p.o - best.o || p.i - best.i) < 0)
+    ) best = p;
+  }
+  return best && CODINGS[best.i];
 }

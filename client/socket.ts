@@ -21,6 +21,8 @@ import type {
   ReservedOrUserEventNames,
   ReservedOrUserListener,
 } from "../parser/typed_events.ts";
+import { subscribe } from "./subscribe.ts";
+import { cancel, later } from "./timers.ts";
 import { emitLocal, TypedEmitter } from "./typed_events.ts";
 import type { Manager } from "./manager.ts";
 import type { CloseDetails } from "./transports/transport.ts";
@@ -217,17 +219,15 @@ export class Socket<
 
   #subEvents(): void {
     if (this.#unsub) return;
-    const io = this.io;
-    const onOpen = () => this.#onopen();
-    const onPacket = (packet: Packet) => this.#onpacket(packet);
-    const onError = (err: Error) => {
-      if (!this.connected) emitLocal(this, "connect_error", err);
-    };
-    const onClose = (reason: string, description?: DisconnectDescription) =>
-      this.#onclose(reason as DisconnectReason, description);
-    io.on("open", onOpen).on("packet", onPacket).on("error", onError).on("close", onClose);
-    this.#unsub = () =>
-      io.off("open", onOpen).off("packet", onPacket).off("error", onError).off("close", onClose);
+    this.#unsub = subscribe(this.io, {
+      open: () => this.#onopen(),
+      packet: (packet: Packet) => this.#onpacket(packet),
+      error: (err: Error) => {
+        if (!this.connected) emitLocal(this, "connect_error", err);
+      },
+      close: (reason: string, description?: DisconnectDescription) =>
+        this.#onclose(reason as DisconnectReason, description),
+    });
   }
 
   /**
@@ -319,12 +319,12 @@ export class Socket<
       this.#flags = {};
       return this;
     }
-    const packet: SocketPacket = {
+    // Its `nsp` is set as it goes out (`#packet`), as the official client does.
+    const packet = {
       type: 2, /* EVENT */
-      nsp: this.#nsp,
       data,
       options: { compress: flags.compress !== false },
-    };
+    } as SocketPacket;
     if (typeof data[data.length - 1] === "function") {
       const id = this.#ids++;
       this.#registerAck(id, data.pop() as Ack);
@@ -337,7 +337,7 @@ export class Socket<
       // dropped: volatile packets are not buffered
     } else if (connected) {
       this.#notifyOutgoing(packet);
-      this.io._packet(packet);
+      this.#packet(packet);
     } else {
       this.sendBuffer.push(packet);
     }
@@ -351,13 +351,14 @@ export class Socket<
       this.#acks[id] = ack;
       return;
     }
-    const timer = setTimeout(() => {
+    const native = this.io.opts.useNativeTimers;
+    const timer = later(native, () => {
       delete this.#acks[id];
       this.sendBuffer = this.sendBuffer.filter((p) => p.id !== id);
       ack.call(this, new Error("operation has timed out"));
     }, timeout);
     const fn: Ack = (...args) => {
-      clearTimeout(timer);
+      cancel(native, timer);
       ack.apply(this, args);
     };
     fn.withError = true;
@@ -421,9 +422,10 @@ export class Socket<
     (this.emit as AnyListener)(...packet.args);
   }
 
-  #packet(packet: SocketPacket): void {
+  // Every packet of this socket is for its namespace: the callers leave `nsp` to this.
+  #packet(packet: Omit<SocketPacket, "nsp"> & { nsp?: string }): void {
     packet.nsp = this.#nsp;
-    this.io._packet(packet);
+    this.io._packet(packet as SocketPacket);
   }
 
   #onopen(): void {
@@ -434,7 +436,6 @@ export class Socket<
   #sendConnect(data?: object): void {
     this.#packet({
       type: 0, /* CONNECT */
-      nsp: this.#nsp,
       data: this.#pid ? { pid: this.#pid, offset: this.#lastOffset, ...data } : data,
     });
   }
@@ -515,7 +516,7 @@ export class Socket<
     return (...args) => {
       if (sent) return; // one answer only
       sent = true;
-      this.#packet({ type: 3, /* ACK */ nsp: this.#nsp, id, data: args });
+      this.#packet({ type: 3, /* ACK */ id, data: args });
     };
   }
 
@@ -549,7 +550,7 @@ export class Socket<
    * @returns this socket
    */
   disconnect(): this {
-    if (this.connected) this.#packet({ type: 1, /* DISCONNECT */ nsp: this.#nsp });
+    if (this.connected) this.#packet({ type: 1 /* DISCONNECT */ });
     this.#destroy();
     if (this.connected) this.#onclose("io client disconnect");
     return this;

@@ -1,17 +1,20 @@
 /**
  * Builds the browser bundles of the client with esbuild, as the official package ships them:
- * `socket.io.js` (a script putting `io` on the global object), `socket.io.min.js` and
- * `socket.io.esm.min.js` (an ES module), each with its source map.
+ * `socket.io.js` (a script putting `io` on the global object), `socket.io.min.js`,
+ * `socket.io.msgpack.min.js` (the same with npm `socket.io-msgpack-parser` as its default
+ * parser) and `socket.io.esm.min.js` (an ES module), each with its source map.
  *
  * The files go to `.artifacts/client-dist/` to look at, and into `client/dist/*.ts` modules
- * (the text and its ETag) that the server imports to serve them at `/socket.io/<name>`: a
- * module works on every runtime and at the edge, where there may be no file system.
+ * (the text, its ETag and its brotli bytes) that the server imports to serve them at
+ * `/socket.io/<name>`: a module works on every runtime and at the edge, where there may be no
+ * file system, and web standards have no brotli compressor (gzip and deflate the server makes
+ * with `CompressionStream`).
  *
  * Prints the min+gzip (-9) sizes beside the official bundles of npm `socket.io@4.8.4`
  * (installed into `.artifacts/official` when missing).
  *
  * Usage: deno run --allow-all scripts/bundle.ts [--check]
- * With `--check`, writes nothing and fails when `client/dist/` is not up to date.
+ * With `--check`, writes nothing under `client/` and fails when `client/dist/` is not up to date.
  *
  * @module
  */
@@ -24,26 +27,95 @@ const ARTIFACTS = new URL(".artifacts/client-dist/", ROOT);
 const OFFICIAL = new URL(".artifacts/official/", ROOT);
 const check = Deno.args.includes("--check");
 
-const version = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).version;
-const banner = `/*! socketio-edge v${version} MIT */`;
+const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+const banner = `/*! socketio-edge v${config.version} MIT */`;
 
 interface Build {
   name: string;
   entry: string;
   format: "iife" | "esm";
   minify: boolean;
+  /** The npm package that stands for the default parser (`client/default_parser.ts`). */
+  parser?: string;
 }
 
 const BUILDS: Build[] = [
   { name: "socket.io.js", entry: "client/browser.ts", format: "iife", minify: false },
   { name: "socket.io.min.js", entry: "client/browser.ts", format: "iife", minify: true },
+  {
+    name: "socket.io.msgpack.min.js",
+    entry: "client/browser.ts",
+    format: "iife",
+    minify: true,
+    parser: "socket.io-msgpack-parser",
+  },
   { name: "socket.io.esm.min.js", entry: "client/mod.ts", format: "esm", minify: true },
 ];
+
+/**
+ * A `node_modules` folder for esbuild holding npm packages of deno.json's import map and their
+ * dependencies, at deno.lock's versions: links into Deno's npm cache (filled by importing them),
+ * so that the bundles are built from what the tests run.
+ */
+async function npmModules(names: string[], imports: Record<string, string>): Promise<string> {
+  for (const name of names) await import(name);
+  const lock = JSON.parse(await Deno.readTextFile(new URL("deno.lock", ROOT)));
+  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+  const cache = JSON.parse(new TextDecoder().decode(info.stdout)).npmCache;
+  const dir = new URL(".artifacts/bundle-modules/node_modules/", ROOT).pathname;
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  // `name@version` keys; a dependency is named alone when the lock has one version of it.
+  const nameOf = (key: string) => key.slice(0, key.lastIndexOf("@"));
+  const keyOf = (dep: string) =>
+    lock.npm[dep] ? dep : Object.keys(lock.npm).find((key) => nameOf(key) === dep)!;
+  const linked = new Set<string>();
+  const link = async (key: string) => {
+    const name = nameOf(key);
+    if (linked.has(name)) return;
+    linked.add(name);
+    await Deno.mkdir(dir + name.slice(0, name.lastIndexOf("/") + 1), { recursive: true });
+    await Deno.symlink(
+      `${cache}/registry.npmjs.org/${name}/${key.slice(name.length + 1)}`,
+      dir + name,
+    );
+    for (const dep of lock.npm[key].dependencies ?? []) await link(keyOf(dep));
+  };
+  for (const name of names) {
+    const version = lock.specifiers[imports[name]];
+    await link(`${name}@${version}`);
+  }
+  return dir;
+}
+
+const parsers = [...new Set(BUILDS.flatMap((b) => b.parser ? [b.parser] : []))];
+const nodeModules = await npmModules(parsers, config.imports);
+
+/**
+ * What the browser bundles take in the place of some modules: `client/unref/browser.ts` for
+ * `client/unref/mod.ts` (a browser has no process to keep alive, and no `node:net`), and the
+ * npm package of a build's `parser` for `client/default_parser.ts`.
+ */
+const swapPlugin = (parser?: string): esbuild.Plugin => ({
+  name: "swap",
+  setup(build) {
+    build.onResolve({ filter: /\/unref\/mod\.ts$/ }, () => ({
+      path: new URL("client/unref/browser.ts", ROOT).pathname,
+    }));
+    if (parser) {
+      build.onResolve(
+        { filter: /\/default_parser\.ts$/ },
+        (args) => build.resolve(parser, { kind: args.kind, resolveDir: nodeModules }),
+      );
+    }
+  },
+});
 
 /** Every output file by name: the bundles and their maps. */
 const files = new Map<string, string>();
 for (const build of BUILDS) {
   const result = await esbuild.build({
+    plugins: [swapPlugin(build.parser)],
+    nodePaths: [nodeModules],
     entryPoints: [new URL(build.entry, ROOT).pathname],
     outfile: build.name,
     bundle: true,
@@ -71,8 +143,25 @@ await esbuild.stop();
 
 function relativeSources(map: string): string {
   const json = JSON.parse(map);
-  json.sources = json.sources.map((s: string) => s.replace(/^(\.\.\/)+/, ""));
+  // The repository's files, and npm packages as `node_modules/<name>/...`.
+  json.sources = json.sources.map((s: string) =>
+    s.replace(/^(\.\.\/)+/, "").replace(
+      /^.*\/registry\.npmjs\.org\/((@[^/]+\/)?[^/]+)\/[^/]+\//,
+      "node_modules/$1/",
+    )
+  );
   return JSON.stringify(json);
+}
+
+function brotliOf(text: string): string {
+  const bytes = brotliCompressSync(new TextEncoder().encode(text), {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: 11,
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      [constants.BROTLI_PARAM_SIZE_HINT]: text.length,
+    },
+  });
+  return bytes.toString("base64");
 }
 
 async function etagOf(text: string): Promise<string> {
@@ -89,6 +178,8 @@ async function moduleOf(name: string, text: string): Promise<string> {
 export const body: string = ${JSON.stringify(text)};
 /** Its ETag. */
 export const etag: string = ${JSON.stringify(await etagOf(text))};
+/** Its brotli bytes (quality 11), as base64. */
+export const br: string = ${JSON.stringify(brotliOf(text))};
 `;
   const fmt = new Deno.Command(Deno.execPath(), {
     args: ["fmt", "--ext=ts", "-"],
@@ -151,10 +242,7 @@ try {
 
 const enc = new TextEncoder();
 const gz = (text: string) => gzipSync(enc.encode(text), { level: 9 }).byteLength;
-const br = (text: string) =>
-  brotliCompressSync(enc.encode(text), {
-    params: { [constants.BROTLI_PARAM_QUALITY]: 11 },
-  }).byteLength;
+const br = (text: string) => atob(brotliOf(text)).length;
 const kb = (n: number) => (n / 1000).toFixed(1) + " KB";
 
 console.log(
@@ -172,3 +260,13 @@ for (const { name } of BUILDS) {
       `${(gz(ours) / gz(official)).toFixed(3)}x |`,
   );
 }
+// The budget: the ESM bundle at most 0.600x the official one, gzip -9.
+const esm = (dir: (name: string) => string) =>
+  gz(dir("socket.io.esm.min.js").replace(/\n\/\/# sourceMappingURL=.*\n?$/, ""));
+const oursEsm = esm((name) => files.get(name)!);
+const limit = Math.floor(
+  0.6 * esm((name) => Deno.readTextFileSync(new URL(name, officialDist))),
+);
+console.log(
+  `\nESM gzip -9: ${oursEsm} bytes; 0.600x is ${limit}: ${limit - oursEsm} bytes to spare`,
+);

@@ -11,6 +11,7 @@ import * as defaultParser from "../parser/socket.ts";
 import type { BroadcastOperator } from "./broadcast.ts";
 import { clientFile, serveClientFile } from "../client/serve.ts";
 import { Client } from "./client.ts";
+import { applyCors, type CorsOptions } from "./engine/cors.ts";
 import type { EngineOptions } from "./engine/options.ts";
 import { type FetchHandler, Server as Engine } from "./engine/server.ts";
 import { type Middleware, Namespace, type NamespaceReservedEvents } from "./namespace.ts";
@@ -275,9 +276,14 @@ export class Server<
     // server serves them. The engine's handler refuses a fallback it would starve.
     const dir = this.engine.opts.path.replace(/\/$/, "") + "/";
     return this.engine.handler(fallback, (req, url) => {
-      if (!this.serveClient || (req.method !== "GET" && req.method !== "HEAD")) return undefined;
+      if (!this.serveClient) return undefined;
+      const cors = this.engine.opts.cors;
+      const method = req.method;
+      if (method !== "GET" && method !== "HEAD" && !(cors && method === "OPTIONS")) {
+        return undefined;
+      }
       const name = clientFile(url.pathname, dir);
-      return name ? serveClientFile(req, name) : undefined;
+      return name ? serveBundle(req, name, cors) : undefined;
     });
   }
 
@@ -581,4 +587,19 @@ export class Server<
   disconnectSockets(close = false): void {
     this.sockets.disconnectSockets(close);
   }
+}
+
+/**
+ * A client file, under the server's `cors` option as the official server serves it (npm `cors`
+ * first): a preflight gets its answer, and an origin function that fails leaves the file served
+ * without CORS headers.
+ */
+async function serveBundle(req: Request, name: string, cors?: CorsOptions): Promise<Response> {
+  let headers: Headers | undefined;
+  if (cors) {
+    const result = await applyCors(cors, req).catch(() => undefined);
+    if (result?.preflight) return result.preflight;
+    headers = result?.headers;
+  }
+  return serveClientFile(req, name, headers);
 }

@@ -4,18 +4,10 @@
  * reconnect and chat again. A screenshot is written to `.artifacts/demo-chat.png`.
  */
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { findChromium, launchChromium } from "./helpers/chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = new URL("../", import.meta.url);
-
-function hasChromium(): boolean {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-}
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -89,7 +81,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    if (!hasChromium()) {
+    const chromium = findChromium();
+    if (!chromium) {
       console.log("SKIPPED: chromium not installed");
       return;
     }
@@ -97,19 +90,7 @@ Deno.test({
     let demo = await startDemo(port);
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      });
+      browser = await launchChromium(chromium);
       const url = `http://127.0.0.1:${port}/`;
       const alice = await (await browser.newContext()).newPage();
       const bob = await (await browser.newContext()).newPage();

@@ -9,7 +9,14 @@ Deno.test("serveClient (default): the bundles are served with ETag, 304 and gzip
   const io = new Server();
   const http = serve(io.handler());
   try {
-    for (const name of ["socket.io.js", "socket.io.min.js", "socket.io.esm.min.js"]) {
+    for (
+      const name of [
+        "socket.io.js",
+        "socket.io.min.js",
+        "socket.io.esm.min.js",
+        "socket.io.msgpack.min.js",
+      ]
+    ) {
       const res = await fetch(`${http.origin}/socket.io/${name}`, {
         headers: { "accept-encoding": "identity" },
       });
@@ -23,11 +30,13 @@ Deno.test("serveClient (default): the bundles are served with ETag, 304 and gzip
       if (name === "socket.io.esm.min.js") assert.match(body, /export\s*\{/);
       else assert.match(body, /\bio\b/);
 
-      const again = await fetch(`${http.origin}/socket.io/${name}`, {
-        headers: { "if-none-match": etag },
-      });
-      assert.equal(again.status, 304);
-      await again.body?.cancel();
+      for (const match of [etag, `W/${etag}`]) {
+        const again = await fetch(`${http.origin}/socket.io/${name}`, {
+          headers: { "if-none-match": match },
+        });
+        assert.equal(again.status, 304, match);
+        await again.body?.cancel();
+      }
     }
     // Deno's fetch asks for gzip and inflates it: the header says what travelled.
     const zipped = await fetch(`${http.origin}/socket.io/socket.io.min.js`);
@@ -39,6 +48,54 @@ Deno.test("serveClient (default): the bundles are served with ETag, 304 and gzip
   } finally {
     await io.close();
     await http.close();
+  }
+});
+
+Deno.test("serveClient: the bundles are served under the cors option, as the official server does", async () => {
+  const io = new Server({ cors: { origin: "https://good-origin.com", credentials: true } });
+  const http = serve(io.handler());
+  try {
+    const url = `${http.origin}/socket.io/socket.io.js`;
+    const res = await fetch(url, { headers: { origin: "https://good-origin.com" } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("access-control-allow-origin"), "https://good-origin.com");
+    assert.equal(res.headers.get("access-control-allow-credentials"), "true");
+    assert.equal(res.headers.get("vary"), "Accept-Encoding, Origin");
+    const etag = res.headers.get("etag")!;
+    await res.body?.cancel();
+
+    const cached = await fetch(url, {
+      headers: { origin: "https://good-origin.com", "if-none-match": etag },
+    });
+    assert.equal(cached.status, 304);
+    assert.equal(cached.headers.get("access-control-allow-origin"), "https://good-origin.com");
+    await cached.body?.cancel();
+
+    const preflight = await fetch(url, {
+      method: "OPTIONS",
+      headers: { origin: "https://good-origin.com", "access-control-request-method": "GET" },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), "https://good-origin.com");
+    assert.match(preflight.headers.get("access-control-allow-methods")!, /GET/);
+    await preflight.body?.cancel();
+  } finally {
+    await io.close();
+    await http.close();
+  }
+
+  // No cors option, no CORS headers (as the official server).
+  const plain = new Server();
+  const http2 = serve(plain.handler());
+  try {
+    const res = await fetch(`${http2.origin}/socket.io/socket.io.js`, {
+      headers: { origin: "https://good-origin.com" },
+    });
+    assert.equal(res.headers.get("access-control-allow-origin"), null);
+    await res.body?.cancel();
+  } finally {
+    await plain.close();
+    await http2.close();
   }
 });
 

@@ -9,6 +9,7 @@
 
 import type { EnginePacket } from "../../parser/engine.ts";
 import { decodePayload, encodePayload } from "../codec.ts";
+import { unrefs } from "../unref/mod.ts";
 import { randomString, requestHeaders, Transport } from "./transport.ts";
 
 /**
@@ -67,13 +68,7 @@ export class Polling extends Transport {
 
   #poll(): void {
     this.#polling = true;
-    this.#fetch().then((res) => {
-      if (!res.ok) return this.#failed("fetch read error", res);
-      res.text().then(
-        (data) => this.#onPayload(data),
-        (err) => this.onError("fetch read error", err),
-      );
-    }, (err) => this.onError("fetch read error", err));
+    this.#request("fetch read error").then((data) => data !== undefined && this.#onPayload(data));
     this.emit("poll");
   }
 
@@ -98,17 +93,24 @@ export class Polling extends Transport {
   /** @internal sends packets as one POST. */
   protected write(packets: EnginePacket[]): void {
     this.writable = false;
-    this.#fetch(encodePayload(packets)).then((res) => {
-      if (!res.ok) return this.#failed("fetch write error", res);
-      // The body ("ok") is read so that the connection is free again.
-      res.arrayBuffer().then(() => {
-        this.writable = true;
-        this.emit("drain");
-      }, (err) => this.onError("fetch write error", err));
-    }, (err) => this.onError("fetch write error", err));
+    this.#request("fetch write error", encodePayload(packets)).then((data) => {
+      if (data === undefined) return;
+      this.writable = true;
+      this.emit("drain");
+    });
   }
 
-  #failed(reason: string, res: Response): void {
+  // One request, its body read to the end (so that the connection is free again); undefined
+  // once the failure is reported.
+  async #request(reason: string, body?: string): Promise<string | undefined> {
+    let res: Response;
+    try {
+      res = await this.#fetch(body);
+      if (res.ok) return await res.text();
+    } catch (err) {
+      this.onError(reason, err);
+      return;
+    }
     res.body?.cancel().catch(() => {});
     this.onError(reason, res.status, res);
   }
@@ -119,11 +121,12 @@ export class Polling extends Transport {
     const cookies = this.socket.cookies;
     const headers = requestHeaders(this.opts, cookies);
     if (body !== undefined) headers.set("content-type", "text/plain;charset=UTF-8");
-    return fetch(this.uri("http", query), {
+    return ((unrefs && this.socket._unref?.fetch) || fetch)(this.uri("http", query), {
       method: body === undefined ? "GET" : "POST",
       body,
       headers,
-      credentials: this.opts.withCredentials ? "include" : "omit",
+      // Unset, fetch sends same-origin cookies, as XHR (the official browser transport) does.
+      credentials: this.opts.withCredentials ? "include" : undefined,
     }).then((res) => {
       // Outside browsers nobody keeps the cookies the server sets (sticky sessions): we do.
       for (const line of (cookies && res.headers.getSetCookie?.()) || []) {

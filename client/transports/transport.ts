@@ -7,6 +7,7 @@
 import type { BinaryType, EnginePacket } from "../../parser/engine.ts";
 import { Emitter } from "../../parser/emitter.ts";
 import { decodePacket } from "../codec.ts";
+import type { Unref } from "../unref/mod.ts";
 
 /**
  * Why a transport failed, as the official client reports it in `connect_error`: `message` is
@@ -112,6 +113,8 @@ export interface TransportHost {
   binaryType: BinaryType;
   /** Cookies kept outside browsers, when `withCredentials` is on. */
   cookies?: Map<string, string>;
+  /** @internal unref'd connections (`autoUnref`), where the runtime has them. */
+  _unref?: Unref;
 }
 
 /**

@@ -9,6 +9,7 @@
 
 import type { EnginePacket } from "../../parser/engine.ts";
 import { encodePacket } from "../codec.ts";
+import { unrefs } from "../unref/mod.ts";
 import { randomString, requestHeaders, Transport } from "./transport.ts";
 
 /**
@@ -37,11 +38,13 @@ export class WS extends Transport {
     const uri = this.uri("ws", query);
     const protocols = opts.protocols;
     const cookies = this.socket.cookies;
+    // autoUnref's WebSocket where there is one (never in the browser bundles).
+    const Ws = (unrefs && this.socket._unref?.WebSocket) || WebSocket;
     let ws: WebSocket;
     try {
       ws = opts.extraHeaders || cookies?.size
-        ? withHeaders(uri, protocols, requestHeaders(opts, cookies))
-        : new WebSocket(uri, protocols);
+        ? withHeaders(Ws, uri, protocols, requestHeaders(opts, cookies))
+        : new Ws(uri, protocols);
     } catch (err) {
       return this.onError("websocket error", err);
     }
@@ -84,13 +87,14 @@ export class WS extends Transport {
 
 // Deno, Bun and Node take headers in an options object; browsers refuse one (SyntaxError).
 function withHeaders(
+  Ws: typeof WebSocket,
   uri: string,
   protocols: string | string[] | undefined,
   headers: Headers,
 ): WebSocket {
   try {
-    return new WebSocket(uri, { protocols, headers } as unknown as string);
+    return new Ws(uri, { protocols, headers } as unknown as string);
   } catch {
-    return new WebSocket(uri, protocols);
+    return new Ws(uri, protocols);
   }
 }
