@@ -25,30 +25,46 @@ export interface NodeBuild {
 }
 
 /**
- * Writes `index.mjs` and `index.cjs` into `outDir`.
+ * Bundles one TypeScript entry for Node, npm `ws` left as an import.
+ *
+ * @param entry the entry's path
+ * @param outfile the file to write
+ * @param format ES module or CommonJS
+ * @param footer code appended to the output
+ */
+export async function bundleForNode(
+  entry: string,
+  outfile: string,
+  format: "esm" | "cjs",
+  footer?: string,
+): Promise<void> {
+  try {
+    await esbuild.build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: "node",
+      format,
+      target: "node20",
+      external: ["ws"],
+      footer: footer ? { js: footer } : undefined,
+      logLevel: "error",
+    });
+  } finally {
+    await esbuild.stop();
+  }
+}
+
+/**
+ * Writes `index.mjs` and `index.cjs` of the Node entry into `outDir`.
  *
  * @param outDir where to write (created when missing)
  */
 export async function buildNode(outDir: string): Promise<NodeBuild> {
   await Deno.mkdir(outDir, { recursive: true });
   const out = { esm: `${outDir}/index.mjs`, cjs: `${outDir}/index.cjs` };
-  try {
-    for (const format of ["esm", "cjs"] as const) {
-      await esbuild.build({
-        entryPoints: [ENTRY],
-        outfile: out[format],
-        bundle: true,
-        platform: "node",
-        format,
-        target: "node20",
-        external: ["ws"],
-        footer: format === "cjs" ? { js: CALLABLE } : undefined,
-        logLevel: "error",
-      });
-    }
-  } finally {
-    await esbuild.stop();
-  }
+  await bundleForNode(ENTRY, out.esm, "esm");
+  await bundleForNode(ENTRY, out.cjs, "cjs", CALLABLE);
   return out;
 }
 
