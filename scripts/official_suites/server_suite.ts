@@ -50,10 +50,31 @@ const UWS_TESTS = [
   "static files should return 200 when If-None-Match does not match ETag",
 ];
 
+const LEAVE_ALL = "calls the official private method `socket.leaveAll()` (joining, leaving and " +
+  "`socket.rooms` up to that call pass)";
+const OPERATOR_FIELDS = "reads the official private fields `rooms`, `exceptRooms` and `flags` " +
+  "of BroadcastOperator";
+
 /** The server suite's tests that do not apply to us, by full title, with why. */
-export const SERVER_NOT_APPLICABLE: NotApplicable = Object.fromEntries(
-  UWS_TESTS.map((t) => [UWS + t, UWS_REASON]),
-);
+export const SERVER_NOT_APPLICABLE: NotApplicable = {
+  ...Object.fromEntries(UWS_TESTS.map((t) => [UWS + t, UWS_REASON])),
+  "socket.io server attachment http.Server should work with #attach (and merge options)":
+    "reads the official private field `server.eio`; ours merges the options the same way, " +
+    "seen in `io.engine.opts` (tests/server_node_test.ts)",
+  "socket.io namespaces should return an immutable broadcast operator": OPERATOR_FIELDS,
+  "socket.io messaging many should return an immutable broadcast operator": OPERATOR_FIELDS,
+  "socket.io messaging many keeps track of rooms": LEAVE_ALL,
+  "socket.io messaging many should properly cleanup left rooms": LEAVE_ALL,
+  "socket.io messaging many should precompute the WebSocket frame when broadcasting":
+    "reads the engine.io internal `packet.options.wsPreEncodedFrame`",
+  "socket.io socket should handle transport null messages":
+    "calls the official private method `socket.client.ondata(null)`",
+  "socket.io middleware should only set `connected` to true after the middleware execution":
+    "reads the official private field `namespace._preConnectSockets`",
+  "socket.io socket should handshake a client without access to the Engine.IO request (WebTransport-only connection)":
+    "simulates a WebTransport-only session by deleting the engine socket's `request`; " +
+    "socketio-edge has no WebTransport",
+};
 
 /** Stands in for `uWebSockets.js`, whose tests are left out of the run. */
 const UWS_STUB = `"use strict";
