@@ -52,8 +52,9 @@ export function validateServerOptions(opts: unknown): Record<string, unknown> {
   if (typeof opts === "number" || typeof opts === "string" || listens) {
     // The official `new Server(3000)` and `new Server(httpServer)`: the serve line differs here.
     throw new TypeError(
-      "new Server(port) and new Server(httpServer) are not supported: create the server with " +
-        "options only and serve its handler, e.g. Deno.serve({ port: 3000 }, io.handler())",
+      "new Server(port) and new Server(httpServer) are the Node forms: import { Server } from " +
+        '"@socketio-edge/core/node" for them; here, create the server with options only and ' +
+        "serve its handler, e.g. Deno.serve({ port: 3000 }, io.handler())",
     );
   }
   if (typeof opts !== "object" || opts === null) throw typeError("options", "an object", opts);

@@ -122,8 +122,8 @@ export class Server<
 > {
   /** The main namespace (`/`). */
   readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
-  /** The Engine.IO server underneath. */
-  readonly engine: Engine;
+  /** The Engine.IO server underneath (see {@linkcode Server.bind}). */
+  engine!: Engine;
   /** The encoder of the chosen parser. */
   readonly encoder: { encode(packet: Packet): unknown[] };
   /** @internal */
@@ -194,18 +194,29 @@ export class Server<
     } else {
       this._adapter = adapter ?? InMemoryAdapter;
     }
-    this.engine = new Engine({ path: "/socket.io/", ...engine });
-    this.engine.on("connection", (conn) => {
-      const client = new Client(this as unknown as Server, conn);
-      // Socket.IO v2 clients join the main namespace without a CONNECT packet.
-      if (conn.protocol === 3) client._connect("/", {});
-    });
+    this.bind(new Engine({ path: "/socket.io/", ...engine }));
     this.sockets = this.of("/") as Namespace<
       ListenEvents,
       EmitEvents,
       ServerSideEvents,
       SocketData
     >;
+  }
+
+  /**
+   * Serves through `engine` from now on, as the official `io.bind(engine)`; the handler to serve
+   * is then a new `io.handler()`.
+   *
+   * @param engine an Engine.IO server
+   */
+  bind(engine: Engine): this {
+    this.engine = engine;
+    engine.on("connection", (conn) => {
+      const client = new Client(this as unknown as Server, conn);
+      // Socket.IO v2 clients join the main namespace without a CONNECT packet.
+      if (conn.protocol === 3) client._connect("/", {});
+    });
+    return this;
   }
 
   /** Whether the client bundle is served. */

@@ -423,7 +423,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     if (!upgraded) return upgradeErrorResponse(ErrorCode.BAD_REQUEST);
     transport.socket = upgraded.socket;
     this.#open(id, transport, snapshot, protocol);
-    return upgraded.response;
+    return upgradeResponse(upgraded);
   }
 
   /**
@@ -479,7 +479,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     } else {
       session.maybeUpgrade(transport);
     }
-    return upgraded.response;
+    return upgradeResponse(upgraded);
   }
 
   /** The `io` cookie of session `id`, when the option is on. */
@@ -526,6 +526,14 @@ function upgradeOrNull(
   } catch {
     return null;
   }
+}
+
+/**
+ * What the handler returns for an accepted upgrade: the runtime's response, or, where the runtime
+ * answered the handshake itself (Node), an empty one that its bridge does not send.
+ */
+function upgradeResponse(upgraded: Upgraded): Response {
+  return upgraded.response ?? new Response(null);
 }
 
 /** The runtime's native fan-out behind `info`, if any (Bun's `server.publish`). */

@@ -48,8 +48,11 @@ export interface RawSocketEvents {
 export interface Upgraded {
   /** The server-side socket. */
   socket: RawSocket;
-  /** What the fetch handler returns (`101` on Deno; ignored by Bun). */
-  response: Response;
+  /**
+   * What the fetch handler returns (`101` on Deno; ignored by Bun); undefined where the runtime
+   * answered the handshake on the connection itself (Node, where `ws` writes the `101`).
+   */
+  response?: Response;
 }
 
 /** How one runtime serves WebSockets and tells who is calling. */

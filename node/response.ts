@@ -1,0 +1,81 @@
+/**
+ * A fetch `Response` written to Node: to a `ServerResponse` (status, headers with every
+ * `Set-Cookie`, the body streamed with backpressure), or raw onto the socket of a refused
+ * `upgrade`. Node only.
+ *
+ * @module
+ */
+import { type ServerResponse, STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+
+/** The response's headers as Node takes them, `Set-Cookie` as a list. */
+function headersOf(response: Response): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  // Iterating Headers yields each Set-Cookie on its own, and joins every other repeated name.
+  for (const [name, value] of response.headers) {
+    if (name === "set-cookie") ((out[name] ??= []) as string[]).push(value);
+    else out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Writes `response` to `res`; resolves once it is written or the client went away (the body is
+ * then cancelled, which is how a streamed response learns it).
+ */
+export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+  res.writeHead(response.status, response.statusText || undefined, headersOf(response));
+  const body = response.body;
+  if (!body) {
+    res.end();
+    return;
+  }
+  const reader = body.getReader();
+  let gone = false;
+  let wake: (() => void) | undefined;
+  const onClose = () => {
+    gone = true;
+    wake?.();
+    reader.cancel().catch(() => {});
+  };
+  res.once("close", onClose);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || gone) break;
+      if (!res.write(value)) {
+        // Backpressure: wait until Node drained its buffer, or the client left.
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          res.once("drain", resolve);
+        });
+        res.off("drain", wake!);
+        wake = undefined;
+      }
+    }
+  } catch {
+    // The body failed mid-way: the client sees the connection end early.
+    res.destroy();
+    return;
+  } finally {
+    res.off("close", onClose);
+  }
+  if (!gone) res.end();
+}
+
+/**
+ * Writes `response` on the socket of an `upgrade` event that was not upgraded (a refusal), then
+ * closes the connection, as the official server ends a refused upgrade.
+ */
+export async function writeRawResponse(response: Response, socket: Socket): Promise<void> {
+  const body = new Uint8Array(await response.arrayBuffer());
+  if (!socket.writable) return;
+  const reason = response.statusText || STATUS_CODES[response.status] || "";
+  let head = `HTTP/1.1 ${response.status} ${reason}\r\n`;
+  for (const [name, value] of response.headers) {
+    if (name !== "content-length" && name !== "connection") head += `${name}: ${value}\r\n`;
+  }
+  head += `Content-Length: ${body.byteLength}\r\nConnection: close\r\n\r\n`;
+  socket.write(head);
+  socket.end(body);
+}

@@ -1,0 +1,134 @@
+/**
+ * The Node runtime: requests that came through a `node:http` server, each carried by a
+ * {@linkcode NodeServeInfo}, and WebSocket upgrades by npm `ws`. Nothing here imports Node or
+ * `ws`: the Node entry (`node/mod.ts`) creates the `ws` server and hands it over in the info, so
+ * Deno, Bun and Workers load this file without loading either.
+ *
+ * @module
+ */
+import { QueuedSocket } from "./queued_socket.ts";
+import type { RawSocketEvents, Runtime, Upgraded } from "./types.ts";
+
+/** The part of a `node:net` socket the runtime uses. */
+export interface NodeSocketLike {
+  /** The peer's address, as Node reports it (`::ffff:127.0.0.1` on a dual-stack socket). */
+  readonly remoteAddress?: string;
+}
+
+/** The part of an `http.IncomingMessage` the runtime uses. */
+export interface NodeRequestLike {
+  /** The connection. */
+  readonly socket: NodeSocketLike;
+}
+
+/** A Node `Buffer`: bytes whose `toString()` decodes UTF-8. */
+export interface NodeBuffer extends Uint8Array {
+  /** The bytes decoded as UTF-8. */
+  toString(): string;
+}
+
+/** The part of an npm `ws` WebSocket the runtime uses. */
+export interface NodeWebSocket {
+  /** Sends a text (string) or binary frame. */
+  send(data: string | Uint8Array): void;
+  /** Starts the closing handshake. */
+  close(code?: number, reason?: string): void;
+  /** Bytes queued and not yet written. */
+  readonly bufferedAmount: number;
+  /** Listens to frames, the close and errors. */
+  on(ev: "message", fn: (data: NodeBuffer, isBinary: boolean) => void): unknown;
+  /** Listens to the close (the reason comes as bytes). */
+  on(ev: "close", fn: (code: number, reason: NodeBuffer) => void): unknown;
+  /** Listens to errors; `close` follows. */
+  on(ev: "error", fn: (err: Error) => void): unknown;
+}
+
+/**
+ * The part of an npm `ws` `WebSocketServer` the runtime uses, created with `noServer: true`,
+ * `clientTracking: false` and a `wsClientError` listener (so that a refused handshake leaves the
+ * connection to the bridge, which sends the engine's error response on it).
+ */
+export interface NodeWebSocketServer {
+  /** Completes the handshake on `socket` and calls `cb` with the open WebSocket, synchronously. */
+  handleUpgrade(
+    req: NodeRequestLike,
+    socket: unknown,
+    head: Uint8Array,
+    cb: (ws: NodeWebSocket) => void,
+  ): void;
+}
+
+/**
+ * What the Node bridge passes as the fetch handler's second argument: the Node request, and for
+ * an `upgrade` event, its socket and first bytes and the `ws` server that takes them over.
+ */
+export class NodeServeInfo {
+  /** Set once `ws` took the connection over: the bridge must then write nothing on it. */
+  upgraded = false;
+
+  /**
+   * @param req the Node request
+   * @param upgrade for an `upgrade` event: the socket, its first bytes and the `ws` server
+   */
+  constructor(
+    readonly req: NodeRequestLike,
+    readonly upgrade?: {
+      readonly socket: unknown;
+      readonly head: Uint8Array;
+      readonly webSockets: NodeWebSocketServer;
+    },
+  ) {}
+}
+
+/** Whether `info` came from the Node bridge. */
+export function isNodeInfo(info: unknown): info is NodeServeInfo {
+  return info instanceof NodeServeInfo;
+}
+
+/** One `ws` socket's queue and listeners. */
+class NodeSocket extends QueuedSocket {
+  constructor(ws: NodeWebSocket, events: RawSocketEvents) {
+    super();
+    ws.on("message", (data, isBinary) => {
+      // A plain view of ws's Buffer (no copy): the engine hands binary on as Uint8Array.
+      events.onMessage(
+        isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString(),
+      );
+    });
+    ws.on("error", (err) => events.onError(err));
+    ws.on("close", (code, reason) => {
+      this.gone();
+      events.onClose(code, reason.toString());
+    });
+    this.open(ws);
+  }
+}
+
+/** Upgrades through the `ws` server in the info; knows only requests of the Node bridge. */
+export const nodeRuntime: Runtime = {
+  name: "node",
+  canUpgrade(req: Request, info: unknown): boolean {
+    return (info as NodeServeInfo).upgrade !== undefined &&
+      req.headers.get("upgrade")?.toLowerCase() === "websocket";
+  },
+  disconnectSignal(req: Request): AbortSignal {
+    // The bridge aborts it only when the client goes away.
+    return req.signal;
+  },
+  remoteAddress(_req: Request, info: unknown): string {
+    return (info as NodeServeInfo).req.socket.remoteAddress ?? "";
+  },
+  upgrade(_req: Request, info: unknown, events: RawSocketEvents): Upgraded {
+    const node = info as NodeServeInfo;
+    const up = node.upgrade;
+    if (!up) throw new Error("not an upgrade request");
+    let socket: NodeSocket | undefined;
+    up.webSockets.handleUpgrade(node.req, up.socket, up.head, (ws) => {
+      socket = new NodeSocket(ws, events);
+    });
+    // `ws` completes a valid handshake at once; it left an invalid one to the bridge.
+    if (!socket) throw new Error("ws refused the WebSocket handshake");
+    node.upgraded = true;
+    return { socket };
+  },
+};

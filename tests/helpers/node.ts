@@ -1,0 +1,138 @@
+/**
+ * Our server under Node: the Node entry built with esbuild into a temporary folder, npm `ws`
+ * installed once into `.artifacts/node-bridge/`, and Node fixture processes that print their
+ * port and stop when their stdin closes.
+ *
+ * @module
+ */
+import { buildNode, bundleForNode } from "../../scripts/build_node.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const DEPS = `${ROOT}.artifacts/node-bridge`;
+
+/** The `ws` version the Node entry pins in deno.json. */
+async function wsVersion(): Promise<string> {
+  const deno = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  return String(deno.imports.ws).replace(/^npm:ws@/, "");
+}
+
+let installed: Promise<void> | undefined;
+
+/** Installs npm `ws` (the Node entry's dependency) into `.artifacts/node-bridge` once, quietly. */
+function installDeps(): Promise<void> {
+  return installed ??= (async () => {
+    const version = await wsVersion();
+    try {
+      const pkg = JSON.parse(await Deno.readTextFile(`${DEPS}/node_modules/ws/package.json`));
+      if (pkg.version === version) return;
+    } catch { /* not installed yet */ }
+    await Deno.mkdir(DEPS, { recursive: true });
+    const { success, stderr } = await new Deno.Command("npm", {
+      args: [
+        "install",
+        "--prefix",
+        DEPS,
+        "--no-audit",
+        "--no-fund",
+        "--no-save",
+        "--loglevel=error",
+        `ws@${version}`,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!success) throw new Error(`npm install failed: ${new TextDecoder().decode(stderr)}`);
+  })();
+}
+
+/** A build of the Node entry and the bridge fixture, in a folder of its own. */
+export interface NodeBuild {
+  /** The folder (with a `node_modules` link to the installed `ws`). */
+  dir: string;
+  /** The Node entry as an ES module. */
+  entry: string;
+  /** `tests/fixtures/node_bridge.ts` built, a plain fetch handler behind the bridge. */
+  bridge: string;
+  /** Removes the folder. */
+  remove(): Promise<void>;
+}
+
+/** Builds the Node entry (and the bridge fixture) into a new temporary folder. */
+export async function buildForNode(): Promise<NodeBuild> {
+  await installDeps();
+  const dir = await Deno.makeTempDir({ prefix: "socketio-edge-node-" });
+  await Deno.symlink(`${DEPS}/node_modules`, `${dir}/node_modules`);
+  const { esm } = await buildNode(dir);
+  const bridge = `${dir}/bridge.mjs`;
+  await bundleForNode(
+    new URL("../fixtures/node_bridge.ts", import.meta.url).pathname,
+    bridge,
+    "esm",
+  );
+  return {
+    dir,
+    entry: esm,
+    bridge,
+    remove: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
+/** A Node fixture process. */
+export interface NodeProcess {
+  /** The port it listens on, on 127.0.0.1. */
+  port: number;
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  /** Closes its stdin and waits for it to exit; returns what it printed after the port line. */
+  stop(): Promise<string>;
+}
+
+/**
+ * Runs `node <script> ...args`; the script prints `PORT <n>` once listening, and ends when its
+ * stdin closes. `stop()` fails the test when it exits non-zero or does not exit within 10 s
+ * (something it started is still open).
+ */
+export async function startNode(script: string, args: string[]): Promise<NodeProcess> {
+  const child = new Deno.Command("node", {
+    args: [script, ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  const stop = async () => {
+    await child.stdin.close();
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill("SIGKILL");
+    }, 10_000);
+    for (;;) {
+      const { done, value } = await lines.read();
+      if (done) break;
+      out += value;
+    }
+    const status = await child.status;
+    clearTimeout(timer);
+    const err = await stderr;
+    if (killed) throw new Error(`node did not exit within 10 s of its stdin closing: ${err}`);
+    if (status.code !== 0) {
+      throw new Error(`node exited with ${status.code} (${status.signal ?? "no signal"}): ${err}`);
+    }
+    return out;
+  };
+  while (!/PORT \d+\n/.test(out)) {
+    const { done, value } = await lines.read();
+    if (done) {
+      await stop().catch(() => {});
+      throw new Error(`node fixture exited early: ${out} ${await stderr}`);
+    }
+    out += value;
+  }
+  const match = /PORT (\d+)\n/.exec(out)!;
+  out = out.slice(match.index + match[0].length);
+  const port = Number(match[1]);
+  return { port, url: `http://127.0.0.1:${port}`, stop };
+}

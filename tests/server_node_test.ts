@@ -1,0 +1,283 @@
+/**
+ * The Socket.IO server under Node, through the Node entry (`@socketio-edge/core/node`) built
+ * with esbuild: the official client (`socket.io-client@4.8.4`, run by Deno) over polling,
+ * WebSocket and the upgrade against `new Server(httpServer)`, `io.listen(port)`,
+ * `new Server(port)` and `io.attach(httpServer, opts)`, `io.close()` closing the HTTP server;
+ * and the bridge alone (tests/fixtures/node_bridge.ts) for several Set-Cookie headers, streamed
+ * bodies, backpressure and clients that go away.
+ */
+import assert from "node:assert/strict";
+import { Server } from "../mod.ts";
+import { buildForNode, type NodeBuild, type NodeProcess, startNode } from "./helpers/node.ts";
+import { rawUpgrade } from "./helpers/raw.ts";
+import {
+  type ClientSocket,
+  delay,
+  type Mode,
+  MODES,
+  next,
+  nextArgs,
+  officialClient,
+  settle,
+  upgraded,
+} from "./helpers/socketio.ts";
+
+const SERVER = new URL("./fixtures/node_server.mjs", import.meta.url).pathname;
+
+function transportsOf(mode: Mode): string[] {
+  return mode === "polling"
+    ? ["polling"]
+    : mode === "websocket"
+    ? ["websocket"]
+    : ["polling", "websocket"];
+}
+
+/** Disconnects a client and waits until its connection is closed. */
+async function closeClient(c: ClientSocket): Promise<void> {
+  const engine = c.io.engine;
+  const closed = engine && engine.readyState !== "closed" ? next(engine, "close") : undefined;
+  c.disconnect();
+  await closed;
+  await settle();
+}
+
+/** Stops the Node server: `io.close()` there must close its HTTP server and let Node exit. */
+async function stopServer(server: NodeProcess): Promise<string> {
+  const out = await server.stop();
+  assert.match(out, /CLOSED listening=false/, out);
+  return out;
+}
+
+/** One client round on `url` in `mode`: welcome, acks with text and binary, server emits. */
+async function exercise(url: string, mode: Mode): Promise<void> {
+  const c = officialClient(url, {
+    transports: transportsOf(mode),
+    forceNew: true,
+    reconnection: false,
+  });
+  try {
+    const [welcome] = await nextArgs<[{ id: string }]>(c, "welcome");
+    assert.equal(welcome.id, c.id);
+    if (mode === "upgrade") await upgraded(c);
+    assert.equal(
+      await c.timeout(2000).emitWithAck("transport"),
+      mode === "polling" ? "polling" : "websocket",
+    );
+    const echoed = await new Promise<unknown[]>((resolve) =>
+      c.emit("echo", "text", { n: 1 }, new Uint8Array([1, 2, 3]), (...a: unknown[]) => resolve(a))
+    );
+    assert.equal(echoed[0], "text");
+    assert.deepEqual(echoed[1], { n: 1 });
+    assert.deepEqual([...new Uint8Array(echoed[2] as ArrayBuffer)], [1, 2, 3]);
+    // Binary reaches server code as bytes.
+    assert.deepEqual(
+      await c.timeout(2000).emitWithAck("binary?", new Uint8Array(300)),
+      { bytes: true, length: 300 },
+    );
+    const back = next(c, "news");
+    c.emit("emit-back", "news", "from the server");
+    assert.equal(await back, "from the server");
+  } finally {
+    await closeClient(c);
+  }
+}
+
+Deno.test("Socket.IO on Node", async (t) => {
+  const build: NodeBuild = await buildForNode();
+  try {
+    await t.step("new Server(httpServer): polling, websocket, upgrade", async (t) => {
+      const server = await startNode(SERVER, [build.entry, "http"]);
+      try {
+        for (const mode of MODES) await t.step(mode, () => exercise(server.url, mode));
+        // Other paths get 404 when the HTTP server has no listener of its own.
+        const other = await fetch(`${server.url}/somewhere`);
+        await other.body?.cancel();
+        assert.equal(other.status, 404);
+        const bundle = await fetch(`${server.url}/socket.io/socket.io.js`);
+        assert.equal(bundle.status, 200);
+        assert.match(bundle.headers.get("content-type") ?? "", /javascript/);
+        await bundle.body?.cancel();
+        // A refused upgrade gets the engine's answer, written on the raw socket.
+        const refused = await rawUpgrade(
+          server.port,
+          "/socket.io/?EIO=4&transport=websocket&sid=nope",
+        );
+        assert.equal(refused.status, 400);
+        assert.equal(refused.body, "Session ID unknown");
+      } finally {
+        await stopServer(server);
+      }
+    });
+
+    await t.step("io.listen(port)", async () => {
+      const server = await startNode(SERVER, [build.entry, "listen"]);
+      try {
+        await exercise(server.url, "upgrade");
+      } finally {
+        await stopServer(server);
+      }
+    });
+
+    await t.step("new Server(port): other paths get 404", async () => {
+      const server = await startNode(SERVER, [build.entry, "port"]);
+      try {
+        await exercise(server.url, "websocket");
+        const other = await fetch(`${server.url}/somewhere`);
+        await other.body?.cancel();
+        assert.equal(other.status, 404);
+      } finally {
+        await stopServer(server);
+      }
+    });
+
+    await t.step("io.attach(httpServer, opts) under the constructor's options", async () => {
+      const server = await startNode(SERVER, [
+        build.entry,
+        "attach",
+        JSON.stringify({ pingInterval: 24000, pingTimeout: 1000 }),
+      ]);
+      let out: string;
+      try {
+        await exercise(server.url, "polling");
+        // The HTTP server's own listener answers the other paths.
+        assert.equal(await (await fetch(`${server.url}/somewhere`)).text(), "the app");
+      } finally {
+        out = await stopServer(server);
+      }
+      // As the official server: attach's options apply, the constructor's win.
+      const engine = JSON.parse(/ENGINE (.*)\n/.exec(out)![1]);
+      assert.deepEqual(engine, { pingInterval: 24000, pingTimeout: 6000, path: "/socket.io/" });
+    });
+
+    await t.step("io.close() then io.listen(port) serves again", async () => {
+      const server = await startNode(SERVER, [build.entry, "port"]);
+      const c = officialClient(server.url, {
+        forceNew: true,
+        reconnectionDelay: 50,
+        reconnectionDelayMax: 50,
+        reconnectionAttempts: 40,
+      });
+      try {
+        await next(c, "welcome");
+        const reconnected = new Promise((resolve, reject) => {
+          c.io.once("reconnect", resolve);
+          c.io.once("reconnect_failed", () => reject(new Error("no reconnection")));
+        });
+        c.emit("restart");
+        await reconnected;
+        assert.deepEqual(await c.timeout(2000).emitWithAck("echo", "again"), "again");
+      } finally {
+        await closeClient(c);
+        await stopServer(server);
+      }
+    });
+
+    await t.step(
+      "the bridge: Set-Cookie, streamed bodies, backpressure, a client leaving",
+      () => bridgeSteps(build),
+    );
+  } finally {
+    await build.remove();
+  }
+});
+
+/** Polls `fn` until it returns true (the Node side acts on its own schedule). */
+async function until(fn: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await fn()) return;
+    await delay(20);
+  }
+  throw new Error(`never: ${what}`);
+}
+
+async function bridgeSteps(build: NodeBuild): Promise<void> {
+  const server = await startNode(build.bridge, []);
+  const stats = async () =>
+    await (await fetch(`${server.url}/bridge/stats`)).json() as {
+      produced: number;
+      aborted: number;
+      cancelled: number;
+    };
+  try {
+    // Every Set-Cookie on its own line, the status and other headers kept.
+    const cookies = await fetch(`${server.url}/bridge/cookies`);
+    assert.equal(cookies.status, 201);
+    assert.deepEqual(cookies.headers.getSetCookie(), ["a=1; Path=/", "b=2; Path=/"]);
+    assert.equal(cookies.headers.get("x-kind"), "cookies");
+    assert.equal(await cookies.text(), "two cookies");
+
+    // A request body streamed in, answered as it streams.
+    const parts = ["first ", "second ", "third"];
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const part = parts.shift();
+        if (part === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(part));
+      },
+    });
+    const echo = await fetch(`${server.url}/bridge/echo`, {
+      method: "POST",
+      body,
+      duplex: "half",
+    } as RequestInit);
+    assert.equal(echo.headers.get("x-method"), "POST");
+    assert.equal(await echo.text(), "first second third");
+
+    // Paths outside the bridge's go to the HTTP server's own listener.
+    assert.equal(await (await fetch(`${server.url}/elsewhere`)).text(), "the app");
+
+    // A large response to a client that reads nothing: the body is pulled only as Node's
+    // buffers drain, so it stops well short of its 64 MiB.
+    const slow = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    try {
+      await slow.write(
+        new TextEncoder().encode(`GET /bridge/big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`),
+      );
+      let last = -1;
+      let same = 0;
+      await until(async () => {
+        const { produced } = await stats();
+        same = produced === last ? same + 1 : 0;
+        last = produced;
+        return produced > 0 && same >= 5;
+      }, "the large body to stall");
+      assert.ok(last < 16 * 1024 * 1024, `produced ${last} bytes unread`);
+    } finally {
+      slow.close();
+    }
+
+    // A held response whose client goes away: its signal aborts and its body is cancelled.
+    const held = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    try {
+      await held.write(
+        new TextEncoder().encode(`GET /bridge/hold HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`),
+      );
+      const buf = new Uint8Array(4096);
+      let text = "";
+      while (!text.includes("held")) {
+        const n = await held.read(buf);
+        if (n === null) throw new Error(`closed after ${text}`);
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      assert.match(text, /^HTTP\/1\.1 200/);
+    } finally {
+      held.close();
+    }
+    await until(async () => {
+      const s = await stats();
+      return s.aborted === 1 && s.cancelled === 1;
+    }, "the held response to be aborted and cancelled");
+  } finally {
+    await server.stop();
+  }
+}
+
+Deno.test("new Server(httpServer) outside Node names the Node entry", () => {
+  // Anything with listen(), as an http.Server, or a port.
+  const httpServer = { listen() {}, on() {} };
+  assert.throws(
+    () => new Server(httpServer as never),
+    (err: Error) => err instanceof TypeError && err.message.includes("@socketio-edge/core/node"),
+  );
+  assert.throws(() => new Server(3000 as never), /@socketio-edge\/core\/node/);
+});
