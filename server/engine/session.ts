@@ -115,8 +115,6 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   #callbacks: (() => void)[] | undefined;
   #flushQueued = false;
   #cancelUpgrade: (() => void) | undefined;
-  /** The upgrade's probe was answered: polls are released with a noop from now on. */
-  #probed = false;
 
   /**
    * Creates a session; the server does this at the handshake.
@@ -246,10 +244,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     }
   }
 
-  /** @internal a poll arrived: flush, or release it with a noop while upgrading. */
+  /** @internal a poll arrived: flush what is buffered. */
   onWritable(): void {
     if (this.#buffer !== undefined) this.#flush();
-    else if (this.upgrading && this.#probed) this.transport.send([{ type: "noop" }]);
   }
 
   /**
@@ -382,7 +379,6 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     if (this.readyState === "closed") return;
     this.readyState = "closed";
     this.#cancelUpgrade?.();
-    this.#probed = false;
     this.#buffer = undefined;
     this.#callbacks = undefined;
     this.transport.close();
@@ -391,14 +387,23 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     this.emit("close", reason, description);
   }
 
+  // Answers a waiting poll with a noop, unless packets buffered this tick are about to answer it.
+  #releasePoll(): void {
+    const t = this.transport;
+    if (t.name === "polling" && t.writable && this.#buffer === undefined) t.send([{ type: "noop" }]);
+  }
+
   /** @internal the client opened a WebSocket to upgrade this session. */
   maybeUpgrade(next: Transport): void {
     this.upgrading = true;
+    // After the probe, a waiting poll is released with a noop every 100 ms, as the official
+    // server forces a polling cycle so that the client can pause polling and send `upgrade`.
+    let release: ReturnType<typeof setInterval> | undefined;
     const cleanup = () => {
       this.upgrading = false;
-      this.#probed = false;
       this.#cancelUpgrade = undefined;
       clearTimeout(timer);
+      clearInterval(release);
     };
     const abort = () => {
       cleanup();
@@ -410,12 +415,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
       onPacket: (packet) => {
         if (packet.type === "ping" && packet.data === "probe") {
           next.send([{ type: "pong", data: "probe" }]);
-          this.#probed = true;
           this.emit("upgrading", next);
-          // Release the pending poll so the client can pause polling and send `upgrade`.
-          if (this.transport.canSend && this.#buffer === undefined) {
-            this.transport.send([{ type: "noop" }]);
-          }
+          clearInterval(release);
+          release = setInterval(() => this.#releasePoll(), RELEASE_INTERVAL);
         } else if (packet.type === "upgrade" && this.readyState !== "closed") {
           cleanup();
           const old = this.transport;
@@ -442,6 +444,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     };
   }
 }
+
+/** How often a waiting poll is released with a noop during an upgrade (ms), as the official. */
+const RELEASE_INTERVAL = 100;
 
 /** The owner of a transport nobody listens to any more. */
 const detached: TransportOwner = {
