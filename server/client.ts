@@ -7,6 +7,7 @@
 import type { WriteOptions } from "../adapter/adapter.ts";
 import { Decoder, type Packet, PacketType } from "../parser/socket.ts";
 import type { EngineSocket } from "./engine/session.ts";
+import { report } from "./report.ts";
 import type { Server } from "./server.ts";
 import {
   type DisconnectReason,
@@ -148,14 +149,16 @@ export class Client {
   _connect(name: string, auth: Record<string, unknown>): void {
     const server = this.#server;
     const existing = server._nsps.get(name);
+    // An exception out of the join (a `connection` listener's) is the application's: reported
+    // as uncaught, as on the official server, rather than left as an unhandled rejection.
     if (existing) {
-      void existing._add(this, auth);
+      existing._add(this, auth).catch(report);
       return;
     }
     server._checkNamespace(name, auth, (nsp) => {
       if (this.conn.readyState !== "open") return;
       if (nsp) {
-        void nsp._add(this, auth);
+        nsp._add(this, auth).catch(report);
         return;
       }
       this._packet({
@@ -333,13 +336,6 @@ function parseV3Namespace(nsp: string): [string, Record<string, unknown>] {
   const auth: Record<string, unknown> = {};
   new URLSearchParams(nsp.slice(q + 1)).forEach((value, key) => (auth[key] = value));
   return [nsp.slice(0, q), auth];
-}
-
-function report(err: unknown): void {
-  if (typeof reportError === "function") reportError(err);
-  else {queueMicrotask(() => {
-      throw err;
-    });}
 }
 
 // A broadcast hands the same text to each receiver in turn: its WebSocket frame is made once

@@ -686,6 +686,49 @@ eachMode("listeners run with this = the socket; a throwing listener is reported"
   assert.ok(socket.connected);
 });
 
+eachMode(
+  "a throwing connection listener, or middleware throwing after next(), is reported as uncaught",
+  async (fx) => {
+    // Reported as the runtime reports an uncaught exception (as on the official server), never
+    // as an unhandled rejection; the connection goes on, and so does the server.
+    const errors: string[] = [];
+    const rejections: unknown[] = [];
+    const onError = (e: ErrorEvent) => {
+      e.preventDefault();
+      errors.push((e.error as Error).message);
+    };
+    const onRejection = (e: PromiseRejectionEvent) => {
+      e.preventDefault();
+      rejections.push(e.reason);
+    };
+    globalThis.addEventListener("error", onError);
+    globalThis.addEventListener("unhandledrejection", onRejection);
+    try {
+      fx.io.use((_socket, next) => {
+        next();
+        throw new Error("middleware failed after next()");
+      });
+      fx.io.on("connection", (socket) => {
+        socket.on("echo", (n: number, ack: (n: number) => void) => ack(n));
+        throw new Error("connection listener failed");
+      });
+      for (const n of [1, 2]) {
+        const client = await fx.connect();
+        // Both were reported before the CONNECT reached the client.
+        assert.deepEqual(errors.splice(0), [
+          "middleware failed after next()",
+          "connection listener failed",
+        ]);
+        assert.equal(await client.emitWithAck("echo", n), n);
+      }
+      assert.deepEqual(rejections, []);
+    } finally {
+      globalThis.removeEventListener("error", onError);
+      globalThis.removeEventListener("unhandledrejection", onRejection);
+    }
+  },
+);
+
 // --- Disconnections -------------------------------------------------------------------------
 
 eachMode("client disconnect: the server sees 'client namespace disconnect'", async (fx) => {

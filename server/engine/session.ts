@@ -390,7 +390,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   // Answers a waiting poll with a noop, unless packets buffered this tick are about to answer it.
   #releasePoll(): void {
     const t = this.transport;
-    if (t.name === "polling" && t.writable && this.#buffer === undefined) t.send([{ type: "noop" }]);
+    if (t.name === "polling" && t.writable && this.#buffer === undefined) {
+      t.send([{ type: "noop" }]);
+    }
   }
 
   /** @internal the client opened a WebSocket to upgrade this session. */
