@@ -228,7 +228,7 @@ export class Client {
     if (textEncoder !== undefined && this.#blobs === undefined) {
       // Our encoder gives a packet without binary data as one string: no array of chunks.
       const text = textEncoder._encodeText(packet);
-      if (text !== undefined) return this.conn.write(text);
+      if (text !== undefined) return this.conn._write(text, flags.compress !== false);
     }
     const chunks = this.#server.encoder.encode(packet) as Chunk[];
     this.writeToEngine(chunks, flags);
@@ -240,24 +240,28 @@ export class Client {
     if (opts.volatile && !conn.writable) return;
     if (this.#blobs || hasBlob(chunks)) {
       this.#blobWrites++;
-      this.#blobs = (this.#blobs ?? Promise.resolve()).then(() => this.#writeAsync(chunks));
+      const compress = opts.compress !== false;
+      this.#blobs = (this.#blobs ?? Promise.resolve()).then(() =>
+        this.#writeAsync(chunks, compress)
+      );
       return;
     }
+    const compress = opts.compress !== false;
     const first = chunks[0];
     if (chunks.length === 1 && typeof first === "string") {
-      conn.write(first, frameOf(first));
+      conn._write(first, compress, frameOf(first));
       return;
     }
-    for (let i = 0; i < chunks.length; i++) conn.write(chunks[i] as string | Uint8Array);
+    for (let i = 0; i < chunks.length; i++) conn._write(chunks[i] as string | Uint8Array, compress);
   }
 
   /** Writes chunks holding `Blob`s once read, keeping every later packet behind them. */
-  async #writeAsync(chunks: readonly Chunk[]): Promise<void> {
+  async #writeAsync(chunks: readonly Chunk[], compress: boolean): Promise<void> {
     const ready: (string | Uint8Array)[] = [];
     for (const c of chunks) {
       ready.push(c instanceof Blob ? new Uint8Array(await c.arrayBuffer()) : c);
     }
-    for (const c of ready) this.conn.write(c);
+    for (const c of ready) this.conn._write(c, compress);
     if (--this.#blobWrites === 0) this.#blobs = undefined;
   }
 

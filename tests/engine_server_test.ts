@@ -612,6 +612,40 @@ Deno.test("websocket: packetCreate, drain and send callbacks see every message",
   }
 });
 
+/** Sends three messages, the last two with options; what `packetCreate` saw of each. */
+function sendWithOptions(socket: EngineSocket): unknown[] {
+  const created: unknown[] = [];
+  socket.on("packetCreate", (p) => created.push([p.type, p.data, p.options]));
+  socket.send("a");
+  socket.send("b", { compress: false });
+  // `write` is `send`, as on the official socket.
+  socket.write("c", { compress: false }, () => {});
+  return created;
+}
+
+const SENT_WITH_OPTIONS = [
+  ["message", "a", { compress: true }],
+  ["message", "b", { compress: false }],
+  ["message", "c", { compress: false }],
+];
+
+sessionTest("polling: packetCreate sees each message's options", async ({ f, sid, socket }) => {
+  assert.deepEqual(sendWithOptions(socket), SENT_WITH_OPTIONS);
+  assert.equal(await poll(f.base, sid), "4a\x1e4b\x1e4c");
+});
+
+Deno.test("websocket: packetCreate sees each message's options", async () => {
+  const f = startEngine();
+  try {
+    const { ws, socket } = await wsSession(f);
+    assert.deepEqual(sendWithOptions(socket), SENT_WITH_OPTIONS);
+    for (const m of ["4a", "4b", "4c"]) assert.equal(await ws.next(), m);
+    await ws.close();
+  } finally {
+    await f.close();
+  }
+});
+
 /**
  * With maxHttpBufferSize 100: `fits` is delivered, then `over` closes the session as too big.
  * Bounded, so that a server letting `over` through fails instead of hanging.

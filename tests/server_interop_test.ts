@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import ioV2 from "socket.io-client-v2";
 import msgpackParser from "socket.io-msgpack-parser";
-import type { ExtendedError, ParserModule, Socket } from "../mod.ts";
+import type { CreatedPacket, ExtendedError, ParserModule, Socket } from "../mod.ts";
 import {
   type ClientSocket,
   connected,
@@ -473,6 +473,39 @@ eachMode("volatile, compress and local operators deliver to connected clients", 
     "1:2",
   ]);
 });
+
+eachMode(
+  "packetCreate sees options.compress: true by default, false after compress(false)",
+  async (fx) => {
+    const [client, socket] = await fx.pair("/chat");
+    const chat = fx.io.of("/chat");
+    // The engine packets of one emit, with what the client received.
+    const created = async (emit: () => void): Promise<unknown[]> => {
+      const options: unknown[] = [];
+      const onCreate = (p: CreatedPacket) => p.type === "message" && options.push(p.options);
+      socket.conn.on("packetCreate", onCreate);
+      const got = nextArgs(client, "woot");
+      emit();
+      await got;
+      socket.conn.off("packetCreate", onCreate);
+      return options;
+    };
+    const on = { compress: true };
+    const off = { compress: false };
+    // As the official tests "socket should enable compression by default / should disable
+    // compression" and "namespaces ...", then the flag is gone on the next emit.
+    assert.deepEqual(await created(() => socket.emit("woot", "hi")), [on]);
+    assert.deepEqual(await created(() => socket.compress(false).emit("woot", "hi")), [off]);
+    assert.deepEqual(await created(() => socket.emit("woot", "hi")), [on]);
+    assert.deepEqual(await created(() => chat.emit("woot", "hi")), [on]);
+    assert.deepEqual(await created(() => chat.compress(false).emit("woot", "hi")), [off]);
+    assert.deepEqual(await created(() => chat.to(socket.id).emit("woot", "hi")), [on]);
+    // Every packet of an emit with binary attachments carries it.
+    const bytes = new Uint8Array([1, 2]);
+    assert.deepEqual(await created(() => socket.compress(false).emit("woot", bytes)), [off, off]);
+    assert.deepEqual(await created(() => chat.emit("woot", bytes)), [on, on]);
+  },
+);
 
 eachMode("broadcast with acks collects every answer, and times out", async (fx) => {
   const [clients, sockets] = await crowd(fx, 3);

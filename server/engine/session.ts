@@ -9,7 +9,7 @@ import { Emitter } from "../../parser/emitter.ts";
 import type { HeartbeatTarget } from "./heartbeat.ts";
 import type { EngineOptions } from "./options.ts";
 import type { RequestSnapshot } from "./request.ts";
-import type { OutPacket, Transport, TransportOwner } from "./transport.ts";
+import type { OutPacket, PacketOptions, Transport, TransportOwner } from "./transport.ts";
 import type { WebSocketTransport } from "./websocket.ts";
 
 /** Lifecycle of a session, as the official server names it. */
@@ -30,8 +30,8 @@ export interface EngineSocketEvents {
   message: [data: string | Uint8Array];
   /** Any packet from the client. */
   packet: [packet: EnginePacket];
-  /** A packet about to be sent. */
-  packetCreate: [packet: EnginePacket];
+  /** A packet about to be sent, with its options (`{ compress }`) as the official one. */
+  packetCreate: [packet: CreatedPacket];
   /** A pong (v4) or ping (v3) arrived. */
   heartbeat: [];
   /** The client started an upgrade. */
@@ -68,9 +68,19 @@ export interface MessageReader {
 
 /** Options of {@linkcode EngineSocket.send}. */
 export interface SendOptions {
-  /** Kept for API compatibility: compression is the runtime's business. */
+  /**
+   * `false` marks the message as not to be compressed (`options.compress` of its packet); whether
+   * a message is compressed is the runtime's business.
+   */
   compress?: boolean;
 }
+
+/** A packet as `packetCreate` listeners see it: `{ type, data, options: { compress } }`. */
+export type CreatedPacket = OutPacket & { options: PacketOptions };
+
+// The options of every created packet, shared: the common case allocates nothing for them.
+const COMPRESS: PacketOptions = Object.freeze({ compress: true });
+const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
 
 /**
  * A client's Engine.IO session, as `engine.on("connection", (socket) => ...)` gives it.
@@ -153,7 +163,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
       maxPayload: o.maxHttpBufferSize,
     };
     this.readyState = "open";
-    this.#push({ type: "open", data: JSON.stringify(handshake) });
+    this.#push({ type: "open", data: JSON.stringify(handshake), options: COMPRESS });
     this.#host.watch(this);
   }
 
@@ -178,16 +188,40 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     opts?: SendOptions | (() => void),
     callback?: () => void,
   ): this {
-    if (typeof opts === "function") callback = opts;
-    this.write(toData(data), undefined, callback);
+    if (typeof opts === "function") {
+      callback = opts;
+      opts = undefined;
+    }
+    this._write(toData(data), opts?.compress !== false, undefined, callback);
     return this;
   }
 
   /**
-   * Sends a message packet; `frame` is its WebSocket frame when a broadcast encoded it already.
+   * Alias of {@linkcode EngineSocket.send}.
+   *
+   * @param data text or binary
+   * @param opts send options
+   * @param callback called after the message is flushed
+   */
+  write(
+    data: string | Uint8Array | ArrayBuffer | ArrayBufferView,
+    opts?: SendOptions | (() => void),
+    callback?: () => void,
+  ): this {
+    return this.send(data, opts, callback);
+  }
+
+  /**
+   * Sends a message packet; `frame` is its WebSocket frame when a broadcast encoded it already,
+   * `compress` goes on the packet's options.
    * @internal
    */
-  write(data: string | Uint8Array, frame?: string | Uint8Array, callback?: () => void): void {
+  _write(
+    data: string | Uint8Array,
+    compress = true,
+    frame?: string | Uint8Array,
+    callback?: () => void,
+  ): void {
     if (this.readyState !== "open") return;
     const t = this.transport;
     if (
@@ -201,10 +235,11 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
       this.emit("drain");
       return;
     }
-    this.#push({ type: "message", data, frame }, callback);
+    const options = compress ? COMPRESS : NO_COMPRESS;
+    this.#push({ type: "message", data, frame, options }, callback);
   }
 
-  #push(packet: OutPacket, callback?: () => void): void {
+  #push(packet: CreatedPacket, callback?: () => void): void {
     this.emit("packetCreate", packet);
     const t = this.transport;
     if (t.name === "websocket" && t.canSend && this.#buffer === undefined) {
@@ -314,7 +349,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
           return this.onTransportError("transport error", "invalid heartbeat direction");
         }
         this.lastBeatAt = Date.now();
-        this.#push({ type: "pong", data: packet.data });
+        this.#push({ type: "pong", data: packet.data, options: COMPRESS });
         this.emit("heartbeat");
         break;
       case "message": {
@@ -340,7 +375,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   /** @internal heartbeat: sends a ping. */
   ping(): void {
     // A closing session gets no ping; the missed round still ends it if the client is gone.
-    if (this.readyState === "open") this.#push({ type: "ping" });
+    if (this.readyState === "open") this.#push({ type: "ping", options: COMPRESS });
   }
 
   /** @internal heartbeat: no pong in time. */
