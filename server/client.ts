@@ -170,8 +170,9 @@ export class Client {
   _connect(name: string, auth: Record<string, unknown>): void {
     const server = this.#server;
     const existing = server._nsps.get(name);
+    // An exception out of the join (a `connection` listener's) is the application's: reported
+    // as uncaught, as on the official server, rather than left as an unhandled rejection.
     if (existing) {
-      // What it may throw later (a "connection" listener) must not reject unhandled.
       existing._add(this, auth).catch(report);
       return;
     }
@@ -248,7 +249,7 @@ export class Client {
     if (textEncoder !== undefined && this.#blobs === undefined) {
       // Our encoder gives a packet without binary data as one string: no array of chunks.
       const text = textEncoder._encodeText(packet);
-      if (text !== undefined) return this.conn.write(text);
+      if (text !== undefined) return this.conn._write(text, flags.compress !== false);
     }
     const chunks = this.#server.encoder.encode(packet) as Chunk[];
     this.writeToEngine(chunks, flags);
@@ -260,24 +261,28 @@ export class Client {
     if (opts.volatile && !conn.writable) return;
     if (this.#blobs || hasBlob(chunks)) {
       this.#blobWrites++;
-      this.#blobs = (this.#blobs ?? Promise.resolve()).then(() => this.#writeAsync(chunks));
+      const compress = opts.compress !== false;
+      this.#blobs = (this.#blobs ?? Promise.resolve()).then(() =>
+        this.#writeAsync(chunks, compress)
+      );
       return;
     }
+    const compress = opts.compress !== false;
     const first = chunks[0];
     if (chunks.length === 1 && typeof first === "string") {
-      conn.write(first, frameOf(first));
+      conn._write(first, compress, frameOf(first));
       return;
     }
-    for (let i = 0; i < chunks.length; i++) conn.write(chunks[i] as string | Uint8Array);
+    for (let i = 0; i < chunks.length; i++) conn._write(chunks[i] as string | Uint8Array, compress);
   }
 
   /** Writes chunks holding `Blob`s once read, keeping every later packet behind them. */
-  async #writeAsync(chunks: readonly Chunk[]): Promise<void> {
+  async #writeAsync(chunks: readonly Chunk[], compress: boolean): Promise<void> {
     const ready: (string | Uint8Array)[] = [];
     for (const c of chunks) {
       ready.push(c instanceof Blob ? new Uint8Array(await c.arrayBuffer()) : c);
     }
-    for (const c of ready) this.conn.write(c);
+    for (const c of ready) this.conn._write(c, compress);
     if (--this.#blobWrites === 0) this.#blobs = undefined;
   }
 

@@ -7,6 +7,7 @@ import type { Adapter, AdapterNamespace, BroadcastFlags, Room } from "../adapter
 import { PacketType } from "../parser/socket.ts";
 import { BroadcastOperator } from "./broadcast.ts";
 import type { Client } from "./client.ts";
+import { report } from "./runtime/report.ts";
 import type { Server } from "./server.ts";
 import { type DisconnectReason, Socket } from "./socket.ts";
 import type {
@@ -346,10 +347,17 @@ export class Namespace<
     return new Promise((resolve) => {
       const step = (i: number): void => {
         if (i === fns.length) return resolve(undefined);
+        let called = false;
         try {
-          fns[i](socket, (err) => (err ? resolve(err) : step(i + 1)));
+          fns[i](socket, (err) => {
+            called = true;
+            err ? resolve(err) : step(i + 1);
+          });
         } catch (err) {
-          resolve(err instanceof Error ? err : new Error(String(err)));
+          // Thrown before `next`: the refusal. Thrown after: the application's error, reported
+          // as uncaught (as on the official server) while the connection goes on.
+          if (called) report(err);
+          else resolve(err instanceof Error ? err : new Error(String(err)));
         }
       };
       step(0);

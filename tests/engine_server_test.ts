@@ -612,6 +612,40 @@ Deno.test("websocket: packetCreate, drain and send callbacks see every message",
   }
 });
 
+/** Sends three messages, the last two with options; what `packetCreate` saw of each. */
+function sendWithOptions(socket: EngineSocket): unknown[] {
+  const created: unknown[] = [];
+  socket.on("packetCreate", (p) => created.push([p.type, p.data, p.options]));
+  socket.send("a");
+  socket.send("b", { compress: false });
+  // `write` is `send`, as on the official socket.
+  socket.write("c", { compress: false }, () => {});
+  return created;
+}
+
+const SENT_WITH_OPTIONS = [
+  ["message", "a", { compress: true }],
+  ["message", "b", { compress: false }],
+  ["message", "c", { compress: false }],
+];
+
+sessionTest("polling: packetCreate sees each message's options", async ({ f, sid, socket }) => {
+  assert.deepEqual(sendWithOptions(socket), SENT_WITH_OPTIONS);
+  assert.equal(await poll(f.base, sid), "4a\x1e4b\x1e4c");
+});
+
+Deno.test("websocket: packetCreate sees each message's options", async () => {
+  const f = startEngine();
+  try {
+    const { ws, socket } = await wsSession(f);
+    assert.deepEqual(sendWithOptions(socket), SENT_WITH_OPTIONS);
+    for (const m of ["4a", "4b", "4c"]) assert.equal(await ws.next(), m);
+    await ws.close();
+  } finally {
+    await f.close();
+  }
+});
+
 /**
  * With maxHttpBufferSize 100: `fits` is delivered, then `over` closes the session as too big.
  * Bounded, so that a server letting `over` through fails instead of hanging.
@@ -724,7 +758,7 @@ Deno.test("upgrade: probe, noop polls, upgrade, then everything over websocket",
     assert.equal(await ws.next(), "3probe");
     // The held poll is released so the client can pause polling.
     assert.equal(await pending, "6");
-    // And every poll during the upgrade is answered at once.
+    // And every poll during the upgrade is answered by the next release check.
     assert.equal(await poll(f.base, sid), "6");
     assert.equal(await poll(f.base, sid), "6");
     // Messages still flow over polling until the upgrade completes.
@@ -761,6 +795,28 @@ Deno.test("upgrade: probe, noop polls, upgrade, then everything over websocket",
     await f.close();
   }
 });
+
+sessionTest(
+  "upgrade: the waiting poll gets its noop from the release interval, not with the probe answer",
+  async ({ f, sid, socket }) => {
+    const pending = poll(f.base, sid);
+    while (!socket.transport.writable) await delay(5);
+    const ws = new WsClient(`${f.wsBase}?EIO=4&transport=websocket&sid=${sid}`);
+    ws.send("2probe");
+    assert.equal(await ws.next(), "3probe");
+    // As on the official server, the poll is released by a check every 100 ms, so a client
+    // counting its packets just after the probe sees no noop yet.
+    assert.equal(await settlesWithin(pending, 10), false);
+    assert.equal(await pending, "6");
+    const upgraded = new Promise((resolve) => socket.once("upgrade", resolve));
+    ws.send("5");
+    await upgraded;
+    assert.equal(socket.transport.name, "websocket");
+    socket.send("over ws");
+    assert.equal(await ws.next(), "4over ws");
+    await ws.close();
+  },
+);
 
 sessionTest(
   "upgrade: a message buffered while no poll waits goes over websocket",

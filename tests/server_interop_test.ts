@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import ioV2 from "socket.io-client-v2";
 import msgpackParser from "socket.io-msgpack-parser";
-import type { ExtendedError, ParserModule, Socket } from "../mod.ts";
+import type { CreatedPacket, ExtendedError, ParserModule, Socket } from "../mod.ts";
 import {
   type ClientSocket,
   connected,
@@ -474,6 +474,39 @@ eachMode("volatile, compress and local operators deliver to connected clients", 
   ]);
 });
 
+eachMode(
+  "packetCreate sees options.compress: true by default, false after compress(false)",
+  async (fx) => {
+    const [client, socket] = await fx.pair("/chat");
+    const chat = fx.io.of("/chat");
+    // The engine packets of one emit, with what the client received.
+    const created = async (emit: () => void): Promise<unknown[]> => {
+      const options: unknown[] = [];
+      const onCreate = (p: CreatedPacket) => p.type === "message" && options.push(p.options);
+      socket.conn.on("packetCreate", onCreate);
+      const got = nextArgs(client, "woot");
+      emit();
+      await got;
+      socket.conn.off("packetCreate", onCreate);
+      return options;
+    };
+    const on = { compress: true };
+    const off = { compress: false };
+    // As the official tests "socket should enable compression by default / should disable
+    // compression" and "namespaces ...", then the flag is gone on the next emit.
+    assert.deepEqual(await created(() => socket.emit("woot", "hi")), [on]);
+    assert.deepEqual(await created(() => socket.compress(false).emit("woot", "hi")), [off]);
+    assert.deepEqual(await created(() => socket.emit("woot", "hi")), [on]);
+    assert.deepEqual(await created(() => chat.emit("woot", "hi")), [on]);
+    assert.deepEqual(await created(() => chat.compress(false).emit("woot", "hi")), [off]);
+    assert.deepEqual(await created(() => chat.to(socket.id).emit("woot", "hi")), [on]);
+    // Every packet of an emit with binary attachments carries it.
+    const bytes = new Uint8Array([1, 2]);
+    assert.deepEqual(await created(() => socket.compress(false).emit("woot", bytes)), [off, off]);
+    assert.deepEqual(await created(() => chat.emit("woot", bytes)), [on, on]);
+  },
+);
+
 eachMode("broadcast with acks collects every answer, and times out", async (fx) => {
   const [clients, sockets] = await crowd(fx, 3);
   clients.forEach((c, i) => c.on("count", (ack: (n: number) => void) => ack(i)));
@@ -685,6 +718,49 @@ eachMode("listeners run with this = the socket; a throwing listener is reported"
   assert.equal(await client.emitWithAck("still"), "here");
   assert.ok(socket.connected);
 });
+
+eachMode(
+  "a throwing connection listener, or middleware throwing after next(), is reported as uncaught",
+  async (fx) => {
+    // Reported as the runtime reports an uncaught exception (as on the official server), never
+    // as an unhandled rejection; the connection goes on, and so does the server.
+    const errors: string[] = [];
+    const rejections: unknown[] = [];
+    const onError = (e: ErrorEvent) => {
+      e.preventDefault();
+      errors.push((e.error as Error).message);
+    };
+    const onRejection = (e: PromiseRejectionEvent) => {
+      e.preventDefault();
+      rejections.push(e.reason);
+    };
+    globalThis.addEventListener("error", onError);
+    globalThis.addEventListener("unhandledrejection", onRejection);
+    try {
+      fx.io.use((_socket, next) => {
+        next();
+        throw new Error("middleware failed after next()");
+      });
+      fx.io.on("connection", (socket) => {
+        socket.on("echo", (n: number, ack: (n: number) => void) => ack(n));
+        throw new Error("connection listener failed");
+      });
+      for (const n of [1, 2]) {
+        const client = await fx.connect();
+        // Both were reported before the CONNECT reached the client.
+        assert.deepEqual(errors.splice(0), [
+          "middleware failed after next()",
+          "connection listener failed",
+        ]);
+        assert.equal(await client.emitWithAck("echo", n), n);
+      }
+      assert.deepEqual(rejections, []);
+    } finally {
+      globalThis.removeEventListener("error", onError);
+      globalThis.removeEventListener("unhandledrejection", onRejection);
+    }
+  },
+);
 
 // --- Disconnections -------------------------------------------------------------------------
 

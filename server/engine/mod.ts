@@ -26,6 +26,7 @@ export {
 export { type EngineMiddleware, type HeaderValue, MiddlewareResponse } from "./middleware.ts";
 export {
   type CloseReason,
+  type CreatedPacket,
   EngineSocket,
   type EngineSocketEvents,
   type ReadyState,
@@ -42,5 +43,5 @@ export {
 export type { CorsOptions, OriginFunction, StaticOrigin } from "./cors.ts";
 export { ERROR_MESSAGES, ErrorCode } from "./errors.ts";
 export type { RequestSnapshot } from "./request.ts";
-export type { OutPacket, Transport, TransportOwner } from "./transport.ts";
+export type { OutPacket, PacketOptions, Transport, TransportOwner } from "./transport.ts";
 export type { HeartbeatTarget } from "./heartbeat.ts";

@@ -9,7 +9,7 @@ import { Emitter } from "../../parser/emitter.ts";
 import type { HeartbeatTarget } from "./heartbeat.ts";
 import type { EngineOptions } from "./options.ts";
 import type { RequestSnapshot } from "./request.ts";
-import type { OutPacket, Transport, TransportOwner } from "./transport.ts";
+import type { OutPacket, PacketOptions, Transport, TransportOwner } from "./transport.ts";
 import type { WebSocketTransport } from "./websocket.ts";
 
 /** Lifecycle of a session, as the official server names it. */
@@ -30,8 +30,8 @@ export interface EngineSocketEvents {
   message: [data: string | Uint8Array];
   /** Any packet from the client. */
   packet: [packet: EnginePacket];
-  /** A packet about to be sent. */
-  packetCreate: [packet: EnginePacket];
+  /** A packet about to be sent, with its options (`{ compress }`) as the official one. */
+  packetCreate: [packet: CreatedPacket];
   /** A pong (v4) or ping (v3) arrived. */
   heartbeat: [];
   /** The client started an upgrade. */
@@ -68,9 +68,19 @@ export interface MessageReader {
 
 /** Options of {@linkcode EngineSocket.send}. */
 export interface SendOptions {
-  /** Kept for API compatibility: compression is the runtime's business. */
+  /**
+   * `false` marks the message as not to be compressed (`options.compress` of its packet); whether
+   * a message is compressed is the runtime's business.
+   */
   compress?: boolean;
 }
+
+/** A packet as `packetCreate` listeners see it: `{ type, data, options: { compress } }`. */
+export type CreatedPacket = OutPacket & { options: PacketOptions };
+
+// The options of every created packet, shared: the common case allocates nothing for them.
+const COMPRESS: PacketOptions = Object.freeze({ compress: true });
+const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
 
 /**
  * A client's Engine.IO session, as `engine.on("connection", (socket) => ...)` gives it.
@@ -115,8 +125,6 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   #callbacks: (() => void)[] | undefined;
   #flushQueued = false;
   #cancelUpgrade: (() => void) | undefined;
-  /** The upgrade's probe was answered: polls are released with a noop from now on. */
-  #probed = false;
 
   /**
    * Creates a session; the server does this at the handshake.
@@ -155,7 +163,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
       maxPayload: o.maxHttpBufferSize,
     };
     this.readyState = "open";
-    this.#push({ type: "open", data: JSON.stringify(handshake) });
+    this.#push({ type: "open", data: JSON.stringify(handshake), options: COMPRESS });
     this.#host.watch(this);
   }
 
@@ -180,16 +188,40 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     opts?: SendOptions | (() => void),
     callback?: () => void,
   ): this {
-    if (typeof opts === "function") callback = opts;
-    this.write(toData(data), undefined, callback);
+    if (typeof opts === "function") {
+      callback = opts;
+      opts = undefined;
+    }
+    this._write(toData(data), opts?.compress !== false, undefined, callback);
     return this;
   }
 
   /**
-   * Sends a message packet; `frame` is its WebSocket frame when a broadcast encoded it already.
+   * Alias of {@linkcode EngineSocket.send}.
+   *
+   * @param data text or binary
+   * @param opts send options
+   * @param callback called after the message is flushed
+   */
+  write(
+    data: string | Uint8Array | ArrayBuffer | ArrayBufferView,
+    opts?: SendOptions | (() => void),
+    callback?: () => void,
+  ): this {
+    return this.send(data, opts, callback);
+  }
+
+  /**
+   * Sends a message packet; `frame` is its WebSocket frame when a broadcast encoded it already,
+   * `compress` goes on the packet's options.
    * @internal
    */
-  write(data: string | Uint8Array, frame?: string | Uint8Array, callback?: () => void): void {
+  _write(
+    data: string | Uint8Array,
+    compress = true,
+    frame?: string | Uint8Array,
+    callback?: () => void,
+  ): void {
     if (this.readyState !== "open") return;
     const t = this.transport;
     if (
@@ -203,10 +235,11 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
       this.emit("drain");
       return;
     }
-    this.#push({ type: "message", data, frame }, callback);
+    const options = compress ? COMPRESS : NO_COMPRESS;
+    this.#push({ type: "message", data, frame, options }, callback);
   }
 
-  #push(packet: OutPacket, callback?: () => void): void {
+  #push(packet: CreatedPacket, callback?: () => void): void {
     this.emit("packetCreate", packet);
     const t = this.transport;
     if (t.name === "websocket" && t.canSend && this.#buffer === undefined) {
@@ -246,10 +279,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     }
   }
 
-  /** @internal a poll arrived: flush, or release it with a noop while upgrading. */
+  /** @internal a poll arrived: flush what is buffered. */
   onWritable(): void {
     if (this.#buffer !== undefined) this.#flush();
-    else if (this.upgrading && this.#probed) this.transport.send([{ type: "noop" }]);
   }
 
   /**
@@ -317,7 +349,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
           return this.onTransportError("transport error", "invalid heartbeat direction");
         }
         this.lastBeatAt = Date.now();
-        this.#push({ type: "pong", data: packet.data });
+        this.#push({ type: "pong", data: packet.data, options: COMPRESS });
         this.emit("heartbeat");
         break;
       case "message": {
@@ -343,7 +375,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   /** @internal heartbeat: sends a ping. */
   ping(): void {
     // A closing session gets no ping; the missed round still ends it if the client is gone.
-    if (this.readyState === "open") this.#push({ type: "ping" });
+    if (this.readyState === "open") this.#push({ type: "ping", options: COMPRESS });
   }
 
   /** @internal heartbeat: no pong in time. */
@@ -382,7 +414,6 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     if (this.readyState === "closed") return;
     this.readyState = "closed";
     this.#cancelUpgrade?.();
-    this.#probed = false;
     this.#buffer = undefined;
     this.#callbacks = undefined;
     this.transport.close();
@@ -391,14 +422,25 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     this.emit("close", reason, description);
   }
 
+  // Answers a waiting poll with a noop, unless packets buffered this tick are about to answer it.
+  #releasePoll(): void {
+    const t = this.transport;
+    if (t.name === "polling" && t.writable && this.#buffer === undefined) {
+      t.send([{ type: "noop" }]);
+    }
+  }
+
   /** @internal the client opened a WebSocket to upgrade this session. */
   maybeUpgrade(next: Transport): void {
     this.upgrading = true;
+    // After the probe, a waiting poll is released with a noop every 100 ms, as the official
+    // server forces a polling cycle so that the client can pause polling and send `upgrade`.
+    let release: ReturnType<typeof setInterval> | undefined;
     const cleanup = () => {
       this.upgrading = false;
-      this.#probed = false;
       this.#cancelUpgrade = undefined;
       clearTimeout(timer);
+      clearInterval(release);
     };
     const abort = () => {
       cleanup();
@@ -410,12 +452,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
       onPacket: (packet) => {
         if (packet.type === "ping" && packet.data === "probe") {
           next.send([{ type: "pong", data: "probe" }]);
-          this.#probed = true;
           this.emit("upgrading", next);
-          // Release the pending poll so the client can pause polling and send `upgrade`.
-          if (this.transport.canSend && this.#buffer === undefined) {
-            this.transport.send([{ type: "noop" }]);
-          }
+          clearInterval(release);
+          release = setInterval(() => this.#releasePoll(), RELEASE_INTERVAL);
         } else if (packet.type === "upgrade" && this.readyState !== "closed") {
           cleanup();
           const old = this.transport;
@@ -442,6 +481,9 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     };
   }
 }
+
+/** How often a waiting poll is released with a noop during an upgrade (ms), as the official. */
+const RELEASE_INTERVAL = 100;
 
 /** The owner of a transport nobody listens to any more. */
 const detached: TransportOwner = {

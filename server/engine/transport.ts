@@ -6,10 +6,24 @@
  */
 import type { EnginePacket } from "../../parser/engine.ts";
 
+/**
+ * The send options an outgoing packet carries, as the official packet's `options`. Shared and
+ * frozen: packets of one kind point at the same object.
+ */
+export interface PacketOptions {
+  /**
+   * Whether the packet may be compressed: true unless sent with `compress: false`
+   * (`socket.compress(false).emit(...)`). Whether it is compressed is the runtime's business.
+   */
+  readonly compress: boolean;
+}
+
 /** An outgoing packet, with its WebSocket frame when a broadcast encoded it already. */
 export interface OutPacket extends EnginePacket {
   /** The ready-made WebSocket frame (`"4..."` or bytes), shared by every receiver. */
   frame?: string | Uint8Array;
+  /** Its send options: on every packet a session creates (those `packetCreate` sees). */
+  options?: PacketOptions;
 }
 
 /** Who receives a transport's packets: the session, or an upgrade in progress. */
