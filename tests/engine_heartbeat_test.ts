@@ -139,3 +139,55 @@ Deno.test("heartbeat: after a pong, the next ping comes pingInterval later", asy
     await f.close();
   }
 });
+
+// The deadlines themselves, on a fake clock: a ping exactly `pingInterval` after open or pong,
+// a timeout exactly `pingTimeout` after the ping, neither a millisecond early nor late (the
+// official protocol suite polls at exactly pingInterval + pingTimeout and expects the session
+// gone).
+Deno.test("heartbeat deadlines are exact: ping at pingInterval, timeout at pingTimeout after it", async () => {
+  const { install } = await import("@sinonjs/fake-timers");
+  const { Heartbeat } = await import("../server/engine/heartbeat.ts");
+  const clock = install({ now: 1_000_003, toFake: ["setTimeout", "clearTimeout", "Date"] });
+  try {
+    const beats = new Heartbeat(300, 200);
+    const log: string[] = [];
+    const target = (name: string, protocol = 4) => ({
+      protocol,
+      awaitingPong: false,
+      heartbeatDue: -1,
+      ping: () => log.push(`${Date.now() - 1_000_003} ping ${name}`),
+      timeout: () => log.push(`${Date.now() - 1_000_003} timeout ${name}`),
+    });
+    const a = target("a");
+    const b = target("b");
+    const old = target("v3", 3);
+    beats.add(a);
+    beats.add(old);
+    clock.tick(7);
+    beats.add(b);
+    clock.tick(292); // 299: nothing is due yet
+    assert.deepEqual(log, []);
+    clock.tick(1);
+    assert.deepEqual(log, ["300 ping a"]);
+    clock.tick(6);
+    assert.deepEqual(log, ["300 ping a"]);
+    clock.tick(1);
+    assert.deepEqual(log, ["300 ping a", "307 ping b"]);
+    clock.tick(50);
+    beats.beat(b); // b's pong at 357: its next ping is due at 657
+    clock.tick(142); // 499
+    assert.equal(log.length, 2);
+    clock.tick(1);
+    assert.deepEqual(log.slice(2), ["500 timeout a", "500 timeout v3"]);
+    clock.tick(156); // 656
+    assert.equal(log.length, 4);
+    clock.tick(1);
+    assert.deepEqual(log.slice(4), ["657 ping b"]);
+    beats.delete(b);
+    clock.tick(1000);
+    assert.equal(log.length, 5);
+    assert.equal(clock.countTimers(), 0);
+  } finally {
+    clock.uninstall();
+  }
+});

@@ -7,11 +7,12 @@
  * after a ping that got no pong it is closed with `ping timeout`. Engine.IO v3 clients ping the
  * server instead; their sessions are closed when silent for `pingInterval + pingTimeout`.
  *
- * The timer ticks every few milliseconds (a twentieth of the shorter delay, between 5 and 500 ms)
- * over a wheel of slots, one per tick: a session sits in the slot of its next deadline, rounded
- * up, so a ping is never early and at most one tick late. A tick looks only at the sessions of
- * its slot; a pong or a v3 ping just records the time, and the session moves to its new slot
- * when its old one comes round.
+ * Every deadline is "now + one of three fixed delays", so the sessions waiting on one delay are
+ * kept in one queue in the order they were appended, which is the order of their deadlines: the
+ * next deadline of all is at the head of one of three queues, and one timer is armed for it. A
+ * deadline is kept to the millisecond, never early (the official clients' tests time acks in the
+ * windows between pings). A pong appends the session again and leaves its old entry behind, to be
+ * skipped when it comes up: no search, no allocation but the queues' own arrays.
  *
  * @module
  */
@@ -22,112 +23,170 @@ export interface HeartbeatTarget {
   readonly protocol: number;
   /** Whether the last ping (v4) is unanswered. */
   awaitingPong: boolean;
-  /**
-   * When (ms) the last heartbeat happened: the session opened, a ping went out, a pong (v4) or a
-   * ping (v3) came in.
-   */
-  lastBeatAt: number;
-  /** @internal the heartbeat's slot holding this session. */
-  heartbeatSlot: number;
+  /** @internal the deadline (ms) the heartbeat holds the session for; -1 when not watched. */
+  heartbeatDue: number;
   /** Sends a ping packet. */
   ping(): void;
   /** Closes the session for a missed heartbeat. */
   timeout(): void;
 }
 
-/** The largest number of slots in the wheel; longer delays make the tick longer. */
-const MAX_SLOTS = 4096;
+/** What a session waits for in one queue. */
+const enum Wait {
+  /** v4: the next ping. */
+  Ping,
+  /** v4: the pong to the last ping. */
+  Pong,
+  /** v3: the client's next ping. */
+  ClientPing,
+}
+
+/** Sessions waiting `delay` from when they were appended, in the order of their deadlines. */
+class DeadlineQueue {
+  #targets: (HeartbeatTarget | undefined)[] = [];
+  #deadlines: number[] = [];
+  #head = 0;
+
+  constructor(readonly delay: number, readonly wait: Wait) {}
+
+  /** Appends `target`, due `delay` from `now`; returns the deadline. */
+  push(target: HeartbeatTarget, now: number): number {
+    const deadline = now + this.delay;
+    this.#targets.push(target);
+    this.#deadlines.push(deadline);
+    return deadline;
+  }
+
+  /** The deadline of the first entry still current, or Infinity when none is. */
+  peek(): number {
+    const targets = this.#targets;
+    while (this.#head < targets.length && !this.#current(this.#head)) {
+      targets[this.#head++] = undefined;
+    }
+    if (this.#head === targets.length) {
+      targets.length = this.#deadlines.length = this.#head = 0;
+      return Infinity;
+    }
+    if (this.#head >= 1024 && this.#head * 2 >= targets.length) {
+      targets.splice(0, this.#head);
+      this.#deadlines.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return this.#deadlines[this.#head];
+  }
+
+  /** Removes and returns the first entry; call after {@linkcode peek} found one. */
+  shift(): HeartbeatTarget {
+    const target = this.#targets[this.#head]!;
+    this.#targets[this.#head++] = undefined;
+    return target;
+  }
+
+  clear(): void {
+    this.#targets.length = this.#deadlines.length = this.#head = 0;
+  }
+
+  // An entry is current while its session still waits for this, until this deadline: a pong, a
+  // ping or a close since has made it stale.
+  #current(i: number): boolean {
+    const t = this.#targets[i]!;
+    if (t.heartbeatDue !== this.#deadlines[i]) return false;
+    if (this.wait === Wait.ClientPing) return t.protocol === 3;
+    return t.protocol !== 3 && t.awaitingPong === (this.wait === Wait.Pong);
+  }
+}
 
 /** The shared heartbeat timer of one engine. */
 export class Heartbeat {
-  /** Milliseconds between two ticks. */
-  readonly tick: number;
-  /** Sessions by slot; a slot's set is made when first used and kept. */
-  #slots: (Set<HeartbeatTarget> | undefined)[];
-  /** The index (time / tick) of the next slot to look at. */
-  #next = 0;
+  #pings: DeadlineQueue;
+  #pongs: DeadlineQueue;
+  #clientPings: DeadlineQueue;
   #size = 0;
-  #interval: ReturnType<typeof setInterval> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #armedFor = Infinity;
 
   constructor(readonly pingInterval: number, readonly pingTimeout: number) {
-    // A v3 session may wait pingInterval + pingTimeout: the wheel spans that and two slots more.
-    const span = pingInterval + pingTimeout;
-    const tick = Math.min(500, Math.max(5, Math.floor(Math.min(pingInterval, pingTimeout) / 20)));
-    this.tick = Math.max(tick, Math.ceil(span / (MAX_SLOTS - 2)));
-    this.#slots = new Array(Math.ceil(span / this.tick) + 2);
+    this.#pings = new DeadlineQueue(pingInterval, Wait.Ping);
+    this.#pongs = new DeadlineQueue(pingTimeout, Wait.Pong);
+    this.#clientPings = new DeadlineQueue(pingInterval + pingTimeout, Wait.ClientPing);
   }
 
-  /** Starts watching a session that just opened (starting the timer for the first one). */
+  /** Starts watching a session that just opened. */
   add(target: HeartbeatTarget): void {
-    const now = Date.now();
-    if (this.#interval === undefined) {
-      this.#next = Math.floor(now / this.tick) + 1;
-      this.#interval = setInterval(() => this.#onTick(), this.tick);
-    }
     target.awaitingPong = false;
-    target.lastBeatAt = now;
     this.#size++;
-    this.#place(
-      target,
-      now + (target.protocol === 3 ? this.pingInterval + this.pingTimeout : this.pingInterval),
-    );
+    this.#wait(target, Date.now());
+    this.#arm();
+  }
+
+  /** A pong (v4) or a client's ping (v3) came in: the session's next deadline starts now. */
+  beat(target: HeartbeatTarget): void {
+    if (target.heartbeatDue < 0) return;
+    target.awaitingPong = false;
+    // Later than every deadline queued before it: the timer stays armed where it is.
+    this.#wait(target, Date.now());
   }
 
   /** Stops watching a session (stopping the timer after the last one). */
   delete(target: HeartbeatTarget): void {
-    if (this.#slots[target.heartbeatSlot]?.delete(target)) this.#size--;
-    target.heartbeatSlot = -1;
-    if (this.#size === 0) this.stop();
+    if (target.heartbeatDue < 0) return;
+    target.heartbeatDue = -1;
+    if (--this.#size === 0) this.stop();
   }
 
   /** Stops the timer and forgets every session. */
   stop(): void {
-    clearInterval(this.#interval);
-    this.#interval = undefined;
-    for (const slot of this.#slots) slot?.clear();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedFor = Infinity;
+    this.#pings.clear();
+    this.#pongs.clear();
+    this.#clientPings.clear();
     this.#size = 0;
   }
 
-  /** Puts `target` in the slot of `deadline`, rounded up, and never in one already passed. */
-  #place(target: HeartbeatTarget, deadline: number): void {
-    const index = Math.max(Math.ceil(deadline / this.tick), this.#next) % this.#slots.length;
-    (this.#slots[index] ??= new Set()).add(target);
-    target.heartbeatSlot = index;
+  #wait(target: HeartbeatTarget, now: number): void {
+    const queue = target.protocol === 3 ? this.#clientPings : this.#pings;
+    target.heartbeatDue = queue.push(target, now);
   }
 
-  #onTick(): void {
+  /** Arms the timer for the earliest deadline, unless it is armed for that one or earlier. */
+  #arm(): void {
+    const next = Math.min(this.#pings.peek(), this.#pongs.peek(), this.#clientPings.peek());
+    if (next >= this.#armedFor) return;
+    clearTimeout(this.#timer);
+    this.#armedFor = next;
+    this.#timer = next === Infinity
+      ? undefined
+      : setTimeout(() => this.#onTimer(), Math.max(0, next - Date.now()));
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#armedFor = Infinity;
     const now = Date.now();
-    const due = Math.floor(now / this.tick);
-    // A timer late by more than the wheel (a stalled event loop) looks at every slot once.
-    if (due - this.#next >= this.#slots.length) this.#next = due - this.#slots.length + 1;
-    while (this.#next <= due) {
-      const slot = this.#slots[this.#next % this.#slots.length];
-      // Moved on first: whatever is placed from here lands in a later slot.
-      this.#next++;
-      if (slot !== undefined && slot.size > 0) this.#visit(slot, now);
+    // Pongs first: a session timed out is not pinged in the same turn.
+    while (this.#pongs.peek() <= now) {
+      const t = this.#pongs.shift();
+      this.#forget(t);
+      t.timeout();
     }
+    while (this.#clientPings.peek() <= now) {
+      const t = this.#clientPings.shift();
+      this.#forget(t);
+      t.timeout();
+    }
+    while (this.#pings.peek() <= now) {
+      const t = this.#pings.shift();
+      t.awaitingPong = true;
+      t.heartbeatDue = this.#pongs.push(t, now);
+      t.ping();
+    }
+    if (this.#size > 0) this.#arm();
   }
 
-  #visit(slot: Set<HeartbeatTarget>, now: number): void {
-    for (const t of slot) {
-      slot.delete(t);
-      let deadline: number;
-      if (t.protocol === 3) deadline = t.lastBeatAt + this.pingInterval + this.pingTimeout;
-      else if (t.awaitingPong) deadline = t.lastBeatAt + this.pingTimeout;
-      else deadline = t.lastBeatAt + this.pingInterval;
-      if (deadline > now) {
-        // A pong or a v3 ping came since this slot was chosen: wait for the new deadline.
-        this.#place(t, deadline);
-      } else if (t.protocol === 4 && !t.awaitingPong) {
-        t.awaitingPong = true;
-        t.lastBeatAt = now;
-        this.#place(t, now + this.pingTimeout);
-        t.ping();
-      } else {
-        this.#size--;
-        t.heartbeatSlot = -1;
-        t.timeout();
-      }
-    }
+  #forget(target: HeartbeatTarget): void {
+    target.heartbeatDue = -1;
+    this.#size--;
   }
 }

@@ -220,6 +220,11 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   }
 
   /** @internal */
+  beat(target: HeartbeatTarget): void {
+    this.#heartbeat.beat(target);
+  }
+
+  /** @internal */
   forget(session: EngineSocket): void {
     if (this.clients.get(session.id) === session) this.clients.delete(session.id);
     this.#heartbeat.delete(session);

@@ -52,6 +52,8 @@ export interface SessionHost {
   upgrades(transport: string): string[];
   /** Starts the session's heartbeat. */
   watch(target: HeartbeatTarget): void;
+  /** The session heard a pong (v4) or a client's ping (v3). */
+  beat(target: HeartbeatTarget): void;
   /** Forgets a closed session. */
   forget(session: EngineSocket): void;
 }
@@ -113,10 +115,8 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   transport: Transport;
   /** @internal whether the heartbeat's last ping is unanswered. */
   awaitingPong = false;
-  /** @internal when the last heartbeat happened (ms): open, ping sent, pong or v3 ping received. */
-  lastBeatAt = 0;
-  /** @internal the heartbeat slot holding this session. */
-  heartbeatSlot = -1;
+  /** @internal the deadline the heartbeat holds this session for, -1 when not watched. */
+  heartbeatDue = -1;
 
   #host: SessionHost;
   // Packets waiting for the transport, undefined when none: an idle WebSocket session
@@ -340,15 +340,14 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
         if (this.protocol === 3) {
           return this.onTransportError("transport error", "invalid heartbeat direction");
         }
-        this.awaitingPong = false;
-        this.lastBeatAt = Date.now();
+        this.#host.beat(this);
         this.emit("heartbeat");
         break;
       case "ping":
         if (this.protocol !== 3) {
           return this.onTransportError("transport error", "invalid heartbeat direction");
         }
-        this.lastBeatAt = Date.now();
+        this.#host.beat(this);
         this.#push({ type: "pong", data: packet.data, options: COMPRESS });
         this.emit("heartbeat");
         break;
