@@ -10,6 +10,7 @@
 import type { EnginePacket } from "../../parser/engine.ts";
 import { decodePayload, encodePayload } from "../codec.ts";
 import { cookieJars } from "../cookies/mod.ts";
+import { uncaught } from "../uncaught.ts";
 import { unrefs } from "../unref/mod.ts";
 import { randomString, requestHeaders, Transport } from "./transport.ts";
 
@@ -69,7 +70,9 @@ export class Polling extends Transport {
 
   #poll(): void {
     this.#polling = true;
-    this.#request("fetch read error").then((data) => data !== undefined && this.#onPayload(data));
+    // What listeners throw on the way escapes as uncaught, not as an unhandled rejection.
+    this.#request("fetch read error").then((data) => data !== undefined && this.#onPayload(data))
+      .catch(uncaught);
     this.emit("poll");
   }
 
@@ -98,7 +101,7 @@ export class Polling extends Transport {
       if (data === undefined) return;
       this.writable = true;
       this.emit("drain");
-    });
+    }).catch(uncaught);
   }
 
   // One request, its body read to the end (so that the connection is free again); undefined

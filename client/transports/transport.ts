@@ -9,6 +9,7 @@ import { Emitter } from "../../parser/emitter.ts";
 import { decodePacket } from "../codec.ts";
 import type { CookieJar } from "../cookies/mod.ts";
 import type { Unref } from "../unref/mod.ts";
+import { uncaught } from "../uncaught.ts";
 
 /**
  * Why a transport failed, as the official client reports it in `connect_error`: `message` is
@@ -205,10 +206,17 @@ export abstract class Transport extends Emitter<TransportEvents> {
     this.onPacket(decodePacket(data, this.socket.binaryType));
   }
 
-  /** @internal one packet arrived, or undefined for one that could not be decoded. */
+  /**
+   * @internal one packet arrived, or undefined for one that could not be decoded. A listener's
+   * exception is reported as uncaught, so that the packets after it still arrive.
+   */
   protected onPacket(packet: EnginePacket | undefined): void {
-    if (packet) this.emit("packet", packet);
-    else this.onError("parse error");
+    if (!packet) return this.onError("parse error");
+    try {
+      this.emit("packet", packet);
+    } catch (err) {
+      uncaught(err);
+    }
   }
 
   /** @internal the transport ended. */
