@@ -226,7 +226,7 @@ Deno.test("client withCredentials keeps the server's cookie outside browsers", a
 
 /**
  * An Engine.IO server whose handshakes set `cookies()`, recording the cookie header, transport,
- * POST body and arrival time of every request of a session, and when each session began.
+ * method and arrival time of every request of a session, and when each session began.
  */
 function cookieServer(cookies: () => string[]) {
   const engine = new EngineServer();
@@ -236,7 +236,7 @@ function cookieServer(cookies: () => string[]) {
     sid: string;
     transport: string;
     cookie: string | null;
-    body: string;
+    method: string;
     at: number;
   }[] = [];
   const began = new Map<string, number>();
@@ -244,9 +244,8 @@ function cookieServer(cookies: () => string[]) {
     const params = new URL(req.url).searchParams;
     const sid = params.get("sid");
     if (sid) {
-      const body = req.method === "POST" ? await req.clone().text() : "";
       const [cookie, at] = [req.headers.get("cookie"), Date.now()];
-      seen.push({ sid, transport: params.get("transport")!, cookie, body, at });
+      seen.push({ sid, transport: params.get("transport")!, cookie, method: req.method, at });
       return handler(req, info);
     }
     const res = await handler(req, info);
@@ -299,20 +298,22 @@ Deno.test("client withCredentials drops expired cookies: past Expires, Max-Age <
     // Requests that came before 10=10 expired (the client checked them earlier still).
     const early = server.seen.filter((r) => r.sid === sid && r.at < server.began.get(sid)! + 1000);
     assert.ok(early.some((r) => r.transport === "websocket"));
-    assert.ok(early.some((r) => r.body.includes("a")));
+    assert.ok(early.some((r) => r.method === "POST"));
     for (const req of early) assert.equal(req.cookie, `${kept}; 10=10`, req.transport);
 
     // Polling after 10=10 expired: the next request goes without it.
     const polling = new Engine(server.url, { withCredentials: true, transports: ["polling"] });
     await once(polling, "open");
-    const at = server.began.get(polling.id!)! + 1000;
+    // The client read Max-Age=1 before "open".
+    const at = Date.now() + 1000;
     while (Date.now() <= at) {
       await new Promise((resolve) => setTimeout(resolve, at + 1 - Date.now()));
     }
     polling.send("after");
     await once(polling, "message");
-    const post = server.seen.find((r) => r.sid === polling.id && r.body.includes("after"))!;
-    assert.equal(post.cookie, kept);
+    // (No ping comes in a second: "after" is the session's only POST.)
+    const posts = server.seen.filter((r) => r.sid === polling.id && r.method === "POST");
+    assert.deepEqual(posts.map((r) => r.cookie), [kept]);
     polling.close();
     await tracker.drained();
   } finally {
