@@ -13,6 +13,7 @@
 import type { BinaryType, EnginePacket, EnginePacketType } from "../parser/engine.ts";
 import { Emitter } from "../parser/emitter.ts";
 import { cancel, later, type Timer } from "./timers.ts";
+import { CookieJar, cookieJars } from "./cookies/mod.ts";
 import { type Unref, unrefRuntime, unrefs } from "./unref/mod.ts";
 import { parse } from "./url.ts";
 import { Polling } from "./transports/polling.ts";
@@ -203,7 +204,7 @@ export class Engine extends Emitter<EngineEvents> {
   /** The resolved options. */
   declare readonly opts: ResolvedEngineOptions;
   /** @internal cookies kept outside browsers, when `withCredentials` is on. */
-  declare cookies?: Map<string, string>;
+  declare cookies?: CookieJar;
   /** @internal unref'd timers and connections (`autoUnref`), where the runtime has them. */
   declare _unref?: Unref;
   #prevBufferLen = 0;
@@ -265,7 +266,7 @@ export class Engine extends Emitter<EngineEvents> {
       query = q;
     }
     o.query = query;
-    if (o.withCredentials) this.cookies = new Map();
+    if (cookieJars && o.withCredentials) this.cookies = new CookieJar();
     if (unrefs && o.autoUnref) this._unref = unrefRuntime();
     if (listen && o.closeOnBeforeunload) {
       // Some browsers close the connection on beforeunload, others not: close silently in all,

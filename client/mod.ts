@@ -55,6 +55,7 @@ export type {
   TransportHost,
   TransportOptions,
 } from "./transports/transport.ts";
+export type { CookieJar } from "./cookies/mod.ts";
 export { TypedEmitter } from "./typed_events.ts";
 export type {
   AllButLast,

@@ -38,12 +38,16 @@ export interface ResolvedUrl extends ParsedUrl {
 /**
  * Splits an absolute URL.
  *
- * @param uri an absolute URL
+ * @param uri an absolute URL; its host may be an IPv6 address without brackets
  * @returns its parts
  * @throws {TypeError} when `uri` is not an absolute URL
  */
 export function parse(uri: string): ParsedUrl {
-  const u = new URL(uri);
+  // An IPv6 host without brackets (`http://::1`), which the official parser takes as a host:
+  // `URL` wants the brackets.
+  const u = new URL(
+    uri.replace(/^(\w+:\/\/)([\da-f]*:[\da-f.:]*:[\da-f.]*)(?=[/?#]|$)/i, "$1[$2]"),
+  );
   let path = u.pathname;
   try {
     // The namespace is what the user wrote, not its percent-encoded form.

@@ -91,16 +91,23 @@ const parsers = [...new Set(BUILDS.flatMap((b) => b.parser ? [b.parser] : []))];
 const nodeModules = await npmModules(parsers, config.imports);
 
 /**
- * What the browser bundles take in the place of some modules: `client/unref/browser.ts` for
- * `client/unref/mod.ts` (a browser has no process to keep alive, and no `node:net`), and the
- * npm package of a build's `parser` for `client/default_parser.ts`.
+ * What the browser bundles take in the place of some modules: a folder of the client with a
+ * `browser.ts` has it stand for its `mod.ts` (`client/unref/`: a browser has no process to keep
+ * alive, and no `node:net`; `client/cookies/`: a browser keeps cookies itself), and the npm
+ * package of a build's `parser` stands for `client/default_parser.ts`.
  */
+const CLIENT = new URL("client/", ROOT).pathname;
 const swapPlugin = (parser?: string): esbuild.Plugin => ({
   name: "swap",
   setup(build) {
-    build.onResolve({ filter: /\/unref\/mod\.ts$/ }, () => ({
-      path: new URL("client/unref/browser.ts", ROOT).pathname,
-    }));
+    build.onResolve({ filter: /\/mod\.ts$/ }, (args) => {
+      const path = new URL(args.path, `file://${args.resolveDir}/`).pathname;
+      if (!/^[^/]+\/mod\.ts$/.test(path.slice(CLIENT.length)) || !path.startsWith(CLIENT)) return;
+      const browser = path.replace(/mod\.ts$/, "browser.ts");
+      try {
+        if (Deno.statSync(browser).isFile) return { path: browser };
+      } catch { /* no browser form: the module as it is */ }
+    });
     if (parser) {
       build.onResolve(
         { filter: /\/default_parser\.ts$/ },

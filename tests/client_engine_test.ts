@@ -224,6 +224,104 @@ Deno.test("client withCredentials keeps the server's cookie outside browsers", a
   await server.close();
 });
 
+/**
+ * An Engine.IO server whose handshakes set `cookies()`, recording the cookie header, transport,
+ * method and arrival time of every request of a session, and when each session began.
+ */
+function cookieServer(cookies: () => string[]) {
+  const engine = new EngineServer();
+  engine.on("connection", (conn) => conn.on("message", (data) => conn.send(data)));
+  const handler = engine.handler();
+  const seen: {
+    sid: string;
+    transport: string;
+    cookie: string | null;
+    method: string;
+    at: number;
+  }[] = [];
+  const began = new Map<string, number>();
+  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req, info) => {
+    const params = new URL(req.url).searchParams;
+    const sid = params.get("sid");
+    if (sid) {
+      const [cookie, at] = [req.headers.get("cookie"), Date.now()];
+      seen.push({ sid, transport: params.get("transport")!, cookie, method: req.method, at });
+      return handler(req, info);
+    }
+    const res = await handler(req, info);
+    const text = await res.text();
+    began.set(/"sid":"([^"]+)"/.exec(text)![1], Date.now());
+    const headers = new Headers(res.headers);
+    for (const cookie of cookies()) headers.append("set-cookie", cookie);
+    return new Response(text, { status: res.status, headers });
+  });
+  return {
+    url: `http://127.0.0.1:${http.addr.port}`,
+    seen,
+    began,
+    async close() {
+      await engine.close();
+      await http.shutdown();
+    },
+  };
+}
+
+Deno.test("client withCredentials drops expired cookies: past Expires, Max-Age <= 0, Max-Age wins, checked on each request", async () => {
+  const tracker = track();
+  const date = (ms: number) => new Date(ms).toUTCString();
+  const day = 86_400_000;
+  const server = cookieServer(() => [
+    // The official suite's four: only 1 and 2 go back.
+    "1=1; Max-Age=86400",
+    "2=2; Path=/; HttpOnly; Secure; SameSite=Strict",
+    "3=3; Max-Age=0",
+    `4=4; Expires=${date(Date.now())}`,
+    "5=5; Max-Age=-1",
+    `6=6; Expires=${date(Date.now() - day)}`,
+    `7=7; Expires=${date(Date.now() + day)}`,
+    // Max-Age has precedence over Expires, either way round.
+    `8=8; Expires=${date(Date.now() - day)}; Max-Age=100`,
+    `9=9; Max-Age=0; Expires=${date(Date.now() + day)}`,
+    // Expires while the session runs.
+    "10=10; Max-Age=1",
+  ]);
+  const kept = "1=1; 2=2; 7=7; 8=8";
+  try {
+    // Polling, then the WebSocket upgrade: both send the kept cookies.
+    const upgrading = new Engine(server.url, { withCredentials: true });
+    await once(upgrading, "open");
+    upgrading.send("a");
+    await once(upgrading, "message");
+    if (upgrading.transport.name !== "websocket") await once(upgrading, "upgrade");
+    const sid = upgrading.id!;
+    upgrading.close();
+    // Requests that came before 10=10 expired (the client checked them earlier still).
+    const early = server.seen.filter((r) => r.sid === sid && r.at < server.began.get(sid)! + 1000);
+    assert.ok(early.some((r) => r.transport === "websocket"));
+    assert.ok(early.some((r) => r.method === "POST"));
+    for (const req of early) assert.equal(req.cookie, `${kept}; 10=10`, req.transport);
+
+    // Polling after 10=10 expired: the next request goes without it.
+    const polling = new Engine(server.url, { withCredentials: true, transports: ["polling"] });
+    await once(polling, "open");
+    // The client read Max-Age=1 before "open".
+    const at = Date.now() + 1000;
+    while (Date.now() <= at) {
+      await new Promise((resolve) => setTimeout(resolve, at + 1 - Date.now()));
+    }
+    polling.send("after");
+    await once(polling, "message");
+    // (No ping comes in a second: "after" is the session's only POST.)
+    const posts = server.seen.filter((r) => r.sid === polling.id && r.method === "POST");
+    assert.deepEqual(posts.map((r) => r.cookie), [kept]);
+    polling.close();
+    await tracker.drained();
+  } finally {
+    tracker.restore();
+    await server.close();
+  }
+});
+
 Deno.test("client sends extraHeaders on every polling request and the WebSocket", async () => {
   const tracker = track();
   const server = recordingServer();

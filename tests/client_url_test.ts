@@ -1,8 +1,10 @@
 /** The client's URL resolution, and its typed events (checked at compile time). */
 import assert from "node:assert/strict";
 import { url } from "../client/url.ts";
-import { io, Manager, type Socket } from "../client/mod.ts";
+import { Engine, io, Manager, type Socket } from "../client/mod.ts";
 import defaultIo, { connect } from "../client/mod.ts";
+import { Server as EngineServer } from "../server/engine/mod.ts";
+import { once, track } from "./fixtures/client_env.ts";
 
 const loc = { protocol: "https:", host: "example.com:8443" };
 
@@ -27,6 +29,59 @@ Deno.test("client url: IPv6 hosts keep their brackets only in the id", () => {
   assert.equal(u.host, "::1");
   assert.equal(u.port, "3000");
   assert.equal(u.id, "http://[::1]:3000/socket.io");
+});
+
+/** An Engine.IO echo server on the IPv6 loopback, or undefined where the machine has none. */
+function ipv6Server() {
+  const engine = new EngineServer();
+  engine.on("connection", (conn) => conn.on("message", (data) => conn.send(data)));
+  try {
+    const http = Deno.serve({ hostname: "::1", port: 0, onListen() {} }, engine.handler());
+    return { engine, http };
+  } catch {
+    return undefined;
+  }
+}
+
+Deno.test("client Engine: an IPv6 host without brackets, as the official client takes it", async (t) => {
+  // Brackets or none, a host or a URL: the host name is the address.
+  for (const host of ["::1", "[::1]"]) {
+    const engine = new Engine({ host, port: 9, transports: [] });
+    assert.equal(engine.opts.hostname, "::1");
+    assert.equal(engine.opts.port, "9");
+  }
+  assert.equal(new Engine("http://::1", { transports: [] }).opts.hostname, "::1");
+  assert.equal(url("http://::1/admin").host, "::1");
+  assert.equal(url("http://::1/admin").path, "/admin");
+  assert.equal(url("::1", "/socket.io").id, "https://[::1]:443/socket.io");
+  // A name with one colon is a host and a port.
+  assert.equal(url("http://abc:3000").host, "abc");
+  // (Engines without a transport report "No transports available" from a timer: let it run.)
+  await new Promise((resolve) => setTimeout(resolve, 0));
+
+  const server = ipv6Server();
+  if (!server) return console.log("no IPv6 loopback here: connection not tried");
+  try {
+    for (const transports of [["polling" as const], ["websocket" as const]]) {
+      await t.step(`connects to ::1 over ${transports[0]}`, async () => {
+        const tracker = track();
+        const client = new Engine({ host: "::1", port: server.http.addr.port, transports });
+        try {
+          await once(client, "open");
+          client.send("over IPv6");
+          const [data] = await once(client, "message");
+          assert.equal(data, "over IPv6");
+        } finally {
+          client.close();
+          await tracker.drained();
+          tracker.restore();
+        }
+      });
+    }
+  } finally {
+    await server.engine.close();
+    await server.http.shutdown();
+  }
 });
 
 Deno.test("client url: relative to location, or https without one", () => {

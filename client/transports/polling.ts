@@ -9,6 +9,8 @@
 
 import type { EnginePacket } from "../../parser/engine.ts";
 import { decodePayload, encodePayload } from "../codec.ts";
+import { cookieJars } from "../cookies/mod.ts";
+import { uncaught } from "../uncaught.ts";
 import { unrefs } from "../unref/mod.ts";
 import { randomString, requestHeaders, Transport } from "./transport.ts";
 
@@ -68,7 +70,9 @@ export class Polling extends Transport {
 
   #poll(): void {
     this.#polling = true;
-    this.#request("fetch read error").then((data) => data !== undefined && this.#onPayload(data));
+    // What listeners throw on the way escapes as uncaught, not as an unhandled rejection.
+    this.#request("fetch read error").then((data) => data !== undefined && this.#onPayload(data))
+      .catch(uncaught);
     this.emit("poll");
   }
 
@@ -97,7 +101,7 @@ export class Polling extends Transport {
       if (data === undefined) return;
       this.writable = true;
       this.emit("drain");
-    });
+    }).catch(uncaught);
   }
 
   // One request, its body read to the end (so that the connection is free again); undefined
@@ -118,24 +122,17 @@ export class Polling extends Transport {
   #fetch(body?: string): Promise<Response> {
     const query = this.query;
     if (this.opts.timestampRequests !== false) query[this.opts.timestampParam] = randomString();
-    const cookies = this.socket.cookies;
-    const headers = requestHeaders(this.opts, cookies);
+    // Outside browsers nobody keeps the cookies the server sets (sticky sessions): the jar does.
+    const cookies = cookieJars ? this.socket.cookies : undefined;
+    const headers = requestHeaders(this.opts, cookies?.header());
     if (body !== undefined) headers.set("content-type", "text/plain;charset=UTF-8");
-    return ((unrefs && this.socket._unref?.fetch) || fetch)(this.uri("http", query), {
+    const res = ((unrefs && this.socket._unref?.fetch) || fetch)(this.uri("http", query), {
       method: body === undefined ? "GET" : "POST",
       body,
       headers,
       // Unset, fetch sends same-origin cookies, as XHR (the official browser transport) does.
       credentials: this.opts.withCredentials ? "include" : undefined,
-    }).then((res) => {
-      // Outside browsers nobody keeps the cookies the server sets (sticky sessions): we do.
-      for (const line of (cookies && res.headers.getSetCookie?.()) || []) {
-        const [, name, value] = /^\s*([^=;\s]+)\s*=\s*([^;]*?)\s*(;|$)/.exec(line) || [];
-        // An empty value, a zero Max-Age or an expiry in 1970 is how servers delete one.
-        if (value && !/max-age=0|1970/i.test(line)) cookies!.set(name, value);
-        else if (name) cookies!.delete(name);
-      }
-      return res;
     });
+    return cookies ? res.then((res) => (cookies.keep(res), res)) : res;
   }
 }

@@ -7,7 +7,9 @@
 import type { BinaryType, EnginePacket } from "../../parser/engine.ts";
 import { Emitter } from "../../parser/emitter.ts";
 import { decodePacket } from "../codec.ts";
+import type { CookieJar } from "../cookies/mod.ts";
 import type { Unref } from "../unref/mod.ts";
+import { uncaught } from "../uncaught.ts";
 
 /**
  * Why a transport failed, as the official client reports it in `connect_error`: `message` is
@@ -112,7 +114,7 @@ export interface TransportHost {
   /** The form of received binary data. */
   binaryType: BinaryType;
   /** Cookies kept outside browsers, when `withCredentials` is on. */
-  cookies?: Map<string, string>;
+  cookies?: CookieJar;
   /** @internal unref'd connections (`autoUnref`), where the runtime has them. */
   _unref?: Unref;
 }
@@ -204,10 +206,17 @@ export abstract class Transport extends Emitter<TransportEvents> {
     this.onPacket(decodePacket(data, this.socket.binaryType));
   }
 
-  /** @internal one packet arrived, or undefined for one that could not be decoded. */
+  /**
+   * @internal one packet arrived, or undefined for one that could not be decoded. A listener's
+   * exception is reported as uncaught, so that the packets after it still arrive.
+   */
   protected onPacket(packet: EnginePacket | undefined): void {
-    if (packet) this.emit("packet", packet);
-    else this.onError("parse error");
+    if (!packet) return this.onError("parse error");
+    try {
+      this.emit("packet", packet);
+    } catch (err) {
+      uncaught(err);
+    }
   }
 
   /** @internal the transport ended. */
@@ -243,13 +252,9 @@ export function randomString(): string {
   return Date.now().toString(36).slice(3) + Math.random().toString(36).slice(2, 5);
 }
 
-/** The request headers: the extra ones, then the kept cookies. */
-export function requestHeaders(opts: TransportOptions, cookies?: Map<string, string>): Headers {
+/** The request headers: the extra ones, then the kept cookies' `Cookie` header, if any. */
+export function requestHeaders(opts: TransportOptions, cookie?: string): Headers {
   const headers = new Headers(opts.extraHeaders);
-  if (cookies?.size) {
-    let cookie = "";
-    for (const [name, value] of cookies) cookie += (cookie ? "; " : "") + name + "=" + value;
-    headers.set("cookie", cookie);
-  }
+  if (cookie) headers.set("cookie", cookie);
   return headers;
 }

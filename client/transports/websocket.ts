@@ -9,6 +9,7 @@
 
 import type { EnginePacket } from "../../parser/engine.ts";
 import { encodePacket } from "../codec.ts";
+import { cookieJars } from "../cookies/mod.ts";
 import { unrefs } from "../unref/mod.ts";
 import { randomString, requestHeaders, Transport } from "./transport.ts";
 
@@ -37,13 +38,13 @@ export class WS extends Transport {
     if (opts.forceBase64) query.b64 = 1;
     const uri = this.uri("ws", query);
     const protocols = opts.protocols;
-    const cookies = this.socket.cookies;
+    const cookie = cookieJars ? this.socket.cookies?.header() : "";
     // autoUnref's WebSocket where there is one (never in the browser bundles).
     const Ws = (unrefs && this.socket._unref?.WebSocket) || WebSocket;
     let ws: WebSocket;
     try {
-      ws = opts.extraHeaders || cookies?.size
-        ? withHeaders(Ws, uri, protocols, requestHeaders(opts, cookies))
+      ws = opts.extraHeaders || cookie
+        ? withHeaders(Ws, uri, protocols, requestHeaders(opts, cookie))
         : new Ws(uri, protocols);
     } catch (err) {
       return this.onError("websocket error", err);
