@@ -78,6 +78,7 @@ export const ENGINE_CLIENT_OURS_NOT_APPLICABLE: NotApplicable = {
   "engine.io-client should properly parse an IPv6 uri with port": PRIVATE_HOST_PORT,
   "engine.io-client should properly parse an IPv6 host without port (1/2)": PRIVATE_HOST_PORT,
   "engine.io-client should properly parse an IPv6 host without port (2/2)": PRIVATE_HOST_PORT,
+  "engine.io-client should properly parse an IPv6 host without brace": PRIVATE_HOST_PORT,
   "engine.io-client should properly parse an IPv6 host with port": PRIVATE_HOST_PORT,
   "engine.io-client should properly handle the addTrailingSlash option": PRIVATE_HOST_PORT,
   "engine.io-client should generate a random string":

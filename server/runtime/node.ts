@@ -29,8 +29,8 @@ export interface NodeBuffer extends Uint8Array {
 
 /** The part of an npm `ws` WebSocket the runtime uses. */
 export interface NodeWebSocket {
-  /** Sends a text (string) or binary frame. */
-  send(data: string | Uint8Array): void;
+  /** Sends a text (string) or binary frame; `cb` runs once it is written (or failed). */
+  send(data: string | Uint8Array, cb?: (err?: Error) => void): void;
   /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
   /** Bytes queued and not yet written. */
@@ -87,6 +87,11 @@ export function isNodeInfo(info: unknown): info is NodeServeInfo {
 
 /** One `ws` socket's queue and listeners. */
 class NodeSocket extends QueuedSocket {
+  // Bytes of frames `ws` has not yet reported written. `ws` hands a frame to the kernel at once,
+  // so its own bufferedAmount is mostly 0; the official engine counts the socket unwritable until
+  // the send's callback, and drops a volatile packet sent meanwhile: so does this count.
+  #unwritten = 0;
+
   constructor(ws: NodeWebSocket, events: RawSocketEvents) {
     super();
     ws.on("message", (data, isBinary) => {
@@ -100,7 +105,19 @@ class NodeSocket extends QueuedSocket {
       this.gone();
       events.onClose(code, reason.toString());
     });
-    this.open(ws);
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    this.open({
+      send(data) {
+        const size = typeof data === "string" ? data.length : data.byteLength;
+        self.#unwritten += size;
+        ws.send(data, () => (self.#unwritten -= size));
+      },
+      close: (code, reason) => ws.close(code, reason),
+      get bufferedAmount() {
+        return self.#unwritten + ws.bufferedAmount;
+      },
+    });
   }
 }
 
