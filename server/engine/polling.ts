@@ -22,7 +22,10 @@ interface PendingPoll {
 }
 
 /** What reading a POST body gave: its bytes, or the status to refuse it with. */
-type BodyResult = Uint8Array | { status: number };
+// A refusal; `ends` when it ends the session too (a body in too many chunks, which Node's HTTP
+// parser refuses by dropping the connection), not only the request (a body over the size limit,
+// which the official server answers 413 and leaves the session to the client).
+type BodyResult = Uint8Array | { status: number; ends?: true };
 
 /**
  * The most chunks a body without a `Content-Length` may arrive in: one per 512 bytes of the size
@@ -73,7 +76,7 @@ export async function readBody(
       const end = size + value.byteLength;
       if (end > max || ++chunks > maxChunks) {
         await reader.cancel().catch(() => {});
-        return { status: 413 };
+        return end > max ? { status: 413 } : { status: 413, ends: true };
       }
       if (end > out.byteLength) {
         const grown = new Uint8Array(Math.min(max, Math.max(end, out.byteLength * 2, 1024)));
@@ -219,10 +222,8 @@ export class PollingTransport implements Transport {
       return new Response(null, { status: 400, headers });
     }
     if (!(body instanceof Uint8Array)) {
-      this.owner.onTransportError(
-        "transport error",
-        body.status === 413 ? "payload too large" : "invalid body",
-      );
+      if (body.status !== 413) this.owner.onTransportError("transport error", "invalid body");
+      else if (body.ends) this.owner.onTransportError("transport error", "payload too large");
       return new Response(null, { status: body.status, headers });
     }
     let payload: string | Uint8Array = body;
