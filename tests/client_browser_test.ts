@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { Server } from "../mod.ts";
-import { findChromium, launchChromium } from "./helpers/chromium.ts";
+import { browserTest, launchChromium } from "./helpers/chromium.ts";
 import { serve } from "./helpers/serve.ts";
 
 // Connects over polling (with `opts`), and shows what the server answered.
@@ -19,17 +19,9 @@ const PAGE = (opts: string) =>
   });
 </script>`;
 
-Deno.test({
-  name: "client in Chromium: same-origin cookies go with every polling request (as with XHR)",
-  // playwright-core keeps its pipe to the browser and some timers past browser.close().
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const chromium = findChromium();
-    if (!chromium) {
-      console.log("SKIPPED: chromium not installed");
-      return;
-    }
+browserTest(
+  "client in Chromium: same-origin cookies go with every polling request (as with XHR)",
+  async (chromium) => {
     const io = new Server();
     io.on("connection", (socket) => {
       socket.emit("cookie", socket.handshake.headers.cookie ?? "none");
@@ -76,4 +68,4 @@ Deno.test({
       await http.close();
     }
   },
-});
+);

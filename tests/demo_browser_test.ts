@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { findChromium, launchChromium } from "./helpers/chromium.ts";
+import { browserTest, launchChromium } from "./helpers/chromium.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -75,17 +75,9 @@ async function waitMessage(page: Page, text: string): Promise<void> {
   );
 }
 
-Deno.test({
-  name: "demo: two browser pages chat, survive a server restart, and chat again",
-  // playwright-core keeps its pipe to the browser and some timers past browser.close().
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const chromium = findChromium();
-    if (!chromium) {
-      console.log("SKIPPED: chromium not installed");
-      return;
-    }
+browserTest(
+  "demo: two browser pages chat, survive a server restart, and chat again",
+  async (chromium) => {
     const port = freePort();
     let demo = await startDemo(port);
     let browser: Browser | undefined;
@@ -128,4 +120,4 @@ Deno.test({
       await stopDemo(demo);
     }
   },
-});
+);

@@ -4,51 +4,22 @@
  * answers of the official server, byte for byte (its `test/close.ts` "protocol violations").
  */
 import assert from "node:assert/strict";
-import { Server, type Socket } from "../mod.ts";
+import type { Socket } from "../mod.ts";
 import { handshake, poll, post } from "./helpers/engine.ts";
-import { WsClient } from "./helpers/raw.ts";
-import { serve, type TestServer } from "./helpers/serve.ts";
+import { RawServer, rawTest } from "./helpers/raw_server.ts";
 
 const SID = "[A-Za-z0-9_-]{20}";
 
-/** A server on a free port; `base` is its Socket.IO path for raw polling requests. */
-class Harness {
-  readonly io = new Server();
-  readonly http: TestServer = serve(this.io.handler());
-  readonly base = `${this.http.origin}/socket.io/`;
-  readonly #ws: WsClient[] = [];
-
-  /** A raw Engine.IO v4 WebSocket, its open packet read. */
-  async ws(): Promise<WsClient> {
-    const ws = new WsClient(
-      `ws://127.0.0.1:${this.http.port}/socket.io/?EIO=4&transport=websocket`,
-    );
-    this.#ws.push(ws);
-    assert.match(await ws.next() as string, /^0\{/);
-    return ws;
-  }
-
+/** A server on a free port that tells which socket connects next. */
+class Harness extends RawServer {
   /** The next socket to connect to `/`. */
   nextSocket(): Promise<Socket> {
     return new Promise((resolve) => this.io.once("connection", resolve));
   }
-
-  async close(): Promise<void> {
-    await Promise.all(this.#ws.map((ws) => ws.close()));
-    await this.io.close();
-    await this.http.close();
-  }
 }
 
 function test(name: string, fn: (h: Harness) => Promise<void>): void {
-  Deno.test(name, async () => {
-    const h = new Harness();
-    try {
-      await fn(h);
-    } finally {
-      await h.close();
-    }
-  });
+  rawTest(name, () => new Harness(), fn);
 }
 
 /** Resolves with the reason of `socket`'s disconnect. */

@@ -4,33 +4,15 @@
  * client's side, `recovered` and the missed events, is in `server_interop_test.ts`.)
  */
 import assert from "node:assert/strict";
-import { type ExtendedError, Server } from "../mod.ts";
+import type { ExtendedError } from "../mod.ts";
 import { handshake, poll, post } from "./helpers/engine.ts";
-import { WsClient } from "./helpers/raw.ts";
-import { serve, type TestServer } from "./helpers/serve.ts";
+import { RawServer, rawTest } from "./helpers/raw_server.ts";
 
 /** A server with recovery on, whose sockets join "news". */
-class Harness {
-  readonly io: Server;
-  readonly http: TestServer;
-  readonly base: string;
-  readonly #ws: WsClient[] = [];
-
+class Harness extends RawServer {
   constructor(skipMiddlewares: boolean) {
-    this.io = new Server({ connectionStateRecovery: { skipMiddlewares } });
-    this.http = serve(this.io.handler());
-    this.base = `${this.http.origin}/socket.io/`;
+    super({ connectionStateRecovery: { skipMiddlewares } });
     this.io.on("connection", (socket) => socket.join("news"));
-  }
-
-  /** A raw Engine.IO v4 WebSocket, its open packet read. */
-  async ws(): Promise<WsClient> {
-    const ws = new WsClient(
-      `ws://127.0.0.1:${this.http.port}/socket.io/?EIO=4&transport=websocket`,
-    );
-    this.#ws.push(ws);
-    assert.match(await ws.next() as string, /^0\{/);
-    return ws;
   }
 
   /**
@@ -52,23 +34,10 @@ class Harness {
     this.io.emit("news", 2);
     return { sid, pid, offset: first[first.length - 1] };
   }
-
-  async close(): Promise<void> {
-    await Promise.all(this.#ws.map((ws) => ws.close()));
-    await this.io.close();
-    await this.http.close();
-  }
 }
 
 function test(name: string, fn: (h: Harness) => Promise<void>, skipMiddlewares = true): void {
-  Deno.test(name, async () => {
-    const h = new Harness(skipMiddlewares);
-    try {
-      await fn(h);
-    } finally {
-      await h.close();
-    }
-  });
+  rawTest(name, () => new Harness(skipMiddlewares), fn);
 }
 
 /** Each packet as its event name and first argument when an EVENT, else as it is. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import assert from "node:assert/strict";
+import { startFixture } from "./process.ts";
 
 async function isFile(path: string): Promise<boolean> {
   try {
@@ -58,36 +58,10 @@ export async function startBunFixture(
   bun: string,
   fixture: string,
 ): Promise<{ port: number; stop: () => Promise<string> }> {
-  const child = new Deno.Command(bun, {
-    args: ["run", fixture],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  const stop = async () => {
-    await child.stdin.close();
-    for (;;) {
-      const { done, value } = await lines.read();
-      if (done) break;
-      out += value;
-    }
-    const status = await child.status;
-    const err = await stderr;
-    assert.equal(status.code, 0, `bun exited with ${status.code}: ${err}`);
-    return out + err;
-  };
-  while (!out.includes("\n")) {
-    const { done, value } = await lines.read();
-    if (done) {
-      await stop().catch(() => {});
-      throw new Error(`bun fixture exited early: ${out} ${await stderr}`);
-    }
-    out += value;
-  }
-  const { port } = JSON.parse(out.slice(0, out.indexOf("\n")));
-  out = out.slice(out.indexOf("\n") + 1);
-  return { port, stop };
+  // The fixture's first line is `{"port":n}`.
+  const { port, stop } = await startFixture(bun, ["run", fixture], (out) => {
+    const end = out.indexOf("\n") + 1;
+    return end > 0 ? { port: JSON.parse(out.slice(0, end)).port, end } : undefined;
+  });
+  return { port, stop: async () => ((r) => r.out + r.err)(await stop()) };
 }

@@ -32,3 +32,23 @@ export function launchChromium(executablePath: string): Promise<Browser> {
     ],
   });
 }
+
+/**
+ * A test that runs in Chromium, or prints `SKIPPED` when there is none. Sanitizers are off for
+ * it alone: playwright-core keeps its pipe to the browser and some timers past `browser.close()`.
+ */
+export function browserTest(name: string, fn: (chromium: string) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      const chromium = findChromium();
+      if (!chromium) {
+        console.log("SKIPPED: chromium not installed");
+        return;
+      }
+      await fn(chromium);
+    },
+  });
+}

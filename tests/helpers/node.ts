@@ -6,6 +6,7 @@
  * @module
  */
 import { buildNode, bundleForNode } from "../../scripts/build_node.ts";
+import { startFixture } from "./process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DEPS = `${ROOT}.artifacts/node-bridge`;
@@ -93,46 +94,9 @@ export interface NodeProcess {
  * (something it started is still open).
  */
 export async function startNode(script: string, args: string[]): Promise<NodeProcess> {
-  const child = new Deno.Command("node", {
-    args: [script, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  const stop = async () => {
-    await child.stdin.close();
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill("SIGKILL");
-    }, 10_000);
-    for (;;) {
-      const { done, value } = await lines.read();
-      if (done) break;
-      out += value;
-    }
-    const status = await child.status;
-    clearTimeout(timer);
-    const err = await stderr;
-    if (killed) throw new Error(`node did not exit within 10 s of its stdin closing: ${err}`);
-    if (status.code !== 0) {
-      throw new Error(`node exited with ${status.code} (${status.signal ?? "no signal"}): ${err}`);
-    }
-    return out;
-  };
-  while (!/PORT \d+\n/.test(out)) {
-    const { done, value } = await lines.read();
-    if (done) {
-      await stop().catch(() => {});
-      throw new Error(`node fixture exited early: ${out} ${await stderr}`);
-    }
-    out += value;
-  }
-  const match = /PORT (\d+)\n/.exec(out)!;
-  out = out.slice(match.index + match[0].length);
-  const port = Number(match[1]);
-  return { port, url: `http://127.0.0.1:${port}`, stop };
+  const { port, stop } = await startFixture("node", [script, ...args], (out) => {
+    const match = /PORT (\d+)\n/.exec(out);
+    return match ? { port: Number(match[1]), end: match.index + match[0].length } : undefined;
+  });
+  return { port, url: `http://127.0.0.1:${port}`, stop: async () => (await stop()).out };
 }

@@ -1,0 +1,74 @@
+/**
+ * Fixture processes (a server under Bun or Node) that print their port once listening and end
+ * when their stdin closes.
+ *
+ * @module
+ */
+
+/** A running fixture. */
+export interface FixtureProcess {
+  /** The port it printed. */
+  port: number;
+  /**
+   * Closes its stdin and waits for it to exit: what it printed after the port (stdout) and on
+   * stderr. Throws when it exits non-zero or does not exit within 10 s (something it started
+   * is still open).
+   */
+  stop(): Promise<{ out: string; err: string }>;
+}
+
+/**
+ * Runs `cmd args...` and reads its stdout until `portOf` finds the port in it; `portOf` returns
+ * the port and the length of the output it read for it, or undefined to read on.
+ */
+export async function startFixture(
+  cmd: string,
+  args: string[],
+  portOf: (out: string) => { port: number; end: number } | undefined,
+): Promise<FixtureProcess> {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  const stop = async () => {
+    await child.stdin.close();
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill("SIGKILL");
+    }, 10_000);
+    for (;;) {
+      const { done, value } = await lines.read();
+      if (done) break;
+      out += value;
+    }
+    const status = await child.status;
+    clearTimeout(timer);
+    const err = await stderr;
+    if (killed) throw new Error(`${cmd} did not exit within 10 s of its stdin closing: ${err}`);
+    if (status.code !== 0) {
+      throw new Error(
+        `${cmd} exited with ${status.code} (${status.signal ?? "no signal"}): ${err}`,
+      );
+    }
+    return { out, err };
+  };
+  for (;;) {
+    const found = portOf(out);
+    if (found) {
+      out = out.slice(found.end);
+      return { port: found.port, stop };
+    }
+    const { done, value } = await lines.read();
+    if (done) {
+      await stop().catch(() => {});
+      throw new Error(`${cmd} fixture exited early: ${out} ${await stderr}`);
+    }
+    out += value;
+  }
+}
