@@ -16,6 +16,7 @@ import type { EngineOptions } from "./engine/options.ts";
 import { type FetchHandler, Server as Engine } from "./engine/server.ts";
 import { type Middleware, Namespace, type NamespaceReservedEvents } from "./namespace.ts";
 import { validateServerOptions } from "./options.ts";
+import { report } from "./runtime/report.ts";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent_namespace.ts";
 import type { Socket } from "./socket.ts";
 import type {
@@ -364,7 +365,10 @@ export class Server<
     const next = (i: number): void => {
       if (i === parents.length) return done(undefined);
       const [matcher, parent] = parents[i];
+      let decided = false;
       const decide = (err: Error | null, allow: boolean) => {
+        if (decided) return; // a matcher calling back twice
+        decided = true;
         if (err || !allow) return next(i + 1);
         // The namespace may have been created while the matcher was deciding.
         const nsp = this._nsps.get(name) ?? parent.createChild(name);
@@ -375,8 +379,10 @@ export class Server<
       } else {
         try {
           matcher(name, auth, decide);
-        } catch {
-          next(i + 1);
+        } catch (err) {
+          // The application's error: reported. Before the matcher decided, it refuses the name.
+          report(err);
+          if (!decided) decide(null, false);
         }
       }
     };
@@ -386,7 +392,11 @@ export class Server<
   /** @internal registers a child namespace created by a parent. */
   _addChild(nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     this._nsps.set(nsp.name, nsp);
-    this.sockets.emitUntyped("new_namespace", nsp);
+    try {
+      this.sockets.emitUntyped("new_namespace", nsp);
+    } catch (err) {
+      report(err); // a listener's error: the namespace exists and the client joins it
+    }
   }
 
   /** @internal drops an empty dynamic child when asked to. */

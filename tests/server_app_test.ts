@@ -340,3 +340,40 @@ Deno.test("a query key named __proto__ sets no prototype [websocket]", async () 
     await fx.close();
   }
 });
+
+// --- Dynamic namespaces whose application code throws ----------------------------------------
+
+eachMode(
+  "a throwing new_namespace listener is reported; the client joins the child",
+  async (fx) => {
+    const log = reported();
+    try {
+      fx.io.of(/^\/dyn-\d+$/);
+      fx.io.on("new_namespace", () => {
+        throw new Error("listener failed");
+      });
+      const client = await fx.connect("/dyn-1");
+      assert.ok(client.connected);
+      assert.ok(fx.io._nsps.has("/dyn-1"));
+      assert.deepEqual(messages(log.errors), ["listener failed"]);
+    } finally {
+      log.stop();
+    }
+  },
+);
+
+eachMode("a throwing namespace matcher is reported and refuses the name", async (fx) => {
+  const log = reported();
+  try {
+    fx.io.of(() => {
+      throw new Error("matcher failed");
+    });
+    const client = fx.client("/other");
+    const err = await next<Error>(client, "connect_error");
+    assert.equal(err.message, "Invalid namespace");
+    assert.equal(fx.io._nsps.has("/other"), false);
+    assert.deepEqual(messages(log.errors), ["matcher failed"]);
+  } finally {
+    log.stop();
+  }
+});
