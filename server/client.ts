@@ -91,7 +91,6 @@ export class Client {
   /** @internal the session's message reader: one message, possibly inside its frame. */
   _ondata(data: string | Uint8Array, start: number): void {
     let err: unknown;
-    if (typeof data !== "string") data = binaryArgument(data);
     try {
       // Our decoder reads a text message inside its frame; a custom one gets the message alone.
       err = this.#framed
@@ -349,20 +348,6 @@ export class Client {
     this.#decoder.destroy();
   }
 }
-
-type BufferClass = { from(b: ArrayBufferLike, offset: number, length: number): Uint8Array };
-const NodeBuffer = (globalThis as { Buffer?: BufferClass }).Buffer;
-
-/**
- * A received binary frame as the app and its parser get it: code ported from Node calls
- * `Buffer.isBuffer(arg)` or `arg.toString("hex")`, and parsers written for Node
- * (socket.io-msgpack-parser) read with Buffer methods. So where the runtime has a `Buffer`
- * (Deno, Bun, Node; Workers with nodejs_compat) it is one, viewing the same bytes; elsewhere
- * the `Uint8Array` itself. Chosen once, not per frame.
- */
-const binaryArgument: (data: Uint8Array) => Uint8Array = NodeBuffer === undefined
-  ? (data) => data
-  : (data) => NodeBuffer.from(data.buffer, data.byteOffset, data.byteLength);
 
 // Socket.IO v2 clients put the auth in the namespace's query: `/admin?token=abc`.
 function parseV3Namespace(nsp: string): [string, Record<string, unknown>] {

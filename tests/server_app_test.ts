@@ -233,6 +233,16 @@ eachMode("binary arguments and acks arrive as Buffer, as on Node", async (fx) =>
   assert.deepEqual(socket.handshake.auth, { bin: { "0": 9 } });
 });
 
+eachMode("the Engine.IO session's binary messages are Buffers too, as on Node", async (fx) => {
+  const [client, socket] = await fx.pair();
+  const messages: unknown[] = [];
+  socket.conn.on("message", (data) => typeof data !== "string" && messages.push(data));
+  const got = nextArgs(socket, "bin");
+  client.emit("bin", new Uint8Array([8, 9]));
+  await got;
+  assert.deepEqual(messages.map(describe), ["Buffer 0809"]);
+});
+
 eachMode("our client still gets binary as ArrayBuffer, as the official client", async (fx) => {
   fx.io.on("connection", (socket) => {
     socket.on("echo", (bin: Uint8Array, ack: (b: Uint8Array) => void) => ack(bin));

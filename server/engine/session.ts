@@ -6,6 +6,7 @@
  */
 import type { EnginePacket } from "../../parser/engine.ts";
 import { Emitter } from "../../parser/emitter.ts";
+import { receivedBytes } from "./bytes.ts";
 import type { HeartbeatTarget } from "./heartbeat.ts";
 import type { EngineOptions } from "./options.ts";
 import type { RequestSnapshot } from "./request.ts";
@@ -353,7 +354,8 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
         break;
       case "message": {
         // An empty message ("4") decodes without data; listeners get "" rather than undefined.
-        const data = (packet.data ?? "") as string | Uint8Array;
+        const raw = (packet.data ?? "") as string | Uint8Array;
+        const data = typeof raw === "string" ? raw : receivedBytes(raw);
         this.emit("message", data);
         this._reader?._ondata(data, 0);
         break;
