@@ -6,6 +6,7 @@
  */
 import type { Adapter, BroadcastFlags, Room } from "../adapter/adapter.ts";
 import { type Packet, PacketType } from "../parser/socket.ts";
+import { report } from "./runtime/report.ts";
 import { RESERVED_EVENTS, type Socket } from "./socket.ts";
 import type {
   AllButLast,
@@ -159,18 +160,27 @@ export class BroadcastOperator<
     let servers = 0;
     let expectedClients = 0;
     const adapter = this.#host.adapter;
+    // The callback is the application's: what it throws is reported, never thrown out of the
+    // timer or the promise that call it (which would end the process, or reject unhandled).
+    const answer = (err: Error | null, res: unknown) => {
+      try {
+        ack(err, res);
+      } catch (thrown) {
+        report(thrown);
+      }
+    };
     const timer = setTimeout(() => {
       timedOut = true;
       // Late answers must not find the callback, nor keep it alive.
       this.#host._dropAck(packet.id!);
-      ack(new Error("operation has timed out"), single ? null : responses);
+      answer(new Error("operation has timed out"), single ? null : responses);
     }, flags.timeout);
     const check = () => {
       if (
         !timedOut && expectedServers === servers && responses.length === expectedClients
       ) {
         clearTimeout(timer);
-        ack(null, single ? responses[0] : responses);
+        answer(null, single ? responses[0] : responses);
       }
     };
     adapter.broadcastWithAck(packet, opts, (clients) => {

@@ -279,7 +279,11 @@ export class Socket<
     }
     const timer = setTimeout(() => {
       this.acks.delete(id);
-      ack.call(this, new Error("operation has timed out"));
+      try {
+        ack.call(this, new Error("operation has timed out"));
+      } catch (err) {
+        report(err); // thrown out of a timer, it would end the process
+      }
     }, timeout);
     const wrapped: Ack & { fail?: (err: Error) => void } = (...args) => {
       clearTimeout(timer);

@@ -387,3 +387,24 @@ eachMode("a throwing namespace matcher is reported and refuses the name", async 
     log.stop();
   }
 });
+
+// --- Ack callbacks that throw ----------------------------------------------------------------
+
+// In a process of its own, with no `error` listener (a listener would also catch an uncaught
+// error out of a timer, which otherwise ends a Deno process).
+for (const transport of ["polling", "websocket"]) {
+  Deno.test(`an ack callback that throws on its timeout does not end the process [${transport}]`, async () => {
+    const fixture = new URL("./fixtures/throwing_ack_app.ts", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", fixture, transport],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(new TextDecoder().decode(out.stdout).trim(), "alive");
+    // Both errors were reported (logged), not lost.
+    assert.match(stderr, /socket ack failed/);
+    assert.match(stderr, /broadcast ack failed/);
+  });
+}
