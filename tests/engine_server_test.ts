@@ -293,7 +293,8 @@ sessionTest("polling carries messages both ways", async ({ f, sid, socket }) => 
   assert.equal(ok.status, 200);
   assert.equal(ok.body, "ok");
   assert.equal(ok.headers.get("content-type"), "text/html");
-  assert.deepEqual(received, ["hello", "", new Uint8Array([1, 2, 3]), "é ☃"]);
+  // Binary arrives as a Buffer where the runtime has one, as npm engine.io gives it.
+  assert.deepEqual(received, ["hello", "", Buffer.from([1, 2, 3]), "é ☃"]);
 
   socket.send("a");
   socket.send("b");
@@ -580,12 +581,7 @@ Deno.test("websocket carries text and binary frames both ways", async () => {
     assert.deepEqual(await ws.next(), new Uint8Array([1, 2, 3]));
     ws.send("4");
     assert.equal(await ws.next(), "4");
-    assert.deepEqual(received, [
-      "hello",
-      new Uint8Array([1, 2, 3]),
-      new Uint8Array([1, 2, 3]),
-      "",
-    ]);
+    assert.deepEqual(received, ["hello", Buffer.from([1, 2, 3]), Buffer.from([1, 2, 3]), ""]);
     socket.send(new Uint16Array([1]));
     assert.deepEqual(await ws.next(), new Uint8Array([1, 0]));
     const closed = closeOf(socket);
