@@ -67,6 +67,7 @@ export type {
   EngineServerEvents,
   EngineSocket,
   EngineSocketEvents,
+  FanOut,
   FetchHandler,
   HeaderValue,
   HeartbeatTarget,
@@ -75,8 +76,11 @@ export type {
   OutgoingHeaders,
   OutPacket,
   PacketOptions,
+  RawSocket,
+  RawSocketEvents,
   ReadyState,
   RequestSnapshot,
+  Runtime,
   SendOptions,
   Server as EngineServer,
   SessionHost,
@@ -84,6 +88,7 @@ export type {
   Transport,
   TransportName,
   TransportOwner,
+  Upgraded,
 } from "./server/engine/mod.ts";
 export { ERROR_MESSAGES, ErrorCode } from "./server/engine/mod.ts";
 export { InMemoryAdapter, SessionAwareAdapter } from "./adapter/memory.ts";
@@ -102,3 +107,4 @@ export type {
   SocketId,
   WriteOptions,
 } from "./adapter/adapter.ts";
+export type { AdapterFanOut } from "./adapter/fanout.ts";

@@ -125,7 +125,7 @@ class NodeSocket extends QueuedSocket {
 export const nodeRuntime: Runtime = {
   name: "node",
   canUpgrade(req: Request, info: unknown): boolean {
-    return (info as NodeServeInfo).upgrade !== undefined &&
+    return isNodeInfo(info) && info.upgrade !== undefined &&
       req.headers.get("upgrade")?.toLowerCase() === "websocket";
   },
   disconnectSignal(req: Request): AbortSignal {
@@ -133,12 +133,12 @@ export const nodeRuntime: Runtime = {
     return req.signal;
   },
   remoteAddress(_req: Request, info: unknown): string {
-    return (info as NodeServeInfo).req.socket.remoteAddress ?? "";
+    return isNodeInfo(info) ? info.req.socket.remoteAddress ?? "" : "";
   },
   upgrade(_req: Request, info: unknown, events: RawSocketEvents): Upgraded {
     const node = info as NodeServeInfo;
-    const up = node.upgrade;
-    if (!up) throw new Error("not an upgrade request");
+    const up = isNodeInfo(info) ? info.upgrade : undefined;
+    if (!up) throw new Error("not an upgrade event of the Node bridge");
     let socket: NodeSocket | undefined;
     up.webSockets.handleUpgrade(node.req, up.socket, up.head, (ws) => {
       socket = new NodeSocket(ws, events);
