@@ -108,10 +108,12 @@ class BunFanOut implements FanOut {
   #servers: BunServer[] = [];
 
   subscribe(socket: RawSocket, topic: string): boolean {
-    if (!(socket instanceof BunSocketData) || !socket.subscribe(this.#prefix + topic)) return false;
-    if (!this.#servers.includes(socket.server) && typeof socket.server.publish === "function") {
-      this.#servers = [...this.#servers, socket.server];
+    // Where the server cannot publish, the socket stays unsubscribed, and is written to.
+    if (!(socket instanceof BunSocketData) || typeof socket.server.publish !== "function") {
+      return false;
     }
+    if (!socket.subscribe(this.#prefix + topic)) return false;
+    if (!this.#servers.includes(socket.server)) this.#servers = [...this.#servers, socket.server];
     return true;
   }
 
