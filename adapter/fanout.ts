@@ -23,6 +23,7 @@ import type { Room, SocketId } from "./adapter.ts";
  *   unsubscribe() {},
  *   publish: () => true,
  *   covers: () => false,
+ *   coversAll: () => false,
  * };
  * ```
  */
@@ -39,4 +40,9 @@ export interface AdapterFanOut {
   publish(text: string, compress: boolean, room?: Room, except?: SocketId): boolean;
   /** Whether what {@linkcode AdapterFanOut.publish} sends reaches socket `id`. */
   covers(id: SocketId): boolean;
+  /**
+   * Whether it covers every socket of the namespace now (everyone on a WebSocket, the usual
+   * case): then a broadcast it published needs no {@linkcode AdapterFanOut.covers} per receiver.
+   */
+  coversAll(): boolean;
 }

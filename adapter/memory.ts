@@ -264,10 +264,12 @@ export class InMemoryAdapter implements Adapter {
     // covers get it in one call; the others (long-polling, v3, mid-upgrade) below.
     const fanOut = this.fanOut;
     const published = fanOut !== undefined && this.#publish(fanOut, chunks, opts, writeOpts);
+    // Asked once rather than per receiver where it covers them all.
+    const all = published && fanOut.coversAll();
     this.apply(opts, (socket) => {
       if (writeOpts.volatile && !socket.writable) return;
       socket.notifyOutgoingListeners?.(packet);
-      if (published && fanOut.covers(socket.id)) return;
+      if (all || (published && fanOut.covers(socket.id))) return;
       socket.writeEncoded(chunks, writeOpts);
     });
   }

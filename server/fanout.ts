@@ -92,6 +92,8 @@ export class NamespaceFanOut implements AdapterFanOut {
   }
 
   publish(text: string, compress: boolean, room?: Room, except?: SocketId): boolean {
+    // Nobody to reach: every receiver is written to, none asked about.
+    if (this.#covered.size === 0) return false;
     const topic = room === undefined ? this.#nsp.name : this.#topic(room, undefined);
     if (topic === undefined) return false;
     let from: RawSocket | undefined;
@@ -106,6 +108,11 @@ export class NamespaceFanOut implements AdapterFanOut {
 
   covers(id: SocketId): boolean {
     return this.#covered.has(id);
+  }
+
+  coversAll(): boolean {
+    // Covered sockets are sockets of the namespace: as many, and every one is.
+    return this.#covered.size === this.#nsp.sockets.size;
   }
 
   /**
