@@ -45,3 +45,4 @@ export { ERROR_MESSAGES, ErrorCode } from "./errors.ts";
 export type { RequestSnapshot } from "./request.ts";
 export type { OutPacket, PacketOptions, Transport, TransportOwner } from "./transport.ts";
 export type { HeartbeatTarget } from "./heartbeat.ts";
+export { defaultScheduler, type Scheduler, type TimerHandle } from "../runtime/scheduler.ts";

@@ -163,7 +163,8 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   constructor(opts: Partial<EngineOptions> = {}) {
     super();
     this.opts = resolveEngineOptions(opts);
-    this.#heartbeat = new Heartbeat(this.opts.pingInterval, this.opts.pingTimeout);
+    const o = this.opts;
+    this.#heartbeat = new Heartbeat(o.pingInterval, o.pingTimeout, o.scheduler);
   }
 
   /** How many sessions are open. */
