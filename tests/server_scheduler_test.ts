@@ -65,14 +65,14 @@ function watchServerTimers(): { pending(): string[]; restore(): void } {
   for (const name of ["setTimeout", "setInterval"]) {
     g[name] = (fn: unknown, ...rest: unknown[]) => {
       const stack = new Error().stack ?? "";
-      let id: unknown;
+      const timer: { id?: unknown } = {};
       const run = typeof fn === "function"
         ? (...a: unknown[]) => {
-          if (name === "setTimeout") pending.delete(id);
+          if (name === "setTimeout") pending.delete(timer.id);
           return (fn as (...a: unknown[]) => unknown)(...a);
         }
         : fn;
-      id = originals[name](run, ...rest);
+      const id = timer.id = originals[name](run, ...rest);
       if (fromServer(stack)) pending.set(id, stack);
       return id;
     };
