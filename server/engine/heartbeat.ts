@@ -1,6 +1,7 @@
 /**
- * One shared timer keeps every session's heartbeat, instead of a timer per session. Browser
- * compatible.
+ * One shared timer keeps every session's heartbeat, instead of a timer per session; it is armed
+ * on the engine's scheduler and deadlines are read on its clock (`server/runtime/scheduler.ts`),
+ * so a Durable Object keeps one alarm for all its sessions. Browser compatible.
  *
  * Each session keeps its own schedule, as with the official server: its first ping goes out
  * `pingInterval` after it opened, the next one `pingInterval` after its pong, and `pingTimeout`
@@ -16,6 +17,8 @@
  *
  * @module
  */
+
+import { defaultScheduler, type Scheduler, type TimerHandle } from "../runtime/scheduler.ts";
 
 /** What the heartbeat needs from a session. */
 export interface HeartbeatTarget {
@@ -102,10 +105,23 @@ export class Heartbeat {
   #pongs: DeadlineQueue;
   #clientPings: DeadlineQueue;
   #size = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #scheduler: Scheduler;
+  #timer: TimerHandle;
   #armedFor = Infinity;
+  // Made once: arming the timer allocates nothing of its own.
+  readonly #fire = () => this.#onTimer();
 
-  constructor(readonly pingInterval: number, readonly pingTimeout: number) {
+  /**
+   * @param pingInterval ms from an open or a pong to the next ping
+   * @param pingTimeout ms from a ping to the close of a session that did not answer
+   * @param scheduler the clock and the timer (the engine's)
+   */
+  constructor(
+    readonly pingInterval: number,
+    readonly pingTimeout: number,
+    scheduler: Scheduler = defaultScheduler,
+  ) {
+    this.#scheduler = scheduler;
     this.#pings = new DeadlineQueue(pingInterval, Wait.Ping);
     this.#pongs = new DeadlineQueue(pingTimeout, Wait.Pong);
     this.#clientPings = new DeadlineQueue(pingInterval + pingTimeout, Wait.ClientPing);
@@ -115,7 +131,7 @@ export class Heartbeat {
   add(target: HeartbeatTarget): void {
     target.awaitingPong = false;
     this.#size++;
-    this.#wait(target, Date.now());
+    this.#wait(target, this.#scheduler.now());
     this.#arm();
   }
 
@@ -124,7 +140,7 @@ export class Heartbeat {
     if (target.heartbeatDue < 0) return;
     target.awaitingPong = false;
     // Later than every deadline queued before it: the timer stays armed where it is.
-    this.#wait(target, Date.now());
+    this.#wait(target, this.#scheduler.now());
   }
 
   /** Stops watching a session (stopping the timer after the last one). */
@@ -136,7 +152,7 @@ export class Heartbeat {
 
   /** Stops the timer and forgets every session. */
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#scheduler.clear(this.#timer);
     this.#timer = undefined;
     this.#armedFor = Infinity;
     this.#pings.clear();
@@ -154,17 +170,18 @@ export class Heartbeat {
   #arm(): void {
     const next = Math.min(this.#pings.peek(), this.#pongs.peek(), this.#clientPings.peek());
     if (next >= this.#armedFor) return;
-    clearTimeout(this.#timer);
+    const scheduler = this.#scheduler;
+    scheduler.clear(this.#timer);
     this.#armedFor = next;
     this.#timer = next === Infinity
       ? undefined
-      : setTimeout(() => this.#onTimer(), Math.max(0, next - Date.now()));
+      : scheduler.set(this.#fire, Math.max(0, next - scheduler.now()));
   }
 
   #onTimer(): void {
     this.#timer = undefined;
     this.#armedFor = Infinity;
-    const now = Date.now();
+    const now = this.#scheduler.now();
     // Pongs first: a session timed out is not pinged in the same turn.
     while (this.#pongs.peek() <= now) {
       const t = this.#pongs.shift();
