@@ -123,8 +123,10 @@ export class Heartbeat {
   beat(target: HeartbeatTarget): void {
     if (target.heartbeatDue < 0) return;
     target.awaitingPong = false;
-    // Later than every deadline queued before it: the timer stays armed where it is.
     this.#wait(target, Date.now());
+    // The timer may be armed for a pong's deadline, later than this ping's when pingInterval is
+    // shorter than pingTimeout.
+    this.#arm();
   }
 
   /** Stops watching a session (stopping the timer after the last one). */
