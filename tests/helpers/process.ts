@@ -72,3 +72,21 @@ export async function startFixture(
     out += value;
   }
 }
+
+/** A fixture that prints `PORT <n>` on a line of its own once listening. */
+export interface ServerProcess extends FixtureProcess {
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+}
+
+/**
+ * Runs `cmd args...`, a server that prints `PORT <n>` once listening on 127.0.0.1 and ends when
+ * its stdin closes (see {@linkcode startFixture} for `stop()`).
+ */
+export async function startServerProcess(cmd: string, args: string[]): Promise<ServerProcess> {
+  const { port, stop } = await startFixture(cmd, args, (out) => {
+    const match = /PORT (\d+)\n/.exec(out);
+    return match ? { port: Number(match[1]), end: match.index + match[0].length } : undefined;
+  });
+  return { port, url: `http://127.0.0.1:${port}`, stop };
+}
