@@ -152,8 +152,8 @@ export function conformance(target: Target): void {
       // SCENARIO=<part of a name> runs only those, to look into one.
       const only = Deno.env.get("SCENARIO");
       for (const scenario of SCENARIOS.filter((s) => !only || s.name.includes(only))) {
-        for (const mode of MODES) {
-          for (const client of Object.keys(CLIENTS) as ClientKind[]) {
+        for (const mode of scenario.modes ?? MODES) {
+          for (const client of scenario.clients ?? Object.keys(CLIENTS) as ClientKind[]) {
             const label = `${scenario.name} [${mode}, ${WHOSE[client]} client]`;
             const ok = await t.step(label, async () => {
               try {

@@ -5,6 +5,7 @@
  * Node exits by itself.
  */
 import { createServer } from "node:http";
+import { setImmediate } from "node:timers";
 import process from "node:process";
 import { Server } from "../../../node/mod.ts";
 import { OPTIONS, setup } from "../app.ts";
@@ -19,6 +20,13 @@ httpServer.listen(0, "127.0.0.1", () => {
 
 process.stdin.resume();
 process.stdin.on("end", async () => {
-  await io.close();
+  const closed = io.close();
+  // io.close() closes every session, then the HTTP server, whose close() waits for every
+  // connection, also one a client opened and never used (Deno's fetch pools one when a request
+  // is aborted while it connects), which Node ends only at its headersTimeout. Once the server
+  // stops listening, no session is left on any connection: end them all.
+  while (httpServer.listening) await new Promise((resolve) => setImmediate(resolve));
+  httpServer.closeAllConnections();
+  await closed;
   process.stdin.pause();
 });
