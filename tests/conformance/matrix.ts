@@ -1,8 +1,17 @@
 /**
  * The conformance matrix: every scenario (scenarios.ts) against one target (a runtime serving
  * app.ts), with each client (the official `socket.io-client@4.8.4` and ours) over each mode
- * (polling, websocket, upgrade). A target is one small file, `<runtime>_test.ts`, that calls
- * {@linkcode conformance} with a way to start the app.
+ * (polling, websocket, upgrade). Each target's test file runs its server once, so the files can
+ * run side by side (`deno test --parallel tests/conformance/`).
+ *
+ * Adding a target is one small file, `<runtime>_test.ts`, calling {@linkcode conformance} with
+ * the runtime's name and a `start()` that serves app.ts (`new Server(OPTIONS)`, `setup(io)`) on
+ * 127.0.0.1, port 0, and returns its URL and a `stop()` returning what the server printed (or a
+ * string saying why the runtime cannot be had: the test prints `SKIPPED: <why>`). For a server
+ * in a process of its own, {@linkcode serveProcess} runs a script that prints `PORT <n>` once
+ * listening and exits when its stdin closes, such as serve/deno.ts, serve/bun.ts, serve/node.ts
+ * (the serve line of each runtime, as a user writes it). `SCENARIO=<part of a name>` runs only
+ * the scenarios whose names contain it.
  *
  * @module
  */

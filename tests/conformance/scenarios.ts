@@ -133,8 +133,10 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "connect: ids, namespace and transport match on both sides",
     async run(run) {
-      for (const nsp of ["/", run.nsp]) {
-        const c = await run.connect(nsp);
+      const nsps = ["/", run.nsp];
+      const clients = await Promise.all(nsps.map((nsp) => run.connect(nsp)));
+      for (const [i, c] of clients.entries()) {
+        const nsp = nsps[i];
         const me = await ask<Who>(c, "whoami");
         assert.equal(me.id, c.id);
         assert.equal(me.nsp, nsp);
@@ -284,16 +286,24 @@ export const SCENARIOS: Scenario[] = [
     name: "dynamic namespaces from a RegExp and a function; unknown names are refused",
     async run(run) {
       const fnName = `/fn-${run.nsp.slice(1)}`;
-      const fn = await run.connect(fnName, { auth: { ok: true } });
-      assert.equal((await ask<Who>(fn, "whoami")).nsp, fnName);
-      // (A child that exists takes any client, as officially: this one is new.)
+      // (A child that exists takes any client, as officially: the refused one is new.)
       const refused = run.open(fnName + "-no", { auth: { ok: false } });
-      assert.equal((await nextOf<Error>(refused, "connect_error")).message, "Invalid namespace");
       const unknown = run.open(`/nothing-${run.nsp.slice(1)}`);
-      assert.equal((await nextOf<Error>(unknown, "connect_error")).message, "Invalid namespace");
+      const errors = [
+        nextOf<Error>(refused, "connect_error"),
+        nextOf<Error>(unknown, "connect_error"),
+      ];
+      const [fn, a, b] = await Promise.all([
+        run.connect(fnName, { auth: { ok: true } }),
+        run.connect(run.nsp),
+        run.connect(run.nsp + "-b"),
+      ]);
+      assert.equal((await ask<Who>(fn, "whoami")).nsp, fnName);
+      assert.deepEqual((await Promise.all(errors)).map((e) => e.message), [
+        "Invalid namespace",
+        "Invalid namespace",
+      ]);
       // The RegExp parent broadcasts to a room across its children.
-      const a = await run.connect(run.nsp);
-      const b = await run.connect(run.nsp + "-b");
       const room = `${run.nsp}-members`;
       await ask(a, "join", room);
       await ask(b, "join", room);
@@ -305,17 +315,17 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "middleware: a refusal reaches connect_error with err.data; async middleware in order",
     async run(run) {
-      for (const nsp of ["/", run.nsp]) {
-        const refuse = { code: 42, content: "Please retry later" };
-        const refused = run.open(nsp, { auth: { refuse } });
-        const err = await nextOf<Error & { data: unknown }>(refused, "connect_error");
+      const refuse = { code: 42, content: "Please retry later" };
+      const refusals = ["/", run.nsp].map((nsp) =>
+        nextOf<Error & { data: unknown }>(run.open(nsp, { auth: { refuse } }), "connect_error")
+      );
+      const thrown = nextOf<Error>(run.open(run.nsp, { auth: { throw: true } }), "connect_error");
+      const c = await run.connect(run.nsp, { auth: { slow: true, name: "ann" } });
+      for (const err of await Promise.all(refusals)) {
         assert.equal(err.message, "not authorized");
         assert.deepEqual(err.data, refuse);
       }
-      const thrown = run.open(run.nsp, { auth: { throw: true } });
-      const err = await nextOf<Error>(thrown, "connect_error");
-      assert.equal(err.message, "middleware failed on purpose");
-      const c = await run.connect(run.nsp, { auth: { slow: true, name: "ann" } });
+      assert.equal((await thrown).message, "middleware failed on purpose");
       const me = await ask<Who>(c, "whoami");
       assert.deepEqual(me.data, { name: "ann", order: ["first", "second"] });
       assert.deepEqual(me.rooms, ["from-middleware"]);
@@ -562,8 +572,10 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "socket.data is set by middleware, changed by handlers, seen by fetchSockets",
     async run(run) {
-      await run.connect(run.nsp, { auth: { name: "a" } });
-      const b = await run.connect(run.nsp, { auth: { name: "b" } });
+      const [, b] = await Promise.all([
+        run.connect(run.nsp, { auth: { name: "a" } }),
+        run.connect(run.nsp, { auth: { name: "b" } }),
+      ]);
       const names = async () =>
         (await ask<Fetched[]>(b, "fetch", {})).map((s) => s.data).sort((x, y) =>
           x!.name! < y!.name! ? -1 : 1
@@ -625,7 +637,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "socket.disconnect(): 'io server disconnect'; disconnect(true) closes the connection",
     async run(run) {
-      const [observer, a] = await crowd(run, 2);
+      const [observer, a, b] = await crowd(run, 3);
       const id = a.id;
       const reason = nextOf(a, "disconnect");
       const left = nextOf<Left>(observer, "left");
@@ -633,7 +645,6 @@ export const SCENARIOS: Scenario[] = [
       assert.equal(await reason, "io server disconnect");
       assert.deepEqual(await left, { id, reason: "server namespace disconnect", rooms: [] });
 
-      const b = await run.connect();
       const admin = run.track(b.io.socket(run.nsp + "-admin"));
       await within(connected(admin), "connection of the second namespace");
       const reasons = Promise.all([nextOf(b, "disconnect"), nextOf(admin, "disconnect")]);
