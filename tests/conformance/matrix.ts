@@ -41,6 +41,8 @@ export interface Served {
    * exited non-zero or did not exit once asked.
    */
   stop(): Promise<string>;
+  /** Whether the server still runs, where that can be known (false: it crashed). */
+  running?(): boolean;
 }
 
 /** A runtime the app runs on. */
@@ -160,7 +162,7 @@ export function conformance(target: Target): void {
     try {
       // SCENARIO=<part of a name> runs only those, to look into one.
       const only = Deno.env.get("SCENARIO");
-      for (const scenario of SCENARIOS.filter((s) => !only || s.name.includes(only))) {
+      scenarios: for (const scenario of SCENARIOS.filter((s) => !only || s.name.includes(only))) {
         for (const mode of scenario.modes ?? MODES) {
           for (const client of scenario.clients ?? Object.keys(CLIENTS) as ClientKind[]) {
             const label = `${scenario.name} [${mode}, ${WHOSE[client]} client]`;
@@ -168,15 +170,18 @@ export function conformance(target: Target): void {
               try {
                 await runOnce(scenario.run, target.runtime, served.url, mode, client);
               } catch (err) {
+                const crashed = served.running?.() === false ? " (the server exited)" : "";
                 throw new Error(
                   `${scenario.name}: on ${target.runtime}, over ${mode}, with ${WHOSE[client]} ` +
-                    `client: ${err instanceof Error ? err.message : String(err)}`,
+                    `client${crashed}: ${err instanceof Error ? err.message : String(err)}`,
                   { cause: err },
                 );
               }
             });
             if (ok) reports.push(...scenario.reports ?? []);
             else failed++;
+            // Nothing more can pass: what it printed comes with the stop below.
+            if (served.running?.() === false) break scenarios;
           }
         }
       }
@@ -199,6 +204,6 @@ export function conformance(target: Target): void {
  * ending when its stdin closes.
  */
 export async function serveProcess(cmd: string, args: string[]): Promise<Served> {
-  const { url, stop } = await startServerProcess(cmd, args);
-  return { url, stop: async () => ((r) => r.out + r.err)(await stop()) };
+  const { url, stop, running } = await startServerProcess(cmd, args);
+  return { url, running, stop: async () => ((r) => r.out + r.err)(await stop()) };
 }

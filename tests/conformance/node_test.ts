@@ -27,9 +27,6 @@ conformance({
       await script.remove();
       throw err;
     });
-    return {
-      url: served.url,
-      stop: () => served.stop().finally(() => script.remove()),
-    };
+    return { ...served, stop: () => served.stop().finally(() => script.remove()) };
   },
 });
