@@ -298,6 +298,29 @@ const connection = (parent?: Parent) => (socket: Socket): void => {
   socket.on("throw", () => {
     throw new Error("listener failed on purpose");
   });
+  socket.on("throw-on-disconnect", (ack: Ack) => {
+    socket.on("disconnect", () => {
+      throw new Error("disconnect listener failed on purpose");
+    });
+    ack();
+  });
+  // The next message meets an Engine.IO listener that throws.
+  socket.on("throw-on-packet", (ack: Ack) => {
+    const onPacket = (packet: { type: string }) => {
+      if (packet.type !== "message") return;
+      socket.conn.off("packet", onPacket);
+      throw new Error("packet listener failed on purpose");
+    };
+    socket.conn.on("packet", onPacket);
+    ack();
+  });
+  socket.on("throw-on-close", (ack: Ack) => {
+    socket.conn.on("close", (reason: string) => {
+      nsp.emit("conn-closed", reason);
+      throw new Error("close listener failed on purpose");
+    });
+    ack();
+  });
 };
 
 /**
@@ -310,6 +333,10 @@ export function setup(io: Server): void {
 
   const runs = io.of(RUN_NAMESPACES);
   runs.use(middleware).use(laterMiddleware).on("connection", connection(runs));
+
+  io.of("/throws").on("connection", () => {
+    throw new Error("connection listener failed on purpose");
+  });
 
   // Children created by a function: `/fn-...` for a client whose auth says ok.
   io.of((name, auth, next) => next(null, name.startsWith("/fn-") && auth.ok === true))

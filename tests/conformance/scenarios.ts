@@ -744,13 +744,42 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: "a listener that throws is reported, and the connection serves on",
-    reports: ["listener failed on purpose"],
+    name: "listeners that throw are reported, and the server serves on",
+    reports: [
+      "listener failed on purpose",
+      "connection listener failed on purpose",
+      "disconnect listener failed on purpose",
+    ],
     async run(run) {
-      const c = await run.connect();
+      const [c, observer] = await crowd(run, 2);
       c.emit("throw");
       assert.equal(await ask(c, "echo", "after"), "after");
+      // The client connected before its connection listener ran.
+      await run.connect("/throws");
+      await ask(c, "throw-on-disconnect");
+      const left = nextOf(observer, "left");
+      c.disconnect();
+      await left;
+      assert.equal(await ask(observer, "echo", "still here"), "still here");
+      assert.equal(await ask(await run.connect(), "echo", "new one"), "new one");
+    },
+  },
+  {
+    // (Over polling, it ends the POST's request instead, which no runtime minds.)
+    name: "an Engine.IO listener that throws is reported, and the connection serves on",
+    reports: ["packet listener failed on purpose", "close listener failed on purpose"],
+    modes: ["websocket", "upgrade"],
+    async run(run) {
+      const [c, observer] = await crowd(run, 2);
+      await ask(c, "throw-on-packet");
+      c.emit("silent", "the message the listener failed on");
+      assert.equal(await ask(c, "echo", "after"), "after");
       assert.ok(c.connected);
+      await ask(c, "throw-on-close");
+      const closed = nextOf(observer, "conn-closed");
+      c.disconnect();
+      assert.equal(await closed, "transport close");
+      assert.equal(await ask(observer, "echo", "still here"), "still here");
     },
   },
 ];
