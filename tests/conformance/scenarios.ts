@@ -17,6 +17,7 @@ import {
   upgraded,
   within,
 } from "../helpers/socketio.ts";
+import { rawUpgrade } from "../helpers/raw.ts";
 import type { Spec } from "./app.ts";
 import type { ClientKind, Run } from "./matrix.ts";
 
@@ -717,6 +718,36 @@ export const SCENARIOS: Scenario[] = [
         await receivers([inObject, inX, sent], () => inX.emit("to-object", "msg")),
         ["0:to the object room"],
       );
+    },
+  },
+  {
+    name: "refusals: the official errors, as JSON over HTTP and as text on an upgrade",
+    modes: ["polling"],
+    clients: ["official"],
+    async run(run) {
+      const refusal = async (query: string, init?: RequestInit) => {
+        const res = await fetch(`${run.url}/socket.io/?${query}`, init);
+        return [res.status, await res.json()];
+      };
+      assert.deepEqual(await refusal("EIO=4&transport=nope"), [
+        400,
+        { code: 0, message: "Transport unknown" },
+      ]);
+      assert.deepEqual(await refusal("EIO=4&transport=polling&sid=nope"), [
+        400,
+        { code: 1, message: "Session ID unknown" },
+      ]);
+      assert.deepEqual(
+        await refusal("EIO=4&transport=polling&sid=nope", { method: "POST", body: "4hello" }),
+        [400, { code: 1, message: "Session ID unknown" }],
+      );
+      assert.deepEqual(await refusal("EIO=5&transport=polling"), [
+        400,
+        { code: 5, message: "Unsupported protocol version" },
+      ]);
+      const port = Number(new URL(run.url).port);
+      const upgrade = await rawUpgrade(port, "/socket.io/?EIO=4&transport=websocket&sid=nope");
+      assert.deepEqual([upgrade.status, upgrade.body], [400, "Session ID unknown"]);
     },
   },
   {
