@@ -191,3 +191,74 @@ Deno.test("heartbeat deadlines are exact: ping at pingInterval, timeout at pingT
     clock.uninstall();
   }
 });
+
+// With pingInterval shorter than pingTimeout, the timer is armed for a pong's deadline when the
+// pong comes; the next ping, due sooner, must not wait for it.
+Deno.test("heartbeat: a pingInterval shorter than pingTimeout still pings pingInterval after the pong", async () => {
+  const { install } = await import("@sinonjs/fake-timers");
+  const { Heartbeat } = await import("../server/engine/heartbeat.ts");
+  const clock = install({ now: 2_000_000, toFake: ["setTimeout", "clearTimeout", "Date"] });
+  try {
+    const beats = new Heartbeat(100, 1000);
+    const log: string[] = [];
+    const a = {
+      protocol: 4,
+      awaitingPong: false,
+      heartbeatDue: -1,
+      ping: () => log.push(`${Date.now() - 2_000_000} ping`),
+      timeout: () => log.push(`${Date.now() - 2_000_000} timeout`),
+    };
+    beats.add(a);
+    clock.tick(100);
+    assert.deepEqual(log, ["100 ping"]);
+    clock.tick(10);
+    beats.beat(a); // the pong at 110: the next ping is due at 210
+    clock.tick(99);
+    assert.deepEqual(log, ["100 ping"]);
+    clock.tick(1);
+    assert.deepEqual(log, ["100 ping", "210 ping"]);
+    beats.delete(a);
+    assert.equal(clock.countTimers(), 0);
+  } finally {
+    clock.uninstall();
+  }
+});
+
+Deno.test("heartbeat: a close listener that throws on a ping timeout is reported, and the other sessions are still pinged", async () => {
+  const f = startEngine({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
+  const reported: unknown[] = [];
+  const onError = (e: ErrorEvent) => {
+    e.preventDefault();
+    reported.push(e.error);
+  };
+  addEventListener("error", onError);
+  try {
+    const s = await silentSession(f, "websocket");
+    const closed = closeOf(s.socket);
+    s.socket.on("close", () => {
+      throw new Error("close listener failed on purpose");
+    });
+    const older = await pongingSession(f);
+    await closed;
+    // The heartbeat still runs for the session that answers: two more pings reach it.
+    let pings = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) =>
+        older.socket.on("packetCreate", (p) => p.type === "ping" && ++pings === 2 && resolve())
+      ),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${pings} pings after the throw`)), 10_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    assert.deepEqual(reported.map((e) => (e as Error).message), [
+      "close listener failed on purpose",
+    ]);
+    assert.equal(older.socket.readyState, "open");
+    await s.close();
+    await older.ws.close();
+  } finally {
+    removeEventListener("error", onError);
+    await f.close();
+  }
+});

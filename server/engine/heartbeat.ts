@@ -18,6 +18,7 @@
  * @module
  */
 
+import { report } from "../runtime/report.ts";
 import { defaultScheduler, type Scheduler, type TimerHandle } from "../runtime/scheduler.ts";
 
 /** What the heartbeat needs from a session. */
@@ -139,8 +140,10 @@ export class Heartbeat {
   beat(target: HeartbeatTarget): void {
     if (target.heartbeatDue < 0) return;
     target.awaitingPong = false;
-    // Later than every deadline queued before it: the timer stays armed where it is.
     this.#wait(target, this.#scheduler.now());
+    // The timer may be armed for a pong's deadline, later than this ping's when pingInterval is
+    // shorter than pingTimeout.
+    this.#arm();
   }
 
   /** Stops watching a session (stopping the timer after the last one). */
@@ -186,12 +189,12 @@ export class Heartbeat {
     while (this.#pongs.peek() <= now) {
       const t = this.#pongs.shift();
       this.#forget(t);
-      t.timeout();
+      timeOut(t);
     }
     while (this.#clientPings.peek() <= now) {
       const t = this.#clientPings.shift();
       this.#forget(t);
-      t.timeout();
+      timeOut(t);
     }
     while (this.#pings.peek() <= now) {
       const t = this.#pings.shift();
@@ -205,5 +208,17 @@ export class Heartbeat {
   #forget(target: HeartbeatTarget): void {
     target.heartbeatDue = -1;
     this.#size--;
+  }
+}
+
+/**
+ * Times a session out. Its close runs the app's listeners (`socket.conn.on("close")`): one that
+ * throws is reported, and neither stops the other sessions' heartbeat nor ends the process.
+ */
+function timeOut(target: HeartbeatTarget): void {
+  try {
+    target.timeout();
+  } catch (err) {
+    report(err);
   }
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { QueuedSocket } from "./queued_socket.ts";
+import { report } from "./report.ts";
 import type { RawSocketEvents, Runtime, Upgraded } from "./types.ts";
 
 /** The part of a `node:net` socket the runtime uses. */
@@ -98,16 +99,34 @@ class NodeSocket extends QueuedSocket {
 
   constructor(ws: NodeWebSocket, events: RawSocketEvents) {
     super();
+    // An exception escaping a `ws` listener ends Node's process (an uncaught exception): it is
+    // reported instead, as on Deno and Bun.
     ws.on("message", (data, isBinary) => {
-      // A plain view of ws's Buffer (no copy): the engine hands binary on as Uint8Array.
-      events.onMessage(
-        isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString(),
-      );
+      try {
+        // A plain view of ws's Buffer (no copy): the engine hands binary on as Uint8Array.
+        events.onMessage(
+          isBinary
+            ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+            : data.toString(),
+        );
+      } catch (err) {
+        report(err);
+      }
     });
-    ws.on("error", (err) => events.onError(err));
+    ws.on("error", (err) => {
+      try {
+        events.onError(err);
+      } catch (e) {
+        report(e);
+      }
+    });
     ws.on("close", (code, reason) => {
       this.gone();
-      events.onClose(code, reason.toString());
+      try {
+        events.onClose(code, reason.toString());
+      } catch (err) {
+        report(err);
+      }
     });
     // deno-lint-ignore no-this-alias
     const self = this;

@@ -6,7 +6,7 @@
  * @module
  */
 import { buildNode, bundleForNode } from "../../scripts/build_node.ts";
-import { startFixture } from "./process.ts";
+import { startServerProcess } from "./process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DEPS = `${ROOT}.artifacts/node-bridge`;
@@ -58,11 +58,17 @@ export interface NodeBuild {
   remove(): Promise<void>;
 }
 
-/** Builds the Node entry (and the bridge fixture) into a new temporary folder. */
-export async function buildForNode(): Promise<NodeBuild> {
+/** A new temporary folder where Node finds the installed `ws`. */
+async function nodeDir(): Promise<string> {
   await installDeps();
   const dir = await Deno.makeTempDir({ prefix: "socketio-edge-node-" });
   await Deno.symlink(`${DEPS}/node_modules`, `${dir}/node_modules`);
+  return dir;
+}
+
+/** Builds the Node entry (and the bridge fixture) into a new temporary folder. */
+export async function buildForNode(): Promise<NodeBuild> {
+  const dir = await nodeDir();
   const { esm } = await buildNode(dir);
   const bridge = `${dir}/bridge.mjs`;
   await bundleForNode(
@@ -76,6 +82,27 @@ export async function buildForNode(): Promise<NodeBuild> {
     bridge,
     remove: () => Deno.remove(dir, { recursive: true }),
   };
+}
+
+/** A TypeScript fixture built for Node. */
+export interface NodeScript {
+  /** The built ES module. */
+  file: string;
+  /** Removes it (and its folder). */
+  remove(): Promise<void>;
+}
+
+/**
+ * Bundles a TypeScript fixture (which may import the Node entry, `node/mod.ts`) into an ES
+ * module for Node, in a new temporary folder beside the installed `ws`.
+ *
+ * @param source the fixture's path
+ */
+export async function buildNodeScript(source: string): Promise<NodeScript> {
+  const dir = await nodeDir();
+  const file = `${dir}/main.mjs`;
+  await bundleForNode(source, file, "esm");
+  return { file, remove: () => Deno.remove(dir, { recursive: true }) };
 }
 
 /** A Node fixture process. */
@@ -94,9 +121,6 @@ export interface NodeProcess {
  * (something it started is still open).
  */
 export async function startNode(script: string, args: string[]): Promise<NodeProcess> {
-  const { port, stop } = await startFixture("node", [script, ...args], (out) => {
-    const match = /PORT (\d+)\n/.exec(out);
-    return match ? { port: Number(match[1]), end: match.index + match[0].length } : undefined;
-  });
-  return { port, url: `http://127.0.0.1:${port}`, stop: async () => (await stop()).out };
+  const { port, url, stop } = await startServerProcess("node", [script, ...args]);
+  return { port, url, stop: async () => (await stop()).out };
 }

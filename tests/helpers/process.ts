@@ -15,6 +15,8 @@ export interface FixtureProcess {
    * is still open).
    */
   stop(): Promise<{ out: string; err: string }>;
+  /** Whether it is still running (false once it exited on its own, e.g. crashed). */
+  running(): boolean;
 }
 
 /**
@@ -33,6 +35,9 @@ export async function startFixture(
     stderr: "piped",
   }).spawn();
   const stderr = new Response(child.stderr).text();
+  let exited = false;
+  child.status.then(() => (exited = true));
+  const running = () => !exited;
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   const stop = async () => {
@@ -62,7 +67,7 @@ export async function startFixture(
     const found = portOf(out);
     if (found) {
       out = out.slice(found.end);
-      return { port: found.port, stop };
+      return { port: found.port, stop, running };
     }
     const { done, value } = await lines.read();
     if (done) {
@@ -71,4 +76,22 @@ export async function startFixture(
     }
     out += value;
   }
+}
+
+/** A fixture that prints `PORT <n>` on a line of its own once listening. */
+export interface ServerProcess extends FixtureProcess {
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+}
+
+/**
+ * Runs `cmd args...`, a server that prints `PORT <n>` once listening on 127.0.0.1 and ends when
+ * its stdin closes (see {@linkcode startFixture} for `stop()`).
+ */
+export async function startServerProcess(cmd: string, args: string[]): Promise<ServerProcess> {
+  const fixture = await startFixture(cmd, args, (out) => {
+    const match = /PORT (\d+)\n/.exec(out);
+    return match ? { port: Number(match[1]), end: match.index + match[0].length } : undefined;
+  });
+  return { ...fixture, url: `http://127.0.0.1:${fixture.port}` };
 }

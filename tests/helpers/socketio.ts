@@ -116,19 +116,7 @@ export class Fixture {
 
   /** Disconnects every client, closes the server, and waits until nothing is left running. */
   async close(): Promise<void> {
-    const engines = new Set<ClientSocket["io"]["engine"]>();
-    for (const socket of this.#clients) {
-      const engine = socket.io.engine;
-      if (engine && engine.readyState !== "closed") engines.add(engine);
-    }
-    const closed = [...engines].map((e) => next(e, "close"));
-    for (const socket of this.#clients) {
-      socket.disconnect();
-      socket.io.engine?.close();
-      // A manager waiting to reconnect would start a new engine later.
-      (socket.io as unknown as { skipReconnect: boolean }).skipReconnect = true;
-    }
-    await Promise.all(closed);
+    await closeClients(this.#clients);
     await this.serverSessionsClosed();
     await this.io.close();
     await this.http.close();
@@ -139,6 +127,38 @@ export class Fixture {
   async serverSessionsClosed(): Promise<void> {
     await Promise.all([...this.io.engine.clients.values()].map((s) => next(s, "close")));
   }
+}
+
+/**
+ * Disconnects every client and resolves once each of their connections is closed (without the
+ * official client's last timers: {@linkcode settle} after it).
+ */
+export async function closeClients(clients: readonly ClientSocket[]): Promise<void> {
+  const engines = new Set<ClientSocket["io"]["engine"]>();
+  for (const socket of clients) {
+    const engine = socket.io.engine;
+    if (engine && engine.readyState !== "closed") engines.add(engine);
+  }
+  const closed = [...engines].map((e) => next(e, "close"));
+  for (const socket of clients) {
+    socket.disconnect();
+    socket.io.engine?.close();
+    // A manager waiting to reconnect would start a new engine later.
+    (socket.io as unknown as { skipReconnect: boolean }).skipReconnect = true;
+  }
+  await Promise.all(closed);
+}
+
+/**
+ * `promise`, or a rejection naming `what` when it has not settled within `ms`: a safety net so
+ * that a broken test fails instead of hanging, never a timing assertion.
+ */
+export function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** Resolves when `socket` connects; rejects with its `connect_error`. */
