@@ -21,6 +21,7 @@ export {
   type EngineServerEvents,
   type FetchHandler,
   type OutgoingHeaders,
+  type RestoredSession,
   Server,
 } from "./server.ts";
 export { type EngineMiddleware, type HeaderValue, MiddlewareResponse } from "./middleware.ts";
@@ -32,6 +33,7 @@ export {
   type ReadyState,
   type SendOptions,
   type SessionHost,
+  type SessionSnapshot,
 } from "./session.ts";
 export {
   type AllowRequestCallback,
@@ -45,3 +47,4 @@ export { ERROR_MESSAGES, ErrorCode } from "./errors.ts";
 export type { RequestSnapshot } from "./request.ts";
 export type { OutPacket, PacketOptions, Transport, TransportOwner } from "./transport.ts";
 export type { HeartbeatTarget } from "./heartbeat.ts";
+export type { RawSocket, RawSocketEvents } from "../runtime/types.ts";
