@@ -185,10 +185,18 @@ export class Heartbeat {
 
   /** A pong (v4) or a client's ping (v3) came in: the session's next deadline starts now. */
   beat(target: HeartbeatTarget): void {
-    if (target.heartbeatDue < 0) return;
+    const was = target.heartbeatDue;
+    if (was < 0) return;
     target.awaitingPong = false;
-    // Later than every deadline queued before it: the timer stays armed where it is.
+    // Later than every deadline queued before it: the timer stays armed where it is, unless it
+    // was armed for this session's deadline, which is gone. Then it is armed for the next one,
+    // rather than left to fire for nothing (on Workers, a Durable Object's alarm would wake it
+    // in vain, and keep it from hibernating).
     this.#wait(target, Date.now());
+    if (was === this.#armedFor) {
+      this.#armedFor = Infinity;
+      this.#arm();
+    }
   }
 
   /** Stops watching a session (stopping the timer after the last one). */

@@ -1,0 +1,252 @@
+/**
+ * The Socket.IO server on Cloudflare Workers, in real workerd (npm `workerd` through miniflare,
+ * installed by the test): tests/fixtures/workers_app.ts, the Durable Object of
+ * `@socketio-edge/core/workers` behind its Worker entry, with hibernatable WebSockets and with
+ * plain ones. The official client and ours chat through it over polling, WebSocket and the
+ * upgrade; the client bundle is served as the Deno server serves it; and a Durable Object that
+ * leaves memory while its clients are idle comes back with every session, socket, room and
+ * `socket.data`, the clients never noticing. Without npm the test prints SKIPPED.
+ */
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { gunzipSync } from "node:zlib";
+import { io as ourClient } from "../client/mod.ts";
+import { Server } from "../mod.ts";
+import { installWorkerd, startWorkerd, type WorkerdApp } from "./helpers/workerd.ts";
+import {
+  type ClientOptions,
+  type ClientSocket,
+  connected,
+  type Mode,
+  MODES,
+  next,
+  nextArgs,
+  officialClient,
+  settle,
+  upgraded,
+} from "./helpers/socketio.ts";
+
+const APP = new URL("./fixtures/workers_app.ts", import.meta.url).pathname;
+
+/** The fixture with hibernatable WebSockets (`hibernate`), or plain ones. */
+type Kind = "hibernate" | "plain";
+
+/** Starts the fixture in workerd, or says why it cannot (the test then prints SKIPPED). */
+async function startApp(kind: Kind, env: Record<string, string> = {}): Promise<WorkerdApp> {
+  return await startWorkerd({
+    entry: APP,
+    durableObjects: { SOCKET_IO: "SocketIO" },
+    bindings: { HIBERNATE: kind === "hibernate" ? "1" : "0", ...env },
+  });
+}
+
+/** A test against a fresh fixture in workerd, skipped with a message where it cannot run. */
+function workersTest(
+  name: string,
+  fn: (app: WorkerdApp, t: Deno.TestContext) => Promise<void>,
+  kinds: Kind[] = ["hibernate", "plain"],
+  env: Record<string, string> = {},
+): void {
+  for (const kind of kinds) {
+    Deno.test(`Socket.IO on Workers (${kind}): ${name}`, async (t) => {
+      const why = await installWorkerd();
+      if (why) {
+        console.log(`SKIPPED: workerd could not be installed from npm: ${why}`);
+        return;
+      }
+      const app = await startApp(kind, env);
+      let out = "";
+      try {
+        await fn(app, t);
+      } finally {
+        out = await app.stop();
+      }
+      // What the Worker logged: no error of ours, no uncaught exception.
+      assert.doesNotMatch(out, /error|uncaught/i, out);
+    });
+  }
+}
+
+/** The client's transports in each mode. */
+const TRANSPORTS: Record<Mode, string[]> = {
+  polling: ["polling"],
+  websocket: ["websocket"],
+  upgrade: ["polling", "websocket"],
+};
+
+/** Makes clients and closes them all at the end. */
+class Clients {
+  readonly all: ClientSocket[] = [];
+
+  constructor(readonly url: string, readonly make: typeof officialClient) {}
+
+  open(nsp = "/", opts: ClientOptions = {}): ClientSocket {
+    const c = this.make(this.url + nsp, { forceNew: true, reconnection: false, ...opts });
+    this.all.push(c);
+    return c;
+  }
+
+  async close(): Promise<void> {
+    const engines = new Set(this.all.map((c) => c.io.engine));
+    const closed = [...engines].filter((e) => e && e.readyState !== "closed")
+      .map((e) => next(e, "close"));
+    for (const c of this.all) c.disconnect();
+    for (const e of engines) e?.close();
+    await Promise.all(closed);
+    await settle();
+  }
+}
+
+/** What every client must be able to do through the Durable Object, in one transport mode. */
+async function chat(clients: Clients, mode: Mode): Promise<void> {
+  const transports = TRANSPORTS[mode];
+  const a = clients.open("/", { transports });
+  const [id, transport] = await nextArgs<[string, string]>(a, "welcome");
+  assert.equal(id, a.id);
+  assert.equal(transport, mode === "websocket" ? "websocket" : "polling");
+  if (mode === "upgrade") await upgraded(a);
+
+  // Acks both ways, mixed and binary arguments: binary arrives as a Buffer (nodejs_compat).
+  assert.equal(await a.timeout(3000).emitWithAck("echo", "text", { n: 1 }), "text");
+  const [kinds, bytes] = await new Promise<unknown[]>((resolve) =>
+    a.emit("binary", new Uint8Array([1, 2, 3]), "x", (...args: unknown[]) => resolve(args))
+  );
+  assert.deepEqual(kinds, ["Buffer 010203", "string"]);
+  assert.deepEqual([...new Uint8Array(bytes as ArrayBuffer)], [7, 8, 9]);
+  a.once("question", (_q: string, ack: (answer: string) => void) => ack("42"));
+  a.emit("ask-me");
+  assert.equal(await next(a, "answered"), "42");
+
+  // Rooms and broadcasts between two clients.
+  const b = clients.open("/", { transports });
+  await connected(b);
+  if (mode === "upgrade") await upgraded(b);
+  await a.timeout(3000).emitWithAck("join", "r1");
+  const roomMsg = next(a, "room-msg");
+  b.emit("to-room", "r1", "hello room");
+  assert.equal(await roomMsg, "hello room");
+  const got = Promise.all([next(a, "bcast"), next(b, "bcast")]);
+  b.emit("broadcast", { p: 1 });
+  assert.deepEqual(await got, [{ p: 1 }, { p: 1 }]);
+  await a.timeout(3000).emitWithAck("leave", "r1");
+  const rooms = await a.timeout(3000).emitWithAck("whoami") as { rooms: string[] };
+  assert.deepEqual(rooms.rooms, []);
+
+  // A namespace with middleware, on the same connection: its error and data reach the client.
+  const denied = clients.open("/admin", { transports, forceNew: false, auth: { token: "no" } });
+  const err = await next<Error & { data?: unknown }>(denied, "connect_error");
+  assert.equal(err.message, "not authorized");
+  assert.deepEqual(err.data, { code: 42 });
+  const admin = clients.open("/admin", { transports, auth: { token: "ok" } });
+  await next(admin, "admin-welcome");
+
+  // A server-side disconnect reaches the client with the official reason.
+  const reason = next(a, "disconnect");
+  a.emit("disconnect-me");
+  assert.equal(await reason, "io server disconnect");
+}
+
+workersTest("the official client over polling, websocket and upgrade", async (app, t) => {
+  for (const mode of MODES) {
+    await t.step(mode, async () => {
+      const clients = new Clients(app.url, officialClient);
+      try {
+        await chat(clients, mode);
+      } finally {
+        await clients.close();
+      }
+    });
+  }
+});
+
+workersTest("our client over polling, websocket and upgrade", async (app, t) => {
+  for (const mode of MODES) {
+    await t.step(mode, async () => {
+      const clients = new Clients(app.url, ourClient as unknown as typeof officialClient);
+      try {
+        await chat(clients, mode);
+      } finally {
+        await clients.close();
+      }
+    });
+  }
+});
+
+/** A GET with Node's client, which hands the body over as it came (no decompression). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Uint8Array;
+}> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      const chunks: Uint8Array[] = [];
+      res.on("data", (c: Uint8Array) => chunks.push(c));
+      res.on("end", () => {
+        const body = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+        let at = 0;
+        for (const c of chunks) body.set(c, (at += c.byteLength) - c.byteLength);
+        resolve({ status: res.statusCode!, headers: res.headers, body });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+workersTest("the client bundle is served as on Deno, compressed once", async (app) => {
+  const io = new Server();
+  const deno = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, io.handler());
+  try {
+    const denoUrl = `http://127.0.0.1:${deno.addr.port}`;
+    for (const file of ["socket.io.js", "socket.io.min.js"]) {
+      const plain = await rawGet(`${denoUrl}/socket.io/${file}`, {});
+      for (const coding of ["br", "gzip", "identity"]) {
+        const headers = { "accept-encoding": coding };
+        const want = await rawGet(`${denoUrl}/socket.io/${file}`, headers);
+        const got = await rawGet(`${app.url}/socket.io/${file}`, headers);
+        assert.equal(got.status, 200);
+        assert.equal(got.headers["content-type"], want.headers["content-type"]);
+        assert.equal(got.headers["etag"], want.headers["etag"]);
+        assert.equal(got.headers["content-encoding"], want.headers["content-encoding"]);
+        if (coding === "gzip") {
+          // gzip by each runtime's own zlib: one decompression gives the script.
+          assert.deepEqual(gunzipSync(got.body), gunzipSync(want.body), `${file} ${coding}`);
+        } else {
+          assert.deepEqual(got.body, want.body, `${file} ${coding}`);
+        }
+      }
+      assert.ok(new TextDecoder().decode(plain.body).includes("socketio-edge"));
+    }
+  } finally {
+    await deno.shutdown();
+    await io.close();
+  }
+}, ["hibernate"]);
+
+/** A raw WebSocket to the server, past the Engine.IO open packet. */
+async function rawWebSocket(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(`${url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
+  const open = await new Promise<MessageEvent>((resolve, reject) => {
+    ws.onmessage = resolve;
+    ws.onerror = reject;
+  });
+  assert.match(String(open.data), /^0\{"sid":/);
+  ws.onmessage = null;
+  return ws;
+}
+
+workersTest("the client's close is answered with its code, and without one", async (app) => {
+  for (const [code, reason] of [[4001, "bye"], [1000, ""], [undefined, undefined]] as const) {
+    const ws = await rawWebSocket(app.url);
+    const closed = new Promise<CloseEvent>((resolve) => (ws.onclose = resolve));
+    ws.close(code, reason);
+    const event = await closed;
+    // A close left unanswered ends as 1006, not clean, after the client's own timeout.
+    assert.equal(event.wasClean, true, `close(${code})`);
+    // Without a code, the answer has 1000 or none (workerd's own reply, where it makes one).
+    if (code === undefined) assert.ok(event.code === 1000 || event.code === 1005, `${event.code}`);
+    else assert.equal(event.code, code);
+  }
+});
