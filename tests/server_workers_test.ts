@@ -43,7 +43,8 @@ async function startApp(kind: Kind, env: Record<string, string> = {}): Promise<W
 /** A test against a fresh fixture in workerd, skipped with a message where it cannot run. */
 function workersTest(
   name: string,
-  fn: (app: WorkerdApp, t: Deno.TestContext) => Promise<void>,
+  // Returns what the Worker must have logged (errors it reports); nothing else may be logged.
+  fn: (app: WorkerdApp, t: Deno.TestContext) => Promise<string[] | void>,
   kinds: Kind[] = ["hibernate", "plain"],
   env: Record<string, string> = {},
 ): void {
@@ -56,13 +57,16 @@ function workersTest(
       }
       const app = await startApp(kind, env);
       let out = "";
+      let expected: string[] = [];
       try {
-        await fn(app, t);
+        expected = await fn(app, t) ?? [];
       } finally {
         out = await app.stop();
       }
-      // What the Worker logged: no error of ours, no uncaught exception.
-      assert.doesNotMatch(out, /error|uncaught/i, out);
+      for (const message of expected) assert.ok(out.includes(message), out);
+      // Nothing else: no error of ours, no uncaught exception.
+      const rest = expected.reduce((o, m) => o.replaceAll(m, ""), out).replace(/^ +at .*$/gm, "");
+      assert.doesNotMatch(rest, /error|uncaught/i, out);
     });
   }
 }
@@ -249,4 +253,24 @@ workersTest("the client's close is answered with its code, and without one", asy
     if (code === undefined) assert.ok(event.code === 1000 || event.code === 1005, `${event.code}`);
     else assert.equal(event.code, code);
   }
+});
+
+workersTest("a listener that throws is reported, and the object serves on", async (app) => {
+  const clients = new Clients(app.url, officialClient);
+  try {
+    const a = clients.open("/", { transports: ["websocket"] });
+    await connected(a);
+    a.emit("throw");
+    assert.equal(await a.timeout(3000).emitWithAck("echo", "still here"), "still here");
+    const b = clients.open("/", { transports: ["polling"] });
+    await connected(b);
+    b.emit("throw");
+    assert.equal(await b.timeout(3000).emitWithAck("echo", "still here"), "still here");
+  } finally {
+    await clients.close();
+  }
+  return [
+    "socketio-edge: uncaught Error: listener failed on purpose",
+    "socketio-edge: uncaught Error: listener failed on purpose",
+  ];
 });
