@@ -121,12 +121,21 @@ export interface WorkerdApp {
   stop(): Promise<string>;
 }
 
+/** A Worker built into a folder of its own, ready to run. */
+export interface BuiltWorker {
+  /** `node` and its arguments: the runner with the Worker's miniflare options. */
+  argv: string[];
+  /** Removes the build. */
+  remove(): Promise<void>;
+}
+
 /**
- * Builds `config.entry` and runs it in workerd on 127.0.0.1, port 0. Call
- * {@linkcode installWorkerd} first (and skip when it gives a reason).
+ * Builds `config.entry` into a new temporary folder and returns the command that runs it in
+ * workerd on 127.0.0.1, port 0 (or `$PORT`). Call {@linkcode installWorkerd} first.
  */
-export async function startWorkerd(config: WorkerdConfig): Promise<WorkerdApp> {
+export async function buildWorkerd(config: WorkerdConfig): Promise<BuiltWorker> {
   const dir = await Deno.makeTempDir({ prefix: "socketio-edge-workerd-" });
+  const remove = () => Deno.remove(dir, { recursive: true }).catch(() => {});
   try {
     const script = `${dir}/worker.mjs`;
     await buildWorker(config.entry, script);
@@ -149,28 +158,42 @@ export async function startWorkerd(config: WorkerdConfig): Promise<WorkerdApp> {
       // Durable Object storage in memory: nothing outlives the run.
       durableObjectsPersist: false,
     };
-    const { port, stop } = await startFixture(
-      "node",
-      [RUNNER, `${DIR}/node_modules`, JSON.stringify(options)],
-      (out) => {
-        const match = /PORT (\d+)\n/.exec(out);
-        return match ? { port: Number(match[1]), end: match.index + match[0].length } : undefined;
-      },
-    );
+    return {
+      argv: ["node", RUNNER, `${DIR}/node_modules`, JSON.stringify(options)],
+      remove,
+    };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
+
+/**
+ * Builds `config.entry` and runs it in workerd on 127.0.0.1, port 0. Call
+ * {@linkcode installWorkerd} first (and skip when it gives a reason).
+ */
+export async function startWorkerd(config: WorkerdConfig): Promise<WorkerdApp> {
+  const built = await buildWorkerd(config);
+  try {
+    const [cmd, ...args] = built.argv;
+    const { port, stop } = await startFixture(cmd, args, (out) => {
+      const match = /PORT (\d+)\n/.exec(out);
+      return match ? { port: Number(match[1]), end: match.index + match[0].length } : undefined;
+    });
     return {
       url: `http://127.0.0.1:${port}`,
       port,
       stop: async () => {
         try {
           const { out, err } = await stop();
-          return out + err;
+          return (out + err).replace(/^ready\n/, "");
         } finally {
-          await Deno.remove(dir, { recursive: true }).catch(() => {});
+          await built.remove();
         }
       },
     };
   } catch (err) {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await built.remove();
     throw err;
   }
 }
