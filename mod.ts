@@ -67,6 +67,7 @@ export type {
   EngineServerEvents,
   EngineSocket,
   EngineSocketEvents,
+  FanOut,
   FetchHandler,
   HeaderValue,
   HeartbeatTarget,
@@ -80,6 +81,7 @@ export type {
   ReadyState,
   RequestSnapshot,
   RestoredSession,
+  Runtime,
   SendOptions,
   Server as EngineServer,
   SessionHost,
@@ -88,6 +90,7 @@ export type {
   Transport,
   TransportName,
   TransportOwner,
+  Upgraded,
 } from "./server/engine/mod.ts";
 export { ERROR_MESSAGES, ErrorCode } from "./server/engine/mod.ts";
 export { InMemoryAdapter, SessionAwareAdapter } from "./adapter/memory.ts";
@@ -106,3 +109,4 @@ export type {
   SocketId,
   WriteOptions,
 } from "./adapter/adapter.ts";
+export type { AdapterFanOut } from "./adapter/fanout.ts";

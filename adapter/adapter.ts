@@ -81,13 +81,6 @@ export interface AdapterSocket {
   /** Whether the underlying connection is writable now (for volatile packets). */
   readonly writable: boolean;
   /**
-   * Whether the socket gets what {@linkcode AdapterNamespace._publish} publishes, so that a
-   * broadcast to the whole namespace must skip it. @internal
-   */
-  readonly _published?: boolean;
-  /** The room topics the socket gets {@linkcode AdapterNamespace._publish}es of. @internal */
-  readonly _roomTopics?: readonly string[];
-  /**
    * Called with each packet broadcast to this socket, before it is written, so that
    * `socket.onAnyOutgoing()` listeners see broadcasts too.
    */
@@ -115,18 +108,6 @@ export interface AdapterNamespace {
   readonly sockets: ReadonlyMap<SocketId, AdapterSocket>;
   /** The server's encoder (custom parsers allowed). */
   readonly encoder: { encode(packet: Packet): unknown[] };
-  /**
-   * Sends an encoded text packet to every socket of the namespace (or of `room`) that is
-   * subscribed to it (`_published`, `_roomTopics`) but the socket `except`, through the
-   * runtime's native fan-out; false where there is none. @internal
-   */
-  _publish?(text: string, compress: boolean, except?: SocketId, room?: Room): boolean;
-  /**
-   * The topic of `room`, for {@linkcode AdapterSocket._roomTopics}; undefined when the room has
-   * none (it is not a string), and then {@linkcode AdapterNamespace._publish} returns false.
-   * @internal
-   */
-  _roomTopic?(room: Room): string | undefined;
   /**
    * Called with `serverSideEmit` args received from another node. The in-memory adapter never
    * calls it: like `socket.io-adapter`, a single node does not deliver to itself.

@@ -22,6 +22,7 @@ import type {
   SocketId,
   WriteOptions,
 } from "./adapter.ts";
+import type { AdapterFanOut } from "./fanout.ts";
 
 type Listener = (...args: unknown[]) => void;
 type Chunks = readonly (string | Uint8Array | Blob)[];
@@ -54,6 +55,12 @@ export class InMemoryAdapter implements Adapter {
   readonly rooms: Map<Room, Set<SocketId>> = new Map();
   /** Socket id to the rooms it is in. */
   readonly sids: Map<SocketId, Set<Room>> = new Map();
+  /**
+   * The runtime's native fan-out for this namespace, which the server sets where there is one
+   * (Bun): rooms joined and left are subscribed and unsubscribed there, and a text broadcast to
+   * the namespace or to one room goes to the sockets it covers in one call.
+   */
+  fanOut: AdapterFanOut | undefined;
   // Arrays are replaced, never mutated, so emit can iterate without copying.
   #listeners = new Map<string, Listener[]>();
 
@@ -151,6 +158,7 @@ export class InMemoryAdapter implements Adapter {
         this.emit("join-room", room, id);
       }
     }
+    this.fanOut?.subscribe(id, rooms);
   }
 
   /**
@@ -171,6 +179,7 @@ export class InMemoryAdapter implements Adapter {
     this.#unshare(room);
     this.sids.get(id)?.delete(room);
     this.#leave(room, id);
+    this.fanOut?.unsubscribe(id, room);
   }
 
   /**
@@ -190,7 +199,11 @@ export class InMemoryAdapter implements Adapter {
     this.#unshare(id);
     const joined = this.sids.get(id);
     if (joined === undefined) return;
-    for (const room of joined) this.#leave(room, id);
+    const fanOut = this.fanOut;
+    for (const room of joined) {
+      this.#leave(room, id);
+      fanOut?.unsubscribe(id, room);
+    }
     this.sids.delete(id);
   }
 
@@ -246,26 +259,34 @@ export class InMemoryAdapter implements Adapter {
     const writeOpts = writeOptions(opts);
     packet.nsp = this.nsp.name;
     const chunks = this.nsp.encoder.encode(packet) as Chunks;
-    const text = chunks[0];
-    // To the whole namespace (or all but one socket, as socket.broadcast), text only: where the
-    // runtime fans out natively (Bun), the subscribed sockets get it in one call; the others
-    // (long-polling, v3, mid-upgrade) below.
-    const except = this.#soleSocket(opts.except);
-    const room = this.#namedRoom(opts.rooms);
-    const published = chunks.length === 1 && typeof text === "string" && room !== null &&
-      except !== null &&
-      this.nsp._publish?.(text, writeOpts.compress !== false, except, room) === true;
-    // Who got it already: with a room, only sockets subscribed to that room's topic.
-    const topic = published && room !== undefined ? this.nsp._roomTopic!(room) : undefined;
+    // To the whole namespace or one named room (or all of it but one socket, as
+    // socket.broadcast), text only: where the runtime fans out natively (Bun), the sockets it
+    // covers get it in one call; the others (long-polling, v3, mid-upgrade) below.
+    const fanOut = this.fanOut;
+    const published = fanOut !== undefined && this.#publish(fanOut, chunks, opts, writeOpts);
+    // Asked once rather than per receiver where it covers them all.
+    const all = published && fanOut.coversAll();
     this.apply(opts, (socket) => {
       if (writeOpts.volatile && !socket.writable) return;
       socket.notifyOutgoingListeners?.(packet);
-      if (
-        published && socket._published &&
-        (topic === undefined || socket._roomTopics?.includes(topic) === true)
-      ) return;
+      if (all || (published && fanOut.covers(socket.id))) return;
       socket.writeEncoded(chunks, writeOpts);
     });
+  }
+
+  /** Publishes a one-text broadcast through `fanOut` when it targets what a topic holds. */
+  #publish(
+    fanOut: AdapterFanOut,
+    chunks: Chunks,
+    opts: BroadcastOptions,
+    writeOpts: WriteOptions,
+  ): boolean {
+    const text = chunks[0];
+    if (chunks.length !== 1 || typeof text !== "string") return false;
+    const except = this.#soleSocket(opts.except);
+    const room = this.#namedRoom(opts.rooms);
+    return room !== null && except !== null &&
+      fanOut.publish(text, writeOpts.compress !== false, room, except);
   }
 
   /**

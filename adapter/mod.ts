@@ -37,4 +37,5 @@ export type {
   SocketId,
   WriteOptions,
 } from "./adapter.ts";
+export type { AdapterFanOut } from "./fanout.ts";
 export { InMemoryAdapter, SessionAwareAdapter, type SessionAwareAdapterOptions } from "./memory.ts";

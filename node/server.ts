@@ -9,7 +9,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { WebSocketServer } from "ws";
 import { Server as Engine } from "../server/engine/server.ts";
-import type { NodeWebSocketServer } from "../server/runtime/node.ts";
+import { nodeRuntime, type NodeWebSocketServer } from "../server/runtime/node.ts";
 import { Server as CoreServer, type ServerOptions } from "../server/server.ts";
 import type { DefaultEventsMap, EventsMap } from "../server/typed_events.ts";
 import { attachHandler } from "./bridge.ts";
@@ -94,7 +94,8 @@ export class Server<
       srv = undefined;
     }
     const { destroyUpgrade: _d, destroyUpgradeTimeout: _t, ...options } = opts;
-    super(options);
+    // The runtime is Node's, chosen here rather than found: the core finds only Deno and Bun.
+    super({ ...options, runtime: options.runtime ?? nodeRuntime });
     this.#opts = opts;
     if (srv !== undefined && srv !== null) this.attach(srv);
   }
@@ -107,7 +108,10 @@ export class Server<
    * @param opts Engine.IO options; those given to the constructor take precedence, as with the
    *   official server
    */
-  attach(srv: NodeHttpServer | number | string, opts: Partial<NodeServerOptions> = {}): this {
+  override attach(
+    srv: NodeHttpServer | number | string,
+    opts: Partial<NodeServerOptions> = {},
+  ): this {
     if (typeof srv === "function") {
       throw new TypeError(
         "You are trying to attach socket.io to an express request handler function. " +
@@ -136,7 +140,13 @@ export class Server<
       destroyUpgradeTimeout: _t,
       ...engineOptions
     } = merged;
-    this.bind(new Engine({ path: "/socket.io/", ...engineOptions }));
+    this.bind(
+      new Engine({
+        path: "/socket.io/",
+        ...engineOptions,
+        runtime: engineOptions.runtime ?? nodeRuntime,
+      }),
+    );
     if (this.httpServer === srv) this.#detach?.();
     const webSockets = new WebSocketServer({
       noServer: true,
@@ -165,7 +175,10 @@ export class Server<
    * @param srv an HTTP server, or a port
    * @param opts Engine.IO options
    */
-  listen(srv: NodeHttpServer | number | string, opts: Partial<NodeServerOptions> = {}): this {
+  override listen(
+    srv: NodeHttpServer | number | string,
+    opts: Partial<NodeServerOptions> = {},
+  ): this {
     return this.attach(srv, opts);
   }
 

@@ -196,7 +196,6 @@ export class Client {
     if (this.#others?.has(name)) this.#others.set(name, socket);
     else if (first === undefined || first.nsp.name === name) this.#socket = socket;
     else (this.#others ??= new Map()).set(name, socket);
-    this.#subscribe(socket);
     this.#server._joined(this);
   }
 
@@ -214,12 +213,6 @@ export class Client {
         queueMicrotask(() => (this.#left = undefined));
       }
       this.#left.push(socket);
-    }
-    if (socket._published) {
-      socket._published = false;
-      this.conn._unsubscribe(socket.nsp._topic);
-      for (const topic of socket._roomTopics ?? []) this.conn._unsubscribe(topic);
-      socket._roomTopics = undefined;
     }
     if (this.#socket === socket) this.#socket = undefined;
     else if (this.#others?.get(socket.nsp.name) === socket) this.#others.delete(socket.nsp.name);
@@ -285,38 +278,9 @@ export class Client {
     if (--this.#blobWrites === 0) this.#blobs = undefined;
   }
 
-  /** @internal the session moved to WebSocket: its sockets may now get published broadcasts. */
+  /** @internal the session moved to WebSocket: its sockets may now get native broadcasts. */
   _onupgrade(): void {
-    for (const socket of this.#sockets()) this.#subscribe(socket);
-  }
-
-  // Where the runtime fans out natively (Bun), a socket on a WebSocket subscribes to its
-  // namespace's topic, and broadcasts to the whole namespace reach it without a send each.
-  #subscribe(socket: Socket): void {
-    if (!socket._published && this.conn._subscribe(socket.nsp._topic)) {
-      socket._published = true;
-      this._subscribeRooms(socket, socket.rooms);
-    }
-  }
-
-  /** @internal subscribes a published socket to the topics of `rooms`, which it is in. */
-  _subscribeRooms(socket: Socket, rooms: Iterable<string>): void {
-    for (const room of rooms) {
-      if (room === socket.id) continue; // its own room is never published to
-      const topic = socket.nsp._roomTopic(room);
-      if (topic === undefined || socket._roomTopics?.includes(topic)) continue;
-      if (this.conn._subscribe(topic)) (socket._roomTopics ??= []).push(topic);
-    }
-  }
-
-  /** @internal unsubscribes a socket leaving `room` from the room's topic. */
-  _unsubscribeRoom(socket: Socket, room: string): void {
-    const topics = socket._roomTopics!;
-    const topic = socket.nsp._roomTopic(room);
-    const i = topic === undefined ? -1 : topics.indexOf(topic);
-    if (i === -1) return;
-    this.conn._unsubscribe(topics[i]);
-    topics.splice(i, 1);
+    for (const socket of this.#sockets()) socket.nsp._fanOut?.add(socket);
   }
 
   /** A copy of the list of sockets. */

@@ -4,9 +4,11 @@
  * @module
  */
 import type { Adapter, AdapterNamespace, BroadcastFlags, Room } from "../adapter/adapter.ts";
+import { InMemoryAdapter } from "../adapter/memory.ts";
 import { PacketType } from "../parser/socket.ts";
 import { BroadcastOperator } from "./broadcast.ts";
 import type { Client } from "./client.ts";
+import { NamespaceFanOut } from "./fanout.ts";
 import { report } from "./runtime/report.ts";
 import type { Server } from "./server.ts";
 import { type DisconnectReason, Socket } from "./socket.ts";
@@ -114,45 +116,23 @@ export class Namespace<
     super();
     this.server = server;
     this.name = name;
-    this._topic = server._topicPrefix + name;
+    const native = server.engine.fanOut;
+    this._fanOut = native && new NamespaceFanOut(native, this);
     this._initAdapter();
   }
 
-  /** @internal the topic its sockets subscribe to where the runtime fans out natively (Bun). */
-  readonly _topic: string;
-
   /**
-   * @internal Publishes a text packet to every socket subscribed to this namespace's topic (or
-   * to `room`'s) but the socket `except`; false where the runtime has no native fan-out (then
-   * nobody is subscribed) or cannot leave `except` out.
+   * @internal its broadcasts through the runtime's native fan-out (Bun), which the in-memory
+   * adapter uses; undefined where the runtime has none.
    */
-  _publish(text: string, compress: boolean, except?: string, room?: string): boolean {
-    const publisher = this.server.engine.publisher;
-    if (publisher === undefined) return false;
-    const frame = "4" + text;
-    const topic = room === undefined ? this._topic : this._roomTopic(room);
-    if (topic === undefined) return false;
-    const sender = except === undefined ? undefined : this.sockets.get(except);
-    if (except !== undefined && sender === undefined) return false;
-    // A subscribed sender publishes from its own WebSocket, which Bun leaves out.
-    if (sender?._published) return sender.client.conn._publish(topic, frame, compress);
-    publisher.publish(topic, frame, compress);
-    return true;
-  }
-
-  /**
-   * @internal the topic of one of its rooms; none for a room that is not a string. Rooms are
-   * map keys of any type, as officially (`socket.join(anything)`): a topic name made of an
-   * object could throw, or name another room.
-   */
-  _roomTopic(room: Room): string | undefined {
-    return typeof room === "string" ? this._topic + "\0" + room : undefined;
-  }
+  readonly _fanOut: NamespaceFanOut | undefined;
 
   /** @internal (re)creates the adapter. */
   _initAdapter(): void {
-    this.adapter = new this.server._adapter(this as unknown as AdapterNamespace);
-    void this.adapter.init();
+    const adapter = new this.server._adapter(this as unknown as AdapterNamespace);
+    if (adapter instanceof InMemoryAdapter) adapter.fanOut = this._fanOut;
+    this.adapter = adapter;
+    void adapter.init();
   }
 
   /** The server's encoder (the adapter encodes broadcasts with it). */
@@ -333,6 +313,7 @@ export class Namespace<
       return;
     }
     this.sockets.set(socket.id, socket);
+    this._fanOut?.add(socket as unknown as Socket);
     client._onconnect(socket as unknown as Socket);
     socket._onconnect();
     this.emitReserved("connect", socket);
@@ -399,7 +380,10 @@ export class Namespace<
 
   /** @internal a socket left. */
   _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    if (this.sockets.get(socket.id) === socket) this.sockets.delete(socket.id);
+    if (this.sockets.get(socket.id) === socket) {
+      this.sockets.delete(socket.id);
+      this._fanOut?.delete(socket.id);
+    }
     this.server._onNamespaceEmptied(this as unknown as Namespace);
   }
 

@@ -42,21 +42,32 @@ export const SERVER_OPTION_RULES: Rules = {
   cleanupEmptyChildNamespaces: bool,
 };
 
+/** Whether `v` is what the official Node forms take: a port, or a server with `listen()`. */
+function isNodeServer(v: unknown): boolean {
+  return typeof v === "number" || typeof v === "string" ||
+    typeof (v as { listen?: unknown } | null)?.listen === "function";
+}
+
+/**
+ * The error for a form of the official server that takes a `node:http` server or a port (`new
+ * Server(httpServer)`, `io.attach()`, `io.listen()`): here the serve line differs, and the Node
+ * entry has them.
+ */
+export function nodeFormError(form: string): TypeError {
+  return new TypeError(
+    `${form} is a Node form: import { Server } from "@socketio-edge/core/node" for it; here, ` +
+      "create the server with options only and serve its handler, e.g. " +
+      "Deno.serve({ port: 3000 }, io.handler()) or Bun.serve({ port: 3000, ...io.handler() })",
+  );
+}
+
 /**
  * Checks the Socket.IO server's options; returns the known ones, normalized.
  *
  * @throws TypeError or RangeError naming the first wrong option
  */
 export function validateServerOptions(opts: unknown): Record<string, unknown> {
-  const listens = typeof (opts as { listen?: unknown } | null)?.listen === "function";
-  if (typeof opts === "number" || typeof opts === "string" || listens) {
-    // The official `new Server(3000)` and `new Server(httpServer)`: the serve line differs here.
-    throw new TypeError(
-      "new Server(port) and new Server(httpServer) are the Node forms: import { Server } from " +
-        '"@socketio-edge/core/node" for them; here, create the server with options only and ' +
-        "serve its handler, e.g. Deno.serve({ port: 3000 }, io.handler())",
-    );
-  }
+  if (isNodeServer(opts)) throw nodeFormError("new Server(port) or new Server(httpServer)");
   if (typeof opts !== "object" || opts === null) throw typeError("options", "an object", opts);
   return validateOptions(opts as Record<string, unknown>, SERVER_OPTION_RULES);
 }

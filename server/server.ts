@@ -15,7 +15,7 @@ import { applyCors, type CorsOptions } from "./engine/cors.ts";
 import type { EngineOptions } from "./engine/options.ts";
 import { type FetchHandler, Server as Engine } from "./engine/server.ts";
 import { type Middleware, Namespace, type NamespaceReservedEvents } from "./namespace.ts";
-import { validateServerOptions } from "./options.ts";
+import { nodeFormError, validateServerOptions } from "./options.ts";
 import { report } from "./runtime/report.ts";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent_namespace.ts";
 import type { Socket } from "./socket.ts";
@@ -84,9 +84,6 @@ export interface ServerReservedEvents<
 /** What `io.of()` takes: a name, or a RegExp or function matching dynamic names. */
 export type NamespaceName = string | RegExp | ParentNspNameMatchFn;
 
-// Numbers the servers of this process, for their topic prefixes.
-let servers = 0;
-
 /**
  * A Socket.IO server, with the API of npm `socket.io`: only the import and the serve line change.
  *
@@ -129,8 +126,6 @@ export class Server<
   readonly encoder: { encode(packet: Packet): unknown[] };
   /** @internal */
   readonly _parser: ParserModule;
-  /** @internal what makes its namespaces' topics its own, should servers share a runtime. */
-  readonly _topicPrefix: string = `sio${++servers}:`;
   /** @internal the encoder when it is our own, unchanged: packets without binary skip arrays. */
   readonly _textEncoder: Encoder | undefined;
   /** @internal the adapter class of namespaces; see {@linkcode Server.adapter}. */
@@ -408,6 +403,30 @@ export class Server<
         void nsp.adapter.close();
       }
     }
+  }
+
+  /**
+   * The official `io.attach(httpServer, opts)`: a Node form, which the Node entry
+   * (`@socketio-edge/core/node`) has; here the server is served through {@linkcode Server.handler}.
+   *
+   * @param _srv an HTTP server, or a port
+   * @param _opts options
+   * @throws TypeError naming the Node entry
+   */
+  attach(_srv: unknown, _opts?: unknown): this {
+    throw nodeFormError("io.attach(httpServer)");
+  }
+
+  /**
+   * The official `io.listen(port)`: a Node form, which the Node entry (`@socketio-edge/core/node`)
+   * has; here the server is served through {@linkcode Server.handler}.
+   *
+   * @param _srv a port, or an HTTP server
+   * @param _opts options
+   * @throws TypeError naming the Node entry
+   */
+  listen(_srv: unknown, _opts?: unknown): this {
+    throw nodeFormError("io.listen(port)");
   }
 
   /**

@@ -126,10 +126,6 @@ export class Socket<
   data: SocketData = {} as SocketData;
   /** Whether the socket is connected. */
   connected = false;
-  /** @internal Whether its WebSocket gets the namespace's published broadcasts natively. */
-  _published = false;
-  /** @internal The room topics its WebSocket is subscribed to (rooms joined while published). */
-  _roomTopics: string[] | undefined;
   /** Whether the session was restored by connection state recovery. */
   recovered = false;
   /** The namespace the socket belongs to. */
@@ -328,16 +324,11 @@ export class Socket<
     // A late join (a timer, an awaited call) must not put a gone socket back in a room.
     if (this.#left) return;
     const list = Array.isArray(rooms) ? rooms : [rooms];
-    const joined = this.adapter.addAll(this.id, new Set(list));
-    if (this._published) this.client._subscribeRooms(this as unknown as Socket, list);
-    return joined;
+    return this.adapter.addAll(this.id, new Set(list));
   }
 
   /** Leaves a room. */
   leave(room: Room): void | Promise<void> {
-    if (this._roomTopics !== undefined) {
-      this.client._unsubscribeRoom(this as unknown as Socket, room);
-    }
     return this.adapter.del(this.id, room);
   }
 

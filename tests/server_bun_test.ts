@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { findBun, startBunFixture } from "./helpers/bun.ts";
+import { WsClient } from "./helpers/raw.ts";
 import {
   type ClientOptions,
   type ClientSocket,
@@ -219,5 +220,79 @@ bunTest("namespace broadcasts go through Bun's publish, once each, in order", as
     assert.deepEqual(chats, [7, 8]);
   } finally {
     await closeAll(clients);
+  }
+});
+
+bunTest("a room joined on polling reaches the socket once after the upgrade", async (url) => {
+  const clients: ClientSocket[] = [];
+  try {
+    // Joined at connection, on polling; then upgraded: its room's broadcasts come by Bun's
+    // publish, once.
+    const early = officialClient(url, { forceNew: true, reconnection: false, auth: { room: "e" } });
+    const sender = officialClient(url, { forceNew: true, reconnection: false });
+    clients.push(early, sender);
+    await Promise.all([connected(early), connected(sender)]);
+    await upgraded(early);
+    assert.equal(await early.timeout(2000).emitWithAck("published?"), true);
+    const msgs: string[] = [];
+    early.on("room-msg", (m: string) => msgs.push(m));
+    sender.emit("room-all", "e", "one");
+    for (let t = 0; t < 200 && msgs.length < 1; t++) await delay(10);
+    // Its own sends ride the same WebSocket, after the broadcast: nothing more came before.
+    assert.deepEqual(await early.timeout(2000).emitWithAck("echo", "after"), "after");
+    assert.deepEqual(msgs, ["one"]);
+    // left: no more of the room's broadcasts, by publish or otherwise.
+    await early.timeout(2000).emitWithAck("leave", "e");
+    sender.emit("room-all", "e", "two");
+    sender.emit("broadcast", "everyone");
+    assert.equal(await next(early, "bcast"), "everyone");
+    assert.deepEqual(msgs, ["one"]);
+  } finally {
+    await closeAll(clients);
+  }
+});
+
+bunTest("a namespace left on a connection that stays gets none of its broadcasts", async (url) => {
+  const sender = officialClient(url, { forceNew: true, reconnection: false });
+  // A raw client, which sees every frame: the official client drops packets of a namespace it
+  // left, so it could not tell.
+  const raw = new WsClient(`${url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`);
+  // The next text frame but pings, which it answers (the fixture pings every 300 ms).
+  const text = async (): Promise<string> => {
+    for (;;) {
+      const frame = String(await raw.next());
+      if (frame !== "2") return frame;
+      raw.send("3");
+    }
+  };
+  try {
+    await connected(sender);
+    assert.match(await text(), /^0\{/);
+    raw.send("40");
+    assert.match(await text(), /^40\{"sid"/);
+    assert.match(await text(), /^42\["welcome"/);
+    raw.send("40/chat,");
+    assert.match(await text(), /^40\/chat,\{"sid"/);
+    raw.send('42/chat,1["join","r"]');
+    assert.equal(await text(), "43/chat,1[]");
+    raw.send('42/chat,2["published?"]');
+    assert.equal(await text(), "43/chat,2[true]");
+    await sender.timeout(2000).emitWithAck("chat-room", "r", 1);
+    assert.equal(await text(), '42/chat,["chat",1]');
+
+    raw.send("41/chat,");
+    // Whatever the server sends after this echo's answer comes after it on the WebSocket.
+    raw.send('423["echo","left"]');
+    assert.equal(await text(), '433["left"]');
+    await sender.timeout(2000).emitWithAck("chat-room", "r", 2);
+    sender.emit("chat-all", 3);
+    await sender.timeout(2000).emitWithAck("echo", "sent");
+    raw.send('424["echo","last"]');
+    assert.equal(await text(), '434["last"]');
+    assert.deepEqual(raw.pending.filter((f) => f !== "2"), []);
+  } finally {
+    sender.disconnect();
+    await raw.close();
+    await closeAll([sender]);
   }
 });

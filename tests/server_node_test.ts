@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { Server } from "../mod.ts";
 import { buildForNode, type NodeBuild, type NodeProcess, startNode } from "./helpers/node.ts";
-import { rawUpgrade } from "./helpers/raw.ts";
+import { rawRequest, rawUpgrade } from "./helpers/raw.ts";
 import {
   type ClientSocket,
   delay,
@@ -104,9 +104,45 @@ Deno.test("Socket.IO on Node", async (t) => {
         );
         assert.equal(refused.status, 400);
         assert.equal(refused.body, "Session ID unknown");
+        // An upgrade that ws refuses (no key) is answered 400 and reported with ws's reason.
+        const keyless = await rawRequest(
+          server.port,
+          `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        );
+        assert.equal(keyless.status, 400);
       } finally {
-        await stopServer(server);
+        const out = await stopServer(server);
+        const errors = [...out.matchAll(/^CONNECTION_ERROR (.*)$/gm)].map((m) => JSON.parse(m[1]));
+        assert.deepEqual(errors, [
+          { code: 1, message: "Session ID unknown" },
+          {
+            code: 3,
+            message: "Bad request",
+            name: "TRANSPORT_HANDSHAKE_ERROR",
+            error: "Error: Missing or invalid Sec-WebSocket-Key header",
+          },
+        ]);
       }
+    });
+
+    await t.step("the core entry on Node, without the Node runtime, names Node", async () => {
+      // The built entry's BaseServer is the core's Server: it finds Deno and Bun only.
+      const { stdout, success } = await new Deno.Command("node", {
+        args: [
+          "--input-type=module",
+          "-e",
+          `const { BaseServer } = await import(${JSON.stringify(build.entry)});\n` +
+          "try { new BaseServer(); console.log('constructed'); } " +
+          "catch (err) { console.log(err.message); }",
+        ],
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+      assert.ok(success);
+      const message = new TextDecoder().decode(stdout);
+      assert.match(message, /runs on Node\.js\/20\./);
+      assert.match(message, /import \{ Server \} from "@socketio-edge\/core\/node"/);
     });
 
     await t.step("io.listen(port)", async () => {
@@ -280,4 +316,14 @@ Deno.test("new Server(httpServer) outside Node names the Node entry", () => {
     (err: Error) => err instanceof TypeError && err.message.includes("@socketio-edge/core/node"),
   );
   assert.throws(() => new Server(3000 as never), /@socketio-edge\/core\/node/);
+  // The official io.attach() and io.listen() forms too, on a server made with options.
+  const io = new Server();
+  assert.throws(
+    () => io.attach(httpServer),
+    (err: Error) =>
+      err instanceof TypeError && /^io\.attach\(httpServer\) is a Node form/.test(err.message) &&
+      err.message.includes("@socketio-edge/core/node"),
+  );
+  assert.throws(() => io.listen(3000), /^TypeError: io\.listen\(port\) is a Node form.*core\/node/);
+  return io.close();
 });

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { ServeInfo } from "../server/runtime/mod.ts";
 import { sendAsEncoded, type WorkerdWebSocket, WorkersRuntime } from "../server/runtime/workers.ts";
 import { Server, type ServerOptions } from "../server/server.ts";
 import type { DefaultEventsMap, EventsMap } from "../server/typed_events.ts";
@@ -69,7 +68,6 @@ export class SocketIODurableObject<
   /** The server, from the start of {@linkcode SocketIODurableObject.setup} on. */
   io!: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   #runtime!: WorkersRuntime;
-  #info!: ServeInfo;
   #handler!: (req: Request, info?: unknown) => Promise<Response>;
   #hibernation: Hibernation | undefined;
   #started = false;
@@ -116,8 +114,10 @@ export class SocketIODurableObject<
   async #start(): Promise<void> {
     const { hibernate = true, ...opts } = this.options(this.env) ?? {};
     this.#runtime = new WorkersRuntime(hibernate ? this.ctx : undefined);
-    this.#info = new ServeInfo(this.#runtime);
-    this.io = new Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(opts);
+    this.io = new Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>({
+      ...opts,
+      runtime: this.#runtime,
+    });
     this.#handler = this.io.handler();
     await this.setup(this.io, this.env);
     if (hibernate) {
@@ -136,7 +136,7 @@ export class SocketIODurableObject<
    */
   async fetch(req: Request): Promise<Response> {
     if (!this.#started) await this.#ready;
-    const res = await this.#handler(req, this.#info);
+    const res = await this.#handler(req);
     this.#hibernation?.touched();
     return sendAsEncoded(res);
   }

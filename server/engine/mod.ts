@@ -1,7 +1,8 @@
 /**
  * A raw Engine.IO v4 server on `Request` / `Response` / `WebSocket`, usable alone like npm
  * `engine.io`: handshakes, long-polling as a streamed `Response`, WebSocket and the upgrade
- * between them, heartbeat, CORS. Runs on Deno and Bun through one handler.
+ * between them, heartbeat, CORS. Runs on Deno and Bun through one handler; the
+ * {@linkcode Runtime} is chosen once per server (the `runtime` option, else Bun or Deno).
  *
  * @example An echo server
  * ```ts ignore
@@ -47,4 +48,4 @@ export { ERROR_MESSAGES, ErrorCode } from "./errors.ts";
 export type { RequestSnapshot } from "./request.ts";
 export type { OutPacket, PacketOptions, Transport, TransportOwner } from "./transport.ts";
 export type { HeartbeatTarget } from "./heartbeat.ts";
-export type { RawSocket, RawSocketEvents } from "../runtime/types.ts";
+export type { FanOut, RawSocket, RawSocketEvents, Runtime, Upgraded } from "../runtime/types.ts";

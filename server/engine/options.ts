@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Runtime } from "../runtime/types.ts";
 import type { CorsOptions } from "./cors.ts";
 import type { RequestSnapshot } from "./request.ts";
 import {
@@ -13,6 +14,7 @@ import {
   fn,
   ignored,
   MAX_DELAY,
+  methods,
   num,
   oneOf,
   rangeError,
@@ -98,6 +100,12 @@ export interface EngineOptions {
   destroyUpgrade?: boolean;
   /** Accepted for ported code and ignored: the runtime's server owns unhandled upgrades. */
   destroyUpgradeTimeout?: number;
+  /**
+   * How requests become WebSockets here. By default it is found once, when the server is
+   * constructed: Bun, else Deno. The Node and Workers entries pass their own; elsewhere, pass
+   * one (see {@linkcode Runtime}).
+   */
+  runtime?: Runtime;
 }
 
 /** The defaults of the official server. */
@@ -188,6 +196,30 @@ const TRANSPORTS: Rule = (v, name) => {
   return out;
 };
 
+const runtimeShape = methods("a Runtime", [
+  "canUpgrade",
+  "remoteAddress",
+  "disconnectSignal",
+  "upgrade",
+], ["fanOut"]);
+
+/** A {@linkcode Runtime} object; a name ("node") is not one, each runtime's entry passes its own. */
+const RUNTIME: Rule = (v, name) => {
+  if (typeof v === "string") {
+    throw typeError(
+      name,
+      'a Runtime object, not its name (on Node, import { Server } from "@socketio-edge/core/' +
+        'node", which passes its own)',
+      v,
+    );
+  }
+  runtimeShape(v, name);
+  if (typeof (v as Runtime).name !== "string") {
+    throw typeError(name + ".name", "a string", (v as Runtime).name);
+  }
+  return v;
+};
+
 /** The rules of every Engine.IO option, official ones this server ignores included. */
 export const ENGINE_OPTION_RULES: Rules = {
   path: PATH,
@@ -218,6 +250,7 @@ export const ENGINE_OPTION_RULES: Rules = {
   destroyUpgradeTimeout: ignored,
   addTrailingSlash: bool,
   initialPacket: unsupported("send a first message on `connection` instead"),
+  runtime: RUNTIME,
 };
 
 /**

@@ -1,11 +1,18 @@
 /**
  * The Engine.IO server: a fetch handler that runs handshakes, polls and upgrades, like npm
- * `engine.io`. Runs on Deno and Bun through the same handler.
+ * `engine.io`. Runs on Deno and Bun through the same handler, on Node and Workers through their
+ * entries.
  *
  * @module
  */
 import { Emitter } from "../../parser/emitter.ts";
-import { bunWebSocket, type Publisher, runtimeFor, type Upgraded } from "../runtime/mod.ts";
+import {
+  bunWebSocket,
+  detectRuntime,
+  type FanOut,
+  type Runtime,
+  type Upgraded,
+} from "../runtime/mod.ts";
 import { applyCors } from "./cors.ts";
 import { codecFor } from "./codec.ts";
 import { ERROR_MESSAGES, ErrorCode, errorResponse, upgradeErrorResponse } from "./errors.ts";
@@ -137,7 +144,8 @@ function randomId(): string {
 }
 
 /**
- * An Engine.IO server, usable alone like npm `engine.io`.
+ * An Engine.IO server, usable alone like npm `engine.io`. Its runtime is chosen once, when it is
+ * constructed: the `runtime` option, else Bun or Deno, found by themselves.
  *
  * @example An echo server
  * ```ts ignore
@@ -155,11 +163,10 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   readonly opts: EngineOptions;
   /** Open sessions by id. */
   readonly clients: Map<string, EngineSocket> = new Map();
-  /**
-   * @internal the runtime's native fan-out (Bun's `server.publish`), known from the first
-   * WebSocket upgrade; undefined elsewhere.
-   */
-  publisher: Publisher | undefined;
+  /** The runtime serving it: the `runtime` option, else the one it runs on (Bun or Deno). */
+  readonly runtime: Runtime;
+  /** @internal the runtime's native fan-out for this engine (Bun's topics); undefined elsewhere. */
+  readonly fanOut: FanOut | undefined;
   #heartbeat: Heartbeat;
   #closed = false;
   #middlewares: EngineMiddleware[] = [];
@@ -168,10 +175,14 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
    * Creates an engine; serve it with {@linkcode Server.handler}.
    *
    * @param opts options, each defaulting to the official server's
+   * @throws TypeError or RangeError naming a wrong option; Error on a runtime it does not know
+   * by itself (Node, Workers) when no `runtime` is given, naming the entry to import there
    */
   constructor(opts: Partial<EngineOptions> = {}) {
     super();
     this.opts = resolveEngineOptions(opts);
+    this.runtime = this.opts.runtime ?? detectRuntime();
+    this.fanOut = this.runtime.fanOut?.();
     this.#heartbeat = new Heartbeat(this.opts.pingInterval, this.opts.pingTimeout);
   }
 
@@ -354,7 +365,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
       }
     } else headers = new Headers();
 
-    const runtime = runtimeFor(info);
+    const runtime = this.runtime;
     // Taken when needed (a refusal, a handshake) and before any upgrade: the polls and POSTs of
     // a session need none, and copying every header costs them a good part of their CPU.
     let snap: RequestSnapshot | undefined;
@@ -429,7 +440,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     }
     if (transport === "websocket" && isUpgrade) {
       this.#emitHeaders(headers, snapshot, false);
-      return this.#upgrade(req, info, session, headers);
+      return this.#upgrade(req, info, session, headers, snapshot);
     }
     if (session.transport.name !== transport || transport !== "polling") {
       return refuse(ErrorCode.BAD_REQUEST, {
@@ -461,7 +472,8 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     let id: string;
     try {
       id = this.opts.generateId ? await this.opts.generateId(snapshot) : randomId();
-    } catch {
+    } catch (error) {
+      this.#refused(snapshot, "ID_GENERATION_ERROR", error);
       return errorResponse(ErrorCode.BAD_REQUEST, undefined, headers);
     }
     if (transportName === "polling") {
@@ -481,8 +493,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     );
     // The official server sends no `io` cookie on a WebSocket handshake.
     this.#emitHeaders(headers, () => snapshot, true);
-    const upgraded = upgradeOrNull(req, info, transport, headers);
-    if (upgraded) this.publisher ??= publisherOf(info);
+    const upgraded = this.#runtimeUpgrade(req, info, transport, headers, () => snapshot);
     if (!upgraded) return upgradeErrorResponse(ErrorCode.BAD_REQUEST);
     transport.socket = upgraded.socket;
     this.#open(id, transport, snapshot, protocol);
@@ -523,14 +534,19 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     return session;
   }
 
-  #upgrade(req: Request, info: unknown, session: EngineSocket, headers: Headers): Response {
+  #upgrade(
+    req: Request,
+    info: unknown,
+    session: EngineSocket,
+    headers: Headers,
+    snapshot: () => RequestSnapshot,
+  ): Response {
     const transport = new WebSocketTransport(
       NOOP_OWNER,
       this.opts.maxHttpBufferSize,
       codecFor(session.protocol, false),
     );
-    const upgraded = upgradeOrNull(req, info, transport, headers);
-    if (upgraded) this.publisher ??= publisherOf(info);
+    const upgraded = this.#runtimeUpgrade(req, info, transport, headers, snapshot);
     if (!upgraded) return upgradeErrorResponse(ErrorCode.BAD_REQUEST);
     transport.socket = upgraded.socket;
     if (
@@ -543,6 +559,36 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
       session.maybeUpgrade(transport);
     }
     return upgradeResponse(upgraded);
+  }
+
+  /**
+   * Upgrades through the runtime; undefined when it refused (it threw: a malformed handshake,
+   * an upgrade it cannot make), reported as the official server reports a transport it could not
+   * create.
+   */
+  #runtimeUpgrade(
+    req: Request,
+    info: unknown,
+    transport: WebSocketTransport,
+    headers: Headers,
+    snapshot: () => RequestSnapshot,
+  ): Upgraded | undefined {
+    try {
+      return this.runtime.upgrade(req, info, transport, headers);
+    } catch (error) {
+      this.#refused(snapshot(), "TRANSPORT_HANDSHAKE_ERROR", error);
+      return undefined;
+    }
+  }
+
+  /** Emits `connection_error` for a handshake or upgrade that failed with `error`. */
+  #refused(req: RequestSnapshot, name: string, error: unknown): void {
+    this.emit("connection_error", {
+      req,
+      code: ErrorCode.BAD_REQUEST,
+      message: ERROR_MESSAGES[ErrorCode.BAD_REQUEST],
+      context: { name, error },
+    });
   }
 
   /** The `io` cookie of session `id`, when the option is on. */
@@ -577,31 +623,12 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   }
 }
 
-/** Upgrades, or null when the runtime refuses the request (a malformed WebSocket handshake). */
-function upgradeOrNull(
-  req: Request,
-  info: unknown,
-  transport: WebSocketTransport,
-  headers: Headers,
-): Upgraded | null {
-  try {
-    return runtimeFor(info).upgrade(req, info, transport, headers);
-  } catch {
-    return null;
-  }
-}
-
 /**
  * What the handler returns for an accepted upgrade: the runtime's response, or, where the runtime
  * answered the handshake itself (Node), an empty one that its bridge does not send.
  */
 function upgradeResponse(upgraded: Upgraded): Response {
   return upgraded.response ?? new Response(null);
-}
-
-/** The runtime's native fan-out behind `info`, if any (Bun's `server.publish`). */
-function publisherOf(info: unknown): Publisher | undefined {
-  return runtimeFor(info).publisher?.(info);
 }
 
 /** The answer to a request whose URL does not parse: bad input, answered without a log line. */

@@ -8,6 +8,7 @@ import type { EnginePacket } from "../../parser/engine.ts";
 import { Emitter } from "../../parser/emitter.ts";
 import { receivedBytes } from "./bytes.ts";
 import type { HeartbeatTarget } from "./heartbeat.ts";
+import type { RawSocket } from "../runtime/types.ts";
 import type { EngineOptions } from "./options.ts";
 import type { RequestSnapshot } from "./request.ts";
 import type { OutPacket, PacketOptions, Transport, TransportOwner } from "./transport.ts";
@@ -343,30 +344,17 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   _reader: MessageReader | undefined;
 
   /**
-   * @internal Subscribes this session's WebSocket to `topic`, where the runtime fans out
-   * natively: only a v4 session on an open WebSocket with nothing buffered and nobody watching
-   * its packets, so that what is published reaches it in order with what it is sent.
+   * @internal The WebSocket a native fan-out may write to for this session, or undefined: only
+   * a v4 session open on a WebSocket with nothing buffered and nobody watching its packets, so
+   * that what is published reaches it in order with what it is sent.
    */
-  _subscribe(topic: string): boolean {
+  _fanOutSocket(): RawSocket | undefined {
     const t = this.transport;
     if (
       this.readyState !== "open" || this.protocol !== 4 || t.name !== "websocket" ||
       this.#buffer !== undefined || this.listenerCount("packetCreate") > 0
-    ) return false;
-    return (t as WebSocketTransport).socket?.subscribe?.(topic) ?? false;
-  }
-
-  /** @internal publishes `frame` to `topic` from this session's WebSocket, which is left out. */
-  _publish(topic: string, frame: string, compress: boolean): boolean {
-    const t = this.transport;
-    if (t.name !== "websocket") return false;
-    return (t as WebSocketTransport).socket?.publish?.(topic, frame, compress) ?? false;
-  }
-
-  /** @internal undoes {@linkcode EngineSocket._subscribe}. */
-  _unsubscribe(topic: string): void {
-    const t = this.transport;
-    if (t.name === "websocket") (t as WebSocketTransport).socket?.unsubscribe?.(topic);
+    ) return undefined;
+    return (t as WebSocketTransport).socket;
   }
 
   /** @internal a text message in its frame. */

@@ -130,6 +130,26 @@ export function object(rules: Rules): Rule {
 }
 
 /**
+ * An object with these methods (and, where given, these optional ones), such as a strategy or
+ * a runtime; `what` names it in the error.
+ */
+export function methods(
+  what: string,
+  required: readonly string[],
+  optional: readonly string[] = [],
+): Rule {
+  const list = required.join(", ");
+  return (v, name) => {
+    const o = v as Record<string, unknown> | null;
+    if (
+      typeof o !== "object" || o === null || required.some((m) => typeof o[m] !== "function") ||
+      optional.some((m) => o[m] !== undefined && typeof o[m] !== "function")
+    ) throw typeError(name, `${what} (an object with the methods ${list})`, v);
+    return v;
+  };
+}
+
+/**
  * An official option that only tunes what the runtime does here (compression, the `ws` engine):
  * accepted for ported code, and ignored.
  */

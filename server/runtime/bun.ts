@@ -7,7 +7,7 @@
 import { QueuedSocket } from "./queued_socket.ts";
 import type { OpenSocket } from "./queued_socket.ts";
 import { report } from "./report.ts";
-import type { Publisher, RawSocketEvents, Runtime, Upgraded } from "./types.ts";
+import type { FanOut, RawSocket, RawSocketEvents, Runtime, Upgraded } from "./types.ts";
 
 /** The part of Bun's `Server` the fetch handler receives as its second argument. */
 export interface BunServer {
@@ -18,13 +18,14 @@ export interface BunServer {
 }
 
 /**
- * What each Bun socket carries in `ws.data`: its queue, holding the engine's events too (one
- * object per connection rather than two, retained as long as it is open).
+ * What each Bun socket carries in `ws.data`: its queue, holding the engine's events and the
+ * server it came through too (one object per connection rather than two, retained as long as it
+ * is open).
  */
 export class BunSocketData extends QueuedSocket {
   #ws: BunWebSocket | undefined;
 
-  constructor(readonly events: RawSocketEvents) {
+  constructor(readonly events: RawSocketEvents, readonly server: BunServer) {
     super();
   }
 
@@ -48,6 +49,7 @@ export class BunSocketData extends QueuedSocket {
     return this.#ws?.getBufferedAmount() ?? super.bufferedAmount;
   }
 
+  /** Subscribes the open socket to `topic`; false before it opened, or once closing. */
   subscribe(topic: string): boolean {
     if (this.#ws === undefined) return false;
     try {
@@ -58,6 +60,7 @@ export class BunSocketData extends QueuedSocket {
     }
   }
 
+  /** Sends `frame` to the other subscribers of `topic`; false when this socket cannot. */
   publish(topic: string, frame: string, compress: boolean): boolean {
     if (this.#ws === undefined) return false;
     try {
@@ -68,6 +71,7 @@ export class BunSocketData extends QueuedSocket {
     }
   }
 
+  /** Undoes {@linkcode BunSocketData.subscribe}. */
   unsubscribe(topic: string): void {
     try {
       this.#ws?.unsubscribe(topic);
@@ -90,6 +94,51 @@ export function isBunServer(info: unknown): info is BunServer {
   return typeof (info as BunServer | undefined)?.upgrade === "function";
 }
 
+// Numbers the fan-outs of this process: each keeps its engine's topics apart from the others'
+// (two engines may share one Bun server, one in the other's fallback).
+let fanOuts = 0;
+
+/**
+ * Bun's topics for one engine: sockets subscribe with `ws.subscribe`, a broadcast goes out with
+ * `server.publish`, or with `ws.publish` from the socket it leaves out (Bun skips the publisher).
+ * Topics are per Bun server: it publishes on each server its sockets came through (usually one).
+ */
+class BunFanOut implements FanOut {
+  readonly #prefix = `e${++fanOuts}:`;
+  #servers: BunServer[] = [];
+
+  subscribe(socket: RawSocket, topic: string): boolean {
+    // Where the server cannot publish, the socket stays unsubscribed, and is written to.
+    if (!(socket instanceof BunSocketData) || typeof socket.server.publish !== "function") {
+      return false;
+    }
+    if (!socket.subscribe(this.#prefix + topic)) return false;
+    if (!this.#servers.includes(socket.server)) this.#servers = [...this.#servers, socket.server];
+    return true;
+  }
+
+  unsubscribe(socket: RawSocket, topic: string): void {
+    if (socket instanceof BunSocketData) socket.unsubscribe(this.#prefix + topic);
+  }
+
+  publish(topic: string, frame: string, compress: boolean, except?: RawSocket): void {
+    const t = this.#prefix + topic;
+    // From the socket left out, when it can still publish; then its server is done.
+    const skip = except instanceof BunSocketData && except.publish(t, frame, compress)
+      ? except.server
+      : undefined;
+    for (const server of this.#servers) {
+      if (server === skip) continue;
+      try {
+        server.publish!(t, frame, compress);
+      } catch {
+        // A stopped server: its sockets are gone with it.
+        this.#servers = this.#servers.filter((s) => s !== server);
+      }
+    }
+  }
+}
+
 /** Upgrades with `server.upgrade`; frames arrive through {@linkcode bunWebSocket}. */
 export const bunRuntime: Runtime = {
   name: "bun",
@@ -100,20 +149,24 @@ export const bunRuntime: Runtime = {
     return req.signal;
   },
   remoteAddress(req: Request, info: unknown): string {
-    return (info as BunServer).requestIP?.(req)?.address ?? "";
+    return (info as BunServer | undefined)?.requestIP?.(req)?.address ?? "";
   },
   upgrade(req: Request, info: unknown, events: RawSocketEvents, headers?: Headers): Upgraded {
-    const socket = new BunSocketData(events);
-    if (!(info as BunServer).upgrade(req, { data: socket, headers })) {
+    if (!isBunServer(info)) {
+      throw new TypeError(
+        "the handler got no Bun server as its second argument: serve it with " +
+          "Bun.serve({ ...io.handler() }), or pass (req, server) on",
+      );
+    }
+    const socket = new BunSocketData(events, info);
+    if (!info.upgrade(req, { data: socket, headers })) {
       throw new Error("Bun refused the WebSocket upgrade");
     }
     // Bun ignores the returned response once the upgrade succeeded.
     return { socket, response: new Response(null, { status: 101 }) };
   },
-  publisher(info: unknown): Publisher | undefined {
-    const server = info as BunServer;
-    if (typeof server.publish !== "function") return undefined;
-    return { publish: (topic, frame, compress) => void server.publish!(topic, frame, compress) };
+  fanOut(): FanOut {
+    return new BunFanOut();
   },
 };
 

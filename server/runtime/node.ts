@@ -56,6 +56,10 @@ export interface NodeWebSocketServer {
     head: Uint8Array,
     cb: (ws: NodeWebSocket) => void,
   ): void;
+  /** Listens to refused handshakes (`ws` then leaves the connection to the listener). */
+  on(ev: "wsClientError", fn: (err: Error) => void): unknown;
+  /** Stops listening to refused handshakes. */
+  off(ev: "wsClientError", fn: (err: Error) => void): unknown;
 }
 
 /**
@@ -125,7 +129,7 @@ class NodeSocket extends QueuedSocket {
 export const nodeRuntime: Runtime = {
   name: "node",
   canUpgrade(req: Request, info: unknown): boolean {
-    return (info as NodeServeInfo).upgrade !== undefined &&
+    return isNodeInfo(info) && info.upgrade !== undefined &&
       req.headers.get("upgrade")?.toLowerCase() === "websocket";
   },
   disconnectSignal(req: Request): AbortSignal {
@@ -133,18 +137,26 @@ export const nodeRuntime: Runtime = {
     return req.signal;
   },
   remoteAddress(_req: Request, info: unknown): string {
-    return (info as NodeServeInfo).req.socket.remoteAddress ?? "";
+    return isNodeInfo(info) ? info.req.socket.remoteAddress ?? "" : "";
   },
   upgrade(_req: Request, info: unknown, events: RawSocketEvents): Upgraded {
     const node = info as NodeServeInfo;
-    const up = node.upgrade;
-    if (!up) throw new Error("not an upgrade request");
+    const up = isNodeInfo(info) ? info.upgrade : undefined;
+    if (!up) throw new Error("not an upgrade event of the Node bridge");
     let socket: NodeSocket | undefined;
-    up.webSockets.handleUpgrade(node.req, up.socket, up.head, (ws) => {
-      socket = new NodeSocket(ws, events);
-    });
-    // `ws` completes a valid handshake at once; it left an invalid one to the bridge.
-    if (!socket) throw new Error("ws refused the WebSocket handshake");
+    // `ws` completes a valid handshake at once, and reports an invalid one at once, leaving the
+    // connection to the bridge: its reason is the refusal's cause.
+    let refusal: Error | undefined;
+    const refused = (err: Error) => (refusal = err);
+    up.webSockets.on("wsClientError", refused);
+    try {
+      up.webSockets.handleUpgrade(node.req, up.socket, up.head, (ws) => {
+        socket = new NodeSocket(ws, events);
+      });
+    } finally {
+      up.webSockets.off("wsClientError", refused);
+    }
+    if (!socket) throw refusal ?? new Error("ws refused the WebSocket handshake");
     node.upgraded = true;
     return { socket };
   },

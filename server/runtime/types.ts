@@ -1,10 +1,12 @@
 /**
- * The runtime boundary: how a `Request` becomes a server-side WebSocket. Browser compatible
- * (types only).
+ * The runtime boundary: how a `Request` becomes a server-side WebSocket, and where a runtime
+ * fans out natively. Browser compatible (types only).
  *
- * Each runtime module maps its own socket to {@linkcode RawSocket}, and pushes frames to the
- * {@linkcode RawSocketEvents} the engine gives it. The engine never waits for an `open` event:
- * on Workers there is none, and with hibernation frames arrive as method calls.
+ * An engine has one {@linkcode Runtime}, chosen when it is constructed (the `runtime` option,
+ * else detected once: see `mod.ts`). Each runtime module maps its own socket to
+ * {@linkcode RawSocket}, and pushes frames to the {@linkcode RawSocketEvents} the engine gives it.
+ * The engine never waits for an `open` event: on Workers there is none, and with hibernation
+ * frames arrive as method calls.
  *
  * @module
  */
@@ -17,21 +19,6 @@ export interface RawSocket {
   close(code?: number, reason?: string): void;
   /** Bytes queued by the runtime and not yet sent, 0 when the runtime cannot tell. */
   readonly bufferedAmount: number;
-  /**
-   * Where the runtime fans out natively (Bun): subscribes the open socket to `topic` and
-   * returns true; false when it cannot (not open yet, or closed).
-   */
-  subscribe?(topic: string): boolean;
-  /** Undoes {@linkcode RawSocket.subscribe}. */
-  unsubscribe?(topic: string): void;
-  /** Sends `frame` to every socket subscribed to `topic` but this one; false if it cannot. */
-  publish?(topic: string, frame: string, compress: boolean): boolean;
-}
-
-/** A runtime's native fan-out: one call sends a frame to every socket subscribed to a topic. */
-export interface Publisher {
-  /** Sends `frame` to every socket subscribed to `topic`. */
-  publish(topic: string, frame: string, compress: boolean): void;
 }
 
 /** What the runtime pushes to the engine. */
@@ -50,14 +37,40 @@ export interface Upgraded {
   socket: RawSocket;
   /**
    * What the fetch handler returns (`101` on Deno; ignored by Bun); undefined where the runtime
-   * answered the handshake on the connection itself (Node, where `ws` writes the `101`).
+   * answered the handshake on the connection itself (Node, where `ws` writes the `101`) or cannot
+   * build a `101` (workerd hands back its own).
    */
   response?: Response;
 }
 
-/** How one runtime serves WebSockets and tells who is calling. */
+/**
+ * A runtime's native fan-out (Bun's WebSocket topics): one call sends a frame to every socket
+ * subscribed to a topic. One per engine ({@linkcode Runtime.fanOut}); topics are the caller's
+ * strings, each fan-out keeps them apart from those of other engines. The Socket.IO layer decides
+ * which sockets subscribe to what (`server/fanout.ts`).
+ */
+export interface FanOut {
+  /**
+   * Subscribes `socket` (one of this runtime's) to `topic`; false when it cannot (not open yet,
+   * or closing), and then it is not subscribed.
+   */
+  subscribe(socket: RawSocket, topic: string): boolean;
+  /** Undoes {@linkcode FanOut.subscribe}; nothing when it was not subscribed. */
+  unsubscribe(socket: RawSocket, topic: string): void;
+  /**
+   * Sends the text `frame` to every socket subscribed to `topic` but `except`, in one call;
+   * `compress` allows per-message compression where the runtime has it on.
+   */
+  publish(topic: string, frame: string, compress: boolean, except?: RawSocket): void;
+}
+
+/**
+ * How one runtime serves WebSockets and tells who is calling. `info` is the fetch handler's
+ * second argument as the runtime's server passes it (Bun's server, Deno's connection info, the
+ * Node bridge's `NodeServeInfo`).
+ */
 export interface Runtime {
-  /** A short name, for logs and tests. */
+  /** A short name, for logs and errors ("deno", "bun", "node"). */
   readonly name: string;
   /** Whether this runtime can upgrade this request (it carries `Upgrade: websocket`). */
   canUpgrade(req: Request, info: unknown): boolean;
@@ -71,8 +84,11 @@ export interface Runtime {
   /**
    * Upgrades the request; `events` receive the socket's frames from now on. `headers` go out on
    * the upgrade's response (`101 Switching Protocols`).
+   *
+   * @throws when the runtime refuses the upgrade (a malformed handshake): the engine answers 400
+   * and reports the cause in `connection_error`
    */
   upgrade(req: Request, info: unknown, events: RawSocketEvents, headers?: Headers): Upgraded;
-  /** The runtime's native fan-out for the server behind `info`, where there is one. */
-  publisher?(info: unknown): Publisher | undefined;
+  /** Creates the native fan-out of one engine, where the runtime has one (Bun). */
+  fanOut?(): FanOut;
 }
