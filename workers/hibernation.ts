@@ -110,8 +110,8 @@ export class Hibernation {
   readonly #runtime: WorkersRuntime;
   readonly #sessions = new Map<string, Tracked>();
   readonly #byWs = new WeakMap<object, Tracked>();
-  /** Socket records to write (or delete, once the socket left), by key. */
-  readonly #dirty = new Map<string, Socket>();
+  /** Sockets whose records to write (or delete, once the socket left). */
+  readonly #dirty = new Set<Socket>();
   /** What was written last under each socket key, as JSON. */
   readonly #written = new Map<string, string | undefined>();
   readonly #adapters = new WeakSet<Adapter>();
@@ -251,11 +251,11 @@ export class Hibernation {
     if (this.#sessions.get(id) === tracked) this.#sessions.delete(id);
     if (tracked.socket === undefined) return;
     const keys = [REQUEST + id];
-    for (const nsp of tracked.sockets.keys()) {
+    for (const [nsp, socket] of tracked.sockets) {
       const key = socketKey(id, nsp);
       keys.push(key);
       this.#written.delete(key);
-      this.#dirty.delete(key);
+      this.#dirty.delete(socket);
     }
     this.#ctx.storage.delete(keys).catch(report);
   }
@@ -282,7 +282,7 @@ export class Hibernation {
   }
 
   #mark(socket: Socket): void {
-    this.#dirty.set(socketKey(socket.conn.id, socket.nsp.name), socket);
+    this.#dirty.add(socket);
     this.#queueFlush();
   }
 
@@ -299,8 +299,9 @@ export class Hibernation {
     // Adapters replaced since (`io.adapter(...)`) report their rooms too.
     for (const nsp of this.#io._nsps.values()) this.#watchAdapter(nsp);
     const puts: Record<string, unknown> = {};
-    const deletes: string[] = [];
-    for (const [key, socket] of this.#dirty) {
+    const gone = new Set<string>();
+    for (const socket of this.#dirty) {
+      const key = socketKey(socket.conn.id, socket.nsp.name);
       const tracked = this.#sessions.get(socket.conn.id);
       if (socket.connected && tracked?.socket !== undefined) {
         const snapshot = snapshotSocket(socket);
@@ -309,12 +310,13 @@ export class Hibernation {
           puts[key] = snapshot;
           this.#written.set(key, json);
         }
-      } else if (this.#written.has(key)) {
-        deletes.push(key);
-        this.#written.delete(key);
-      }
+      } else if (this.#written.has(key)) gone.add(key);
     }
     this.#dirty.clear();
+    // A socket that left and one that joined the same namespace again on the same connection
+    // share a key: the one there now is kept.
+    const deletes = [...gone].filter((key) => !(key in puts));
+    for (const key of deletes) this.#written.delete(key);
     const next = ackIdFloor(this.#io);
     if (next + ACK_BLOCK / 4 > this.#ackFloor) {
       this.#ackFloor = next + ACK_BLOCK;
