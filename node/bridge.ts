@@ -1,7 +1,10 @@
 /**
- * Serves a fetch handler on a `node:http` (or `node:https`) server, for the requests under one
- * path, as the official server attaches to one: its `request` listeners get every other request,
- * and `upgrade` requests under the path become WebSockets through npm `ws`. Node only.
+ * Serves a fetch handler on a `node:http` (or `node:https`, or `node:http2` secure) server, for
+ * the requests under one path, as the official server attaches to one: its `request` listeners
+ * get every other request, and `upgrade` requests under the path become WebSockets through npm
+ * `ws`. HTTP/2 requests come through Node's compatibility API, whose request and response have
+ * the shape of HTTP/1's (pseudo-headers aside); an HTTP/2 server gets `upgrade` events only from
+ * HTTP/1.1 clients, with `allowHTTP1`. Node only.
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * A `node:http` request as a fetch `Request`: method, URL, headers, the body streamed with
+ * A `node:http` request (or a `node:http2` one, through its compatibility API) as a fetch
+ * `Request`: method, URL, headers, the body streamed with
  * backpressure, and a signal that aborts when the client goes away before the response is done.
  * Node only.
  *
@@ -20,10 +21,15 @@ type StreamingRequestInit = RequestInit & { duplex: "half" };
  */
 export function toRequest(req: IncomingMessage, res?: ServerResponse): Request {
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
-  const url = `${encrypted ? "https" : "http"}://${req.headers.host ?? "localhost"}${req.url}`;
+  // An HTTP/2 request (`node:http2`'s compatibility API) names its host `:authority`.
+  const host = req.headers.host ?? req.headers[":authority"] ?? "localhost";
+  const url = `${encrypted ? "https" : "http"}://${host}${req.url}`;
   const headers = new Headers();
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+  for (let i = 0; i < raw.length; i += 2) {
+    // HTTP/2 pseudo-headers (`:method`, `:path`...) are no headers of a fetch `Request`.
+    if (raw[i].charCodeAt(0) !== 58) headers.append(raw[i], raw[i + 1]);
+  }
   const init: StreamingRequestInit = { method: req.method, headers, duplex: "half" };
   if (res) {
     const abort = new AbortController();

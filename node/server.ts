@@ -6,6 +6,7 @@
  * @module
  */
 import { createServer, type Server as HttpServer } from "node:http";
+import type { Http2SecureServer } from "node:http2";
 import type { Server as HttpsServer } from "node:https";
 import { WebSocketServer } from "ws";
 import { Server as Engine } from "../server/engine/server.ts";
@@ -14,8 +15,12 @@ import { Server as CoreServer, type ServerOptions } from "../server/server.ts";
 import type { DefaultEventsMap, EventsMap } from "../server/typed_events.ts";
 import { attachHandler } from "./bridge.ts";
 
-/** A server the Socket.IO server attaches to: `node:http` or `node:https`. */
-export type NodeHttpServer = HttpServer | HttpsServer;
+/**
+ * A server the Socket.IO server attaches to: `node:http`, `node:https`, or
+ * `http2.createSecureServer({ allowHTTP1: true })` (HTTP/2 requests through Node's compatibility
+ * API, and WebSockets over HTTP/1.1, which is what `allowHTTP1` is for).
+ */
+export type NodeHttpServer = HttpServer | HttpsServer | Http2SecureServer;
 
 /** Options of the server on Node: those of every runtime, plus the official attach options. */
 export interface NodeServerOptions extends ServerOptions {

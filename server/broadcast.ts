@@ -6,6 +6,7 @@
  */
 import type { Adapter, BroadcastFlags, Room } from "../adapter/adapter.ts";
 import { type Packet, PacketType } from "../parser/socket.ts";
+import type { EngineOptions } from "./engine/options.ts";
 import { report } from "./runtime/report.ts";
 import { RESERVED_EVENTS, type Socket } from "./socket.ts";
 import type {
@@ -30,6 +31,8 @@ export interface OperatorHost {
   _nextId(): number;
   /** Forgets a timed-out broadcast's ack in every socket. */
   _dropAck(id: number): void;
+  /** The server, whose engine's scheduler times acks out. */
+  readonly server: { readonly engine: { readonly opts: Pick<EngineOptions, "scheduler"> } };
 }
 
 type Ack = (...args: unknown[]) => void;
@@ -169,17 +172,19 @@ export class BroadcastOperator<
         report(thrown);
       }
     };
-    const timer = setTimeout(() => {
+    const scheduler = this.#host.server.engine.opts.scheduler;
+    // Without timeout() it times out at once, as `setTimeout(fn, undefined)` does officially.
+    const timer = scheduler.set(() => {
       timedOut = true;
       // Late answers must not find the callback, nor keep it alive.
       this.#host._dropAck(packet.id!);
       answer(new Error("operation has timed out"), single ? null : responses);
-    }, flags.timeout);
+    }, flags.timeout ?? 0);
     const check = () => {
       if (
         !timedOut && expectedServers === servers && responses.length === expectedClients
       ) {
-        clearTimeout(timer);
+        scheduler.clear(timer);
         answer(null, single ? responses[0] : responses);
       }
     };

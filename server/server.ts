@@ -17,6 +17,7 @@ import { type FetchHandler, Server as Engine } from "./engine/server.ts";
 import { type Middleware, Namespace, type NamespaceReservedEvents } from "./namespace.ts";
 import { nodeFormError, validateServerOptions } from "./options.ts";
 import { report } from "./runtime/report.ts";
+import type { Scheduler, TimerHandle } from "./runtime/scheduler.ts";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent_namespace.ts";
 import type { Socket } from "./socket.ts";
 import type {
@@ -149,7 +150,11 @@ export class Server<
    * its CPU): every deadline is `connectTimeout` after its arrival, so they expire in this order.
    */
   readonly #joining = new Map<Client, number>();
-  #joinTimer: ReturnType<typeof setTimeout> | undefined;
+  #joinTimer: TimerHandle;
+  // The scheduler the join timer is armed on: the engine's (a later `bind()` may change it).
+  #joinScheduler: Scheduler | undefined;
+  // Made once: arming the join timer allocates nothing of its own.
+  readonly #expire = () => this.#expireJoins();
 
   /**
    * Creates a server; serve it with `Deno.serve(io.handler())`.
@@ -449,29 +454,32 @@ export class Server<
 
   /** @internal a connection must join a namespace within `connectTimeout`, or it is closed. */
   _awaitJoin(client: Client): void {
-    this.#joining.set(client, Date.now() + this.connectTimeout);
-    this.#joinTimer ??= setTimeout(() => this.#expireJoins(), this.connectTimeout);
+    const scheduler = this.#joinScheduler ??= this.engine.opts.scheduler;
+    this.#joining.set(client, scheduler.now() + this.connectTimeout);
+    this.#joinTimer ??= scheduler.set(this.#expire, this.connectTimeout);
   }
 
   /** @internal a connection joined a namespace, or closed. */
   _joined(client: Client): void {
     if (this.#joining.delete(client) && this.#joining.size === 0) {
-      clearTimeout(this.#joinTimer);
-      this.#joinTimer = undefined;
+      this.#joinScheduler?.clear(this.#joinTimer);
+      this.#joinTimer = this.#joinScheduler = undefined;
     }
   }
 
   #expireJoins(): void {
     this.#joinTimer = undefined;
-    const now = Date.now();
+    const scheduler = this.#joinScheduler!;
+    const now = scheduler.now();
     for (const [client, deadline] of this.#joining) {
       if (deadline > now) {
-        this.#joinTimer = setTimeout(() => this.#expireJoins(), deadline - now);
+        this.#joinTimer = scheduler.set(this.#expire, deadline - now);
         return;
       }
       this.#joining.delete(client);
       client._joinTimedOut();
     }
+    if (this.#joinTimer === undefined) this.#joinScheduler = undefined;
   }
 
   // The main namespace's API, on `io`.

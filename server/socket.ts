@@ -274,7 +274,8 @@ export class Socket<
       this.acks.set(id, ack);
       return;
     }
-    const timer = setTimeout(() => {
+    const scheduler = this.nsp.server.engine.opts.scheduler;
+    const timer = scheduler.set(() => {
       this.acks.delete(id);
       try {
         ack.call(this, new Error("operation has timed out"));
@@ -283,11 +284,11 @@ export class Socket<
       }
     }, timeout);
     const wrapped: Ack & { fail?: (err: Error) => void } = (...args) => {
-      clearTimeout(timer);
+      scheduler.clear(timer);
       ack.call(this, null, ...args);
     };
     wrapped.fail = (err) => {
-      clearTimeout(timer);
+      scheduler.clear(timer);
       ack.call(this, err);
     };
     this.acks.set(id, wrapped);

@@ -11,6 +11,7 @@ import { Server } from "../mod.ts";
 import { buildForNode, type NodeBuild, type NodeProcess, startNode } from "./helpers/node.ts";
 import { rawRequest, rawUpgrade } from "./helpers/raw.ts";
 import {
+  type ClientOptions,
   type ClientSocket,
   delay,
   type Mode,
@@ -49,11 +50,12 @@ async function stopServer(server: NodeProcess): Promise<string> {
 }
 
 /** One client round on `url` in `mode`: welcome, acks with text and binary, server emits. */
-async function exercise(url: string, mode: Mode): Promise<void> {
+async function exercise(url: string, mode: Mode, opts: ClientOptions = {}): Promise<void> {
   const c = officialClient(url, {
     transports: transportsOf(mode),
     forceNew: true,
     reconnection: false,
+    ...opts,
   });
   try {
     const [welcome] = await nextArgs<[{ id: string }]>(c, "welcome");
@@ -208,6 +210,49 @@ Deno.test("Socket.IO on Node", async (t) => {
       }
     });
 
+    const tls = await selfSignedCert();
+    await t.step({
+      name: `new Server(httpsServer) on node:https: polling, websocket, upgrade${tls.skipped}`,
+      ignore: tls.files === undefined,
+      fn: async (t) => {
+        const { key, cert, pem } = tls.files!;
+        const server = await startNode(SERVER, [build.entry, "https", "{}", key, cert]);
+        const url = `https://127.0.0.1:${server.port}`;
+        try {
+          // The official Node client verifies the certificate against `ca`.
+          for (const mode of MODES) {
+            await t.step(mode, () => exercise(url, mode, { ca: pem } as ClientOptions));
+          }
+        } finally {
+          await stopServer(server);
+        }
+      },
+    });
+
+    await t.step({
+      name: `new Server(http2.createSecureServer({ allowHTTP1: true }))${tls.skipped}`,
+      ignore: tls.files === undefined,
+      fn: async (t) => {
+        const { key, cert, pem } = tls.files!;
+        const server = await startNode(SERVER, [build.entry, "http2", "{}", key, cert]);
+        const url = `https://127.0.0.1:${server.port}`;
+        try {
+          // The official Node client speaks HTTP/1.1, which allowHTTP1 serves.
+          for (const mode of MODES) {
+            await t.step(
+              `HTTP/1.1 ${mode}`,
+              () => exercise(url, mode, { ca: pem } as ClientOptions),
+            );
+          }
+          await t.step("HTTP/2 polling", () => http2Polling(url, pem));
+        } finally {
+          await stopServer(server);
+        }
+      },
+    });
+
+    await tls.remove();
+
     await t.step(
       "the bridge: Set-Cookie, streamed bodies, backpressure, a client leaving",
       () => bridgeSteps(build),
@@ -216,6 +261,90 @@ Deno.test("Socket.IO on Node", async (t) => {
     await build.remove();
   }
 });
+
+/**
+ * A Socket.IO session over long-polling on HTTP/2 (Deno's fetch, HTTP/2 only), as a browser
+ * polls a server that speaks it: handshake, CONNECT, an event with an ack, and a held poll
+ * answered by the server.
+ */
+async function http2Polling(url: string, ca: string): Promise<void> {
+  const client = Deno.createHttpClient({ caCerts: [ca], http1: false, http2: true });
+  const base = `${url}/socket.io/?EIO=4&transport=polling`;
+  const get = async (q = "") => {
+    const res = await fetch(base + q, { client });
+    return { status: res.status, body: await res.text(), headers: res.headers };
+  };
+  const post = async (sid: string, body: string) => {
+    const res = await fetch(`${base}&sid=${sid}`, { client, method: "POST", body });
+    return { status: res.status, body: await res.text() };
+  };
+  try {
+    const open = await get();
+    assert.equal(open.status, 200, open.body);
+    assert.equal(open.body[0], "0");
+    const { sid } = JSON.parse(open.body.slice(1));
+    assert.deepEqual(await post(sid, "40"), { status: 200, body: "ok" });
+    const joined = await get(`&sid=${sid}`);
+    // The CONNECT's answer, then the handlers' welcome.
+    assert.match(joined.body, /^40\{"sid":/);
+    if (!joined.body.includes("welcome")) assert.match((await get(`&sid=${sid}`)).body, /welcome/);
+    // A held poll, answered when the ack comes back.
+    const held = get(`&sid=${sid}`);
+    assert.deepEqual(await post(sid, '421["echo","over h2"]'), { status: 200, body: "ok" });
+    assert.equal((await held).body, '431["over h2"]');
+    assert.deepEqual(await post(sid, "1"), { status: 200, body: "ok" });
+  } finally {
+    client.close();
+  }
+}
+
+/** A self-signed certificate for 127.0.0.1, made with `openssl` when it is installed. */
+async function selfSignedCert(): Promise<{
+  files?: { key: string; cert: string; pem: string };
+  /** What the step's name says when there is no `openssl`. */
+  skipped: string;
+  /** Removes the files. */
+  remove(): Promise<void>;
+}> {
+  const dir = await Deno.makeTempDir({ prefix: "socketio-edge-tls-" });
+  const key = `${dir}/key.pem`;
+  const cert = `${dir}/cert.pem`;
+  const remove = () => Deno.remove(dir, { recursive: true });
+  try {
+    const { success } = await new Deno.Command("openssl", {
+      args: [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        // A leaf, not a CA: rustls (Deno's fetch) refuses a CA certificate as a server's.
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+        "-addext",
+        "extendedKeyUsage=serverAuth",
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (success) {
+      return { files: { key, cert, pem: await Deno.readTextFile(cert) }, skipped: "", remove };
+    }
+  } catch { /* no openssl */ }
+  return { skipped: " (SKIPPED: no openssl to make a certificate)", remove };
+}
 
 /** Polls `fn` until it returns true (the Node side acts on its own schedule). */
 async function until(fn: () => Promise<boolean>, what: string): Promise<void> {

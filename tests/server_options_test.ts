@@ -6,7 +6,12 @@
 import assert from "node:assert/strict";
 import msgpackParser from "socket.io-msgpack-parser";
 import { InMemoryAdapter, Server, type ServerOptions } from "../mod.ts";
-import { Server as Engine } from "../server/engine/mod.ts";
+import {
+  defaultScheduler,
+  type Scheduler,
+  Server as Engine,
+  type TimerHandle,
+} from "../server/engine/mod.ts";
 import { handshake } from "./helpers/engine.ts";
 import { serve } from "./helpers/serve.ts";
 
@@ -47,6 +52,18 @@ const WRONG: Wrong[] = [
   [{ cookie: { maxAge: "1h" } }, TypeError, /"cookie\.maxAge".*"1h"/],
   [{ cookie: { expires: "tomorrow" } }, TypeError, /"cookie\.expires" must be a Date/],
   [{ cookie: { path: true } }, TypeError, /"cookie\.path" must be a string, got true/],
+  [
+    { scheduler: "setTimeout" },
+    TypeError,
+    /"scheduler" must be a scheduler \(an object with now\(\), set\(fn, ms\) and clear\(handle\) methods\), got "setTimeout"/,
+  ],
+  [{ scheduler: () => {} }, TypeError, /"scheduler" must be a scheduler.*got a function/],
+  [{ scheduler: {} }, TypeError, /"scheduler" must be a scheduler.*its "now" is missing/],
+  [
+    { scheduler: { now() {}, set() {}, clear: "clearTimeout" } },
+    TypeError,
+    /"scheduler" must be a scheduler.*its "clear" is not a function \(string\)/,
+  ],
   [{ serveClient: "false" }, TypeError, /"serveClient" must be a boolean, got "false"/],
   [{ adapter: {} }, TypeError, /"adapter" must be a function/],
   [{ parser: {} }, TypeError, /"parser" must be a parser module/],
@@ -102,8 +119,22 @@ Deno.test("the engine alone checks its options with the same rules", () => {
 
 type Right = [options: Record<string, unknown>, check: (io: Server) => void];
 
+// A scheduler of the user's: a class whose methods are on its prototype is one too.
+class OwnScheduler implements Scheduler {
+  now(): number {
+    return 0;
+  }
+  set(): TimerHandle {
+    return 1;
+  }
+  clear(): void {}
+}
+const OWN_SCHEDULER = new OwnScheduler();
+
 const RIGHT: Right[] = [
   [{}, (io) => assert.equal(io.engine.opts.path, "/socket.io/")],
+  [{}, (io) => assert.equal(io.engine.opts.scheduler, defaultScheduler)],
+  [{ scheduler: OWN_SCHEDULER }, (io) => assert.equal(io.engine.opts.scheduler, OWN_SCHEDULER)],
   [{ pingInterval: 5000, pingTimeout: 3000 }, (io) => {
     assert.equal(io.engine.opts.pingInterval, 5000);
     assert.equal(io.engine.opts.pingTimeout, 3000);

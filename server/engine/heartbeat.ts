@@ -1,6 +1,7 @@
 /**
- * One shared timer keeps every session's heartbeat, instead of a timer per session. Browser
- * compatible.
+ * One shared timer keeps every session's heartbeat, instead of a timer per session; it is armed
+ * on the engine's scheduler and deadlines are read on its clock (`server/runtime/scheduler.ts`),
+ * so a Durable Object keeps one alarm for all its sessions. Browser compatible.
  *
  * Each session keeps its own schedule, as with the official server: its first ping goes out
  * `pingInterval` after it opened, the next one `pingInterval` after its pong, and `pingTimeout`
@@ -16,6 +17,8 @@
  *
  * @module
  */
+
+import { defaultScheduler, type Scheduler, type TimerHandle } from "../runtime/scheduler.ts";
 
 /** What the heartbeat needs from a session. */
 export interface HeartbeatTarget {
@@ -120,10 +123,23 @@ export class Heartbeat {
   #pongs: DeadlineQueue;
   #clientPings: DeadlineQueue;
   #size = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #scheduler: Scheduler;
+  #timer: TimerHandle;
   #armedFor = Infinity;
+  // Made once: arming the timer allocates nothing of its own.
+  readonly #fire = () => this.#onTimer();
 
-  constructor(readonly pingInterval: number, readonly pingTimeout: number) {
+  /**
+   * @param pingInterval ms from an open or a pong to the next ping
+   * @param pingTimeout ms from a ping to the close of a session that did not answer
+   * @param scheduler the clock and the timer (the engine's)
+   */
+  constructor(
+    readonly pingInterval: number,
+    readonly pingTimeout: number,
+    scheduler: Scheduler = defaultScheduler,
+  ) {
+    this.#scheduler = scheduler;
     this.#pings = new DeadlineQueue(pingInterval, Wait.Ping);
     this.#pongs = new DeadlineQueue(pingTimeout, Wait.Pong);
     this.#clientPings = new DeadlineQueue(pingInterval + pingTimeout, Wait.ClientPing);
@@ -133,7 +149,7 @@ export class Heartbeat {
   add(target: HeartbeatTarget): void {
     target.awaitingPong = false;
     this.#size++;
-    this.#wait(target, Date.now());
+    this.#wait(target, this.#scheduler.now());
     this.#arm();
   }
 
@@ -146,7 +162,7 @@ export class Heartbeat {
    * @returns false when the session's deadline passed already: it is not watched, close it
    */
   restore(target: HeartbeatTarget, beat: number): boolean {
-    const now = Date.now();
+    const now = this.#scheduler.now();
     let queue: DeadlineQueue;
     let deadline: number;
     target.awaitingPong = false;
@@ -192,7 +208,7 @@ export class Heartbeat {
     // was armed for this session's deadline, which is gone. Then it is armed for the next one,
     // rather than left to fire for nothing (on Workers, a Durable Object's alarm would wake it
     // in vain, and keep it from hibernating).
-    this.#wait(target, Date.now());
+    this.#wait(target, this.#scheduler.now());
     if (was === this.#armedFor) {
       this.#armedFor = Infinity;
       this.#arm();
@@ -208,7 +224,7 @@ export class Heartbeat {
 
   /** Stops the timer and forgets every session. */
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#scheduler.clear(this.#timer);
     this.#timer = undefined;
     this.#armedFor = Infinity;
     this.#pings.clear();
@@ -226,17 +242,18 @@ export class Heartbeat {
   #arm(): void {
     const next = Math.min(this.#pings.peek(), this.#pongs.peek(), this.#clientPings.peek());
     if (next >= this.#armedFor) return;
-    clearTimeout(this.#timer);
+    const scheduler = this.#scheduler;
+    scheduler.clear(this.#timer);
     this.#armedFor = next;
     this.#timer = next === Infinity
       ? undefined
-      : setTimeout(() => this.#onTimer(), Math.max(0, next - Date.now()));
+      : scheduler.set(this.#fire, Math.max(0, next - scheduler.now()));
   }
 
   #onTimer(): void {
     this.#timer = undefined;
     this.#armedFor = Infinity;
-    const now = Date.now();
+    const now = this.#scheduler.now();
     // Pongs first: a session timed out is not pinged in the same turn.
     while (this.#pongs.peek() <= now) {
       const t = this.#pongs.shift();

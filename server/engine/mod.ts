@@ -49,3 +49,4 @@ export type { RequestSnapshot } from "./request.ts";
 export type { OutPacket, PacketOptions, Transport, TransportOwner } from "./transport.ts";
 export type { HeartbeatTarget } from "./heartbeat.ts";
 export type { FanOut, RawSocket, RawSocketEvents, Runtime, Upgraded } from "../runtime/types.ts";
+export { defaultScheduler, type Scheduler, type TimerHandle } from "../runtime/scheduler.ts";

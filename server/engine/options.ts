@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { defaultScheduler, type Scheduler } from "../runtime/scheduler.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { CorsOptions } from "./cors.ts";
 import type { RequestSnapshot } from "./request.ts";
@@ -90,6 +91,12 @@ export interface EngineOptions {
   allowEIO3: boolean;
   /** Generates session ids (default 20 URL-safe random characters). */
   generateId?: (req: RequestSnapshot) => string | Promise<string>;
+  /**
+   * The clock and timers of every deadline of the server (heartbeat, upgrade, namespace join,
+   * ack timeouts): `setTimeout` by default, looked up at each call so that fake timers work; a
+   * Durable Object's alarm on Workers, a manual clock in a test.
+   */
+  scheduler: Scheduler;
   /** Accepted for ported code and ignored: compression is the runtime's business here. */
   perMessageDeflate?: boolean | Record<string, unknown>;
   /** Accepted for ported code and ignored: compression is the runtime's business here. */
@@ -120,6 +127,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   allowUpgrades: true,
   cookie: false,
   allowEIO3: false,
+  scheduler: defaultScheduler,
 };
 
 // Token characters of RFC 7230, as npm `cookie` checks a cookie name.
@@ -179,6 +187,22 @@ const PATH: Rule = (v, name) => {
   }
   if (/[?#]/.test(v)) throw rangeError(name, "a path without query or fragment", v);
   return v.replace(/\/$/, "") + "/";
+};
+
+/** An object with the methods of a {@linkcode Scheduler}. */
+const SCHEDULER: Rule = (v, name) => {
+  const expected = "a scheduler (an object with now(), set(fn, ms) and clear(handle) methods)";
+  if (typeof v !== "object" || v === null) throw typeError(name, expected, v);
+  for (const method of ["now", "set", "clear"]) {
+    const m = (v as Record<string, unknown>)[method];
+    if (typeof m !== "function") {
+      throw new TypeError(
+        `option "${name}" must be ${expected}, and its "${method}" is ` +
+          (m === undefined ? "missing" : `not a function (${typeof m})`),
+      );
+    }
+  }
+  return v;
 };
 
 const TRANSPORTS: Rule = (v, name) => {
@@ -243,6 +267,7 @@ export const ENGINE_OPTION_RULES: Rules = {
   cookie: flagOrObject(COOKIE_RULES),
   allowEIO3: bool,
   generateId: fn,
+  scheduler: SCHEDULER,
   perMessageDeflate: ignored,
   httpCompression: ignored,
   wsEngine: ignored,

@@ -183,7 +183,8 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     this.opts = resolveEngineOptions(opts);
     this.runtime = this.opts.runtime ?? detectRuntime();
     this.fanOut = this.runtime.fanOut?.();
-    this.#heartbeat = new Heartbeat(this.opts.pingInterval, this.opts.pingTimeout);
+    const o = this.opts;
+    this.#heartbeat = new Heartbeat(o.pingInterval, o.pingTimeout, o.scheduler);
   }
 
   /** How many sessions are open. */

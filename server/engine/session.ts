@@ -7,6 +7,7 @@
 import type { EnginePacket } from "../../parser/engine.ts";
 import { Emitter } from "../../parser/emitter.ts";
 import { receivedBytes } from "./bytes.ts";
+import type { TimerHandle } from "../runtime/scheduler.ts";
 import type { HeartbeatTarget } from "./heartbeat.ts";
 import type { RawSocket } from "../runtime/types.ts";
 import type { EngineOptions } from "./options.ts";
@@ -472,28 +473,34 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
   /** @internal the client opened a WebSocket to upgrade this session. */
   maybeUpgrade(next: Transport): void {
     this.upgrading = true;
+    const scheduler = this.#host.opts.scheduler;
     // After the probe, a waiting poll is released with a noop every 100 ms, as the official
     // server forces a polling cycle so that the client can pause polling and send `upgrade`.
-    let release: ReturnType<typeof setInterval> | undefined;
+    let release: TimerHandle;
+    const releaseAgain = () => {
+      release = scheduler.set(releaseAgain, RELEASE_INTERVAL);
+      this.#releasePoll();
+    };
     const cleanup = () => {
       this.upgrading = false;
       this.#cancelUpgrade = undefined;
-      clearTimeout(timer);
-      clearInterval(release);
+      scheduler.clear(timer);
+      scheduler.clear(release);
+      release = undefined;
     };
     const abort = () => {
       cleanup();
       next.close();
     };
-    const timer = setTimeout(abort, this.#host.opts.upgradeTimeout);
+    const timer = scheduler.set(abort, this.#host.opts.upgradeTimeout);
     this.#cancelUpgrade = abort;
     next.owner = {
       onPacket: (packet) => {
         if (packet.type === "ping" && packet.data === "probe") {
           next.send([{ type: "pong", data: "probe" }]);
           this.emit("upgrading", next);
-          clearInterval(release);
-          release = setInterval(() => this.#releasePoll(), RELEASE_INTERVAL);
+          scheduler.clear(release);
+          release = scheduler.set(releaseAgain, RELEASE_INTERVAL);
         } else if (packet.type === "upgrade" && this.readyState !== "closed") {
           cleanup();
           const old = this.transport;
