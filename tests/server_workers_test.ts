@@ -17,6 +17,7 @@ import {
   type ClientOptions,
   type ClientSocket,
   connected,
+  delay,
   type Mode,
   MODES,
   next,
@@ -274,3 +275,158 @@ workersTest("a listener that throws is reported, and the object serves on", asyn
     "socketio-edge: uncaught Error: listener failed on purpose",
   ];
 });
+
+/** Resolves once `c` got `n` events `ev`. */
+function messages(c: ClientSocket, ev: string, n: number): Promise<void> {
+  return new Promise((resolve) => {
+    let left = n;
+    const on = () => {
+      if (--left > 0) return;
+      c.off(ev, on);
+      resolve();
+    };
+    c.on(ev, on);
+  });
+}
+
+/** What a client saw that it must not see while the server hibernates. */
+function watch(c: ClientSocket): string[] {
+  const seen: string[] = [];
+  c.on("disconnect", (reason: string) => seen.push(`disconnect ${reason}`));
+  c.on("connect_error", (err: Error) => seen.push(`connect_error ${err.message}`));
+  c.io.on("reconnect_attempt", () => seen.push("reconnect_attempt"));
+  c.io.engine.on("close", (reason: string) => seen.push(`engine close ${reason}`));
+  return seen;
+}
+
+type Who = {
+  id: string;
+  data: { name?: string; connections: number };
+  rooms: string[];
+  recovered: boolean;
+  sid: string;
+  transport: string;
+  auth: unknown;
+  issued: number;
+};
+
+workersTest(
+  "an idle object leaves memory and comes back with every session, room and socket.data",
+  async (app) => {
+    const official = new Clients(app.url, officialClient);
+    const ours = new Clients(app.url, ourClient as unknown as typeof officialClient);
+    try {
+      const a = official.open("/", { transports: ["websocket"], auth: { user: "a" } });
+      const b = official.open("/", { transports: ["websocket"] });
+      const c = ours.open("/", { transports: ["polling", "websocket"] });
+      await Promise.all([connected(a), connected(b), connected(c)]);
+      await upgraded(c);
+      const adminA = official.open("/admin", { forceNew: false, auth: { token: "ok" } });
+      await next(adminA, "admin-welcome");
+      // A dynamic namespace on a's own connection (the manager's socket connects by itself).
+      const dynA = a.io.socket("/dyn-x");
+      official.all.push(dynA);
+      await connected(dynA);
+      const seen = [a, b, c, adminA, dynA].map(watch);
+      const pings = { n: 0 };
+      for (const x of [a, b, c]) x.io.engine.on("ping", () => pings.n++);
+
+      const ack = (x: ClientSocket, ev: string, ...args: unknown[]) =>
+        x.timeout(5000).emitWithAck(ev, ...args);
+      for (const [x, name] of [[a, "ann"], [b, "bob"], [c, "cy"]] as const) {
+        await ack(x, "set-name", name);
+      }
+      await ack(a, "join", "r1");
+      await ack(a, "join", "r2");
+      await ack(b, "join", "r1");
+      await ack(c, "join", "r2");
+      const before = await Promise.all([a, b, c].map((x) => ack(x, "whoami") as Promise<Who>));
+      const first = await ack(a, "instance");
+      // A question the server waits an answer for, left unanswered while the object goes.
+      const question = nextArgs<[string, (answer: string) => void]>(a, "question");
+      a.emit("ask-later");
+      const [, staleAck] = await question;
+
+      // Idle: no traffic but the heartbeat (every 12 s) until the object is another instance.
+      let instance = first;
+      for (let i = 0; i < 5 && instance === first; i++) {
+        await delay(12_000);
+        instance = await ack(a, "instance");
+      }
+      assert.notEqual(instance, first, "the object never left memory");
+
+      // Every session and socket is back as it was, its connection listeners run again.
+      const after = await Promise.all([a, b, c].map((x) => ack(x, "whoami") as Promise<Who>));
+      for (const [i, who] of after.entries()) {
+        const was = before[i];
+        assert.equal(who.recovered, true);
+        assert.ok(who.data.connections >= 2, JSON.stringify(who));
+        assert.deepEqual(
+          { ...who, recovered: false, data: { ...who.data, connections: 1 } },
+          { ...was, recovered: false, data: { ...was.data, connections: 1 } },
+        );
+      }
+      assert.deepEqual(after.map((w) => w.rooms), [["r1", "r2"], ["r1"], ["r2"]]);
+      assert.deepEqual(after.map((w) => w.data.name), ["ann", "bob", "cy"]);
+      assert.equal(await ack(adminA, "instance"), await ack(a, "instance"));
+      const where = await new Promise((resolve) =>
+        dynA.emit("where", (...args: unknown[]) => resolve(args))
+      );
+      assert.deepEqual(where, ["/dyn-x", await ack(a, "instance"), true]);
+
+      // Rooms are addressable: socket.to(room) and io.to(room) reach the restored sockets.
+      const got = [a, b, c].map((x) => {
+        const msgs: unknown[] = [];
+        x.on("room-msg", (m: unknown) => msgs.push(m));
+        return msgs;
+      });
+      const arrived = Promise.all([messages(a, "room-msg", 2), messages(c, "room-msg", 1)]);
+      b.emit("to-room", "r1", "m1");
+      b.emit("room-all", "r2", "m2");
+      await arrived;
+      // Anything for b would have come before this answer, on the same connection.
+      await ack(b, "echo", "sync");
+      assert.deepEqual(got, [["m1", "m2"], [], ["m2"]]);
+
+      // The ack awaited before the object went is gone: its late answer is dropped, and a new
+      // question's answer is its own.
+      const again = nextArgs<[string, (answer: string) => void]>(a, "question");
+      a.emit("ask-later");
+      const [, freshAck] = await again;
+      const answered = next(a, "answered");
+      staleAck("stale");
+      freshAck("fresh");
+      assert.equal(await answered, "fresh");
+
+      // Acks both ways and binary, on every client.
+      for (const x of [a, b, c]) {
+        assert.equal(await ack(x, "echo", "after"), "after");
+        assert.deepEqual(await ack(x, "binary", new Uint8Array([5])), ["Buffer 05"]);
+        x.once("question", (_q: string, reply: (answer: string) => void) => reply("yes"));
+        x.emit("ask-me");
+        assert.equal(await next(x, "answered"), "yes");
+      }
+
+      // Idle again, through heartbeats driven by the object's alarm: it leaves memory between
+      // two pings (a ping wakes it, nothing else until the next), and the clients stay.
+      const pinged = pings.n;
+      let later = instance;
+      for (let i = 0; i < 4 && later === instance; i++) {
+        await delay(13_000);
+        later = await ack(a, "instance");
+      }
+      assert.ok(pings.n > pinged, "no ping came while idle");
+      assert.notEqual(later, instance, "the object never left memory between heartbeats");
+      const last = await Promise.all([a, b, c].map((x) => ack(x, "whoami") as Promise<Who>));
+      assert.deepEqual(last.map((w) => w.id), before.map((w) => w.id));
+      assert.deepEqual(last.map((w) => w.sid), before.map((w) => w.sid));
+      assert.deepEqual([a, b, c].map((x) => x.io.engine.id), before.map((w) => w.sid));
+      assert.deepEqual(seen, [[], [], [], [], []]);
+    } finally {
+      await official.close();
+      await ours.close();
+    }
+  },
+  ["hibernate"],
+  { PING_INTERVAL: "12000", PING_TIMEOUT: "8000" },
+);

@@ -5,6 +5,7 @@
  * @module
  */
 import { sendAsEncoded, type WorkerdWebSocket, WorkersRuntime } from "../server/runtime/workers.ts";
+import { AlarmScheduler } from "../server/runtime/workers_alarm.ts";
 import { Server, type ServerOptions } from "../server/server.ts";
 import type { DefaultEventsMap, EventsMap } from "../server/typed_events.ts";
 import { Hibernation } from "./hibernation.ts";
@@ -70,6 +71,7 @@ export class SocketIODurableObject<
   #runtime!: WorkersRuntime;
   #handler!: (req: Request, info?: unknown) => Promise<Response>;
   #hibernation: Hibernation | undefined;
+  #scheduler: AlarmScheduler | undefined;
   #started = false;
   readonly #ready: Promise<void>;
 
@@ -114,6 +116,12 @@ export class SocketIODurableObject<
   async #start(): Promise<void> {
     const { hibernate = true, ...opts } = this.options(this.env) ?? {};
     this.#runtime = new WorkersRuntime(hibernate ? this.ctx : undefined);
+    if (hibernate && opts.scheduler === undefined) {
+      // The server's timers on the object's alarm: a pending setTimeout keeps it in memory.
+      this.#scheduler = new AlarmScheduler(this.ctx.storage);
+      await this.#scheduler.load();
+      opts.scheduler = this.#scheduler;
+    }
     this.io = new Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>({
       ...opts,
       runtime: this.#runtime,
@@ -163,6 +171,16 @@ export class SocketIODurableObject<
   async webSocketClose(ws: WorkerdWebSocket, code: number, reason: string): Promise<void> {
     if (!this.#started) await this.#ready;
     this.#runtime.close(ws, code, reason);
+    this.#hibernation?.touched();
+  }
+
+  /**
+   * The object's alarm (called by workerd): the server's timers that are due run. Override it
+   * only to add to it, and call `super.alarm()`: the server's timers need it.
+   */
+  async alarm(): Promise<void> {
+    if (!this.#started) await this.#ready;
+    this.#scheduler?.fire();
     this.#hibernation?.touched();
   }
 
