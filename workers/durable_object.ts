@@ -155,8 +155,9 @@ export class SocketIODurableObject<
    * @param ws the socket
    * @param message the frame
    */
-  async webSocketMessage(ws: WorkerdWebSocket, message: string | ArrayBuffer): Promise<void> {
-    if (!this.#started) await this.#ready;
+  webSocketMessage(ws: WorkerdWebSocket, message: string | ArrayBuffer): void | Promise<void> {
+    // Not async: the hot path returns no promise for workerd to wait on.
+    if (!this.#started) return this.#ready.then(() => this.webSocketMessage(ws, message));
     this.#runtime.message(ws, message);
     this.#hibernation?.touched(ws);
   }

@@ -42,6 +42,12 @@ const SOCKET = PREFIX + "s\0";
 const ACKS = PREFIX + "acks";
 /** Ack ids reserved at a time: the floor is written once per this many acks. */
 const ACK_BLOCK = 1024;
+/**
+ * How long the records that a message may have changed (its sockets' `data`) wait to be saved,
+ * so that a busy connection is compared once per this, not once per message. A pending timer
+ * keeps the object in memory: nothing is lost meanwhile, and hibernation waits this much more.
+ */
+const BATCH_MS = 100;
 /** Keys per storage call, workerd's limit. */
 const BATCH = 128;
 
@@ -116,7 +122,9 @@ export class Hibernation {
   readonly #written = new Map<string, string | undefined>();
   readonly #adapters = new WeakSet<Adapter>();
   #ackFloor = 0;
-  #flushQueued = false;
+  /** The pending flush: 0 ms (a change known), BATCH_MS (only messages), or none. */
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #flushSoon = false;
 
   /**
    * Starts following `io`'s sessions; call {@linkcode Hibernation.restore} next, once.
@@ -204,10 +212,10 @@ export class Hibernation {
     if (ws !== undefined) {
       const tracked = this.#byWs.get(ws);
       if (tracked !== undefined) {
-        for (const socket of tracked.sockets.values()) this.#mark(socket);
+        for (const socket of tracked.sockets.values()) this.#dirty.add(socket);
       }
     }
-    this.#queueFlush();
+    this.#queueFlush(false);
   }
 
   #track(session: EngineSocket): Tracked {
@@ -283,19 +291,24 @@ export class Hibernation {
 
   #mark(socket: Socket): void {
     this.#dirty.add(socket);
-    this.#queueFlush();
+    this.#queueFlush(true);
   }
 
-  #queueFlush(): void {
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    // After the event's listeners and what they chained: a timer of 0 ms, which ends at once
-    // and so never keeps the object from hibernating.
-    setTimeout(() => this.#flush(), 0);
+  /**
+   * A flush after the event's listeners and what they chained: at once (a timer of 0 ms) for a
+   * known change, within BATCH_MS for what messages may have changed.
+   */
+  #queueFlush(soon: boolean): void {
+    if (this.#flushTimer !== undefined) {
+      if (!soon || this.#flushSoon) return;
+      clearTimeout(this.#flushTimer);
+    }
+    this.#flushSoon = soon;
+    this.#flushTimer = setTimeout(() => this.#flush(), soon ? 0 : BATCH_MS);
   }
 
   #flush(): void {
-    this.#flushQueued = false;
+    this.#flushTimer = undefined;
     // Adapters replaced since (`io.adapter(...)`) report their rooms too.
     for (const nsp of this.#io._nsps.values()) this.#watchAdapter(nsp);
     const puts: Record<string, unknown> = {};
