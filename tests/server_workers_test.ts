@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { gunzipSync } from "node:zlib";
+import ioV2 from "socket.io-client-v2";
 import { io as ourClient } from "../client/mod.ts";
 import { Server } from "../mod.ts";
 import { installWorkerd, startWorkerd, type WorkerdApp } from "./helpers/workerd.ts";
@@ -328,6 +329,17 @@ workersTest(
       official.all.push(dynA);
       await connected(dynA);
       const seen = [a, b, c, adminA, dynA].map(watch);
+      // A Socket.IO v2 client (Engine.IO v3: it pings the server) over WebSocket.
+      const v2 = ioV2(app.url, {
+        transports: ["websocket"],
+        forceNew: true,
+        reconnection: false,
+      }) as unknown as ClientSocket;
+      official.all.push(v2);
+      await next(v2, "connect");
+      const v2Seen: string[] = [];
+      v2.on("disconnect", (reason: string) => v2Seen.push(`disconnect ${reason}`));
+      const v2Id = v2.id;
       const pings = { n: 0 };
       for (const x of [a, b, c]) x.io.engine.on("ping", () => pings.n++);
 
@@ -397,6 +409,15 @@ workersTest(
       staleAck("stale");
       freshAck("fresh");
       assert.equal(await answered, "fresh");
+
+      // The v2 client too: same socket id, acks, and gone when it leaves.
+      const v2Echo = await new Promise((resolve) => v2.emit("echo", "v2", resolve));
+      assert.equal(v2Echo, "v2");
+      assert.equal(v2.id, v2Id);
+      assert.deepEqual(v2Seen, []);
+      const v2Closed = next(v2.io.engine, "close");
+      v2.close();
+      await v2Closed;
 
       // Acks both ways and binary, on every client.
       for (const x of [a, b, c]) {
