@@ -12,8 +12,8 @@
  * id floor).
  *
  * When is a socket saved: when it connects, joins or leaves a room (through any API: the
- * adapter reports it), and after each message of its connection and each event of the object
- * (a request, the alarm), when its record changed (compared as JSON). A change made to
+ * adapter reports it), and within 100 ms of each message of its connection, when its record
+ * changed (compared as JSON); the ack id floor after each event of the object. A change made to
  * `socket.data` later than that (after an `await` that outlives the event) is saved with the
  * socket's next event.
  *
