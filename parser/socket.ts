@@ -592,7 +592,11 @@ function validate(
       }
       const name: unknown = data[0];
       if (typeof name === "string" ? isReservedEvent(name) : typeof name !== "number") {
-        return new DecodeError("invalid event name", String(name));
+        // Not String(name): a hostile name such as {"toString":0} would throw from it.
+        return new DecodeError(
+          "invalid event name",
+          typeof name === "string" ? name : `a ${name === null ? "null" : typeof name}`,
+        );
       }
       return undefined;
     }

@@ -383,7 +383,9 @@ Deno.test("hostile: ACK without id", () => {
 });
 
 Deno.test("hostile: event name not a string (or number), or reserved", () => {
-  for (const name of ["null", "{}", "[]", "true", '{"_placeholder":true,"num":0}']) {
+  for (
+    const name of ["null", "{}", "[]", "true", '{"_placeholder":true,"num":0}', '{"toString":0}']
+  ) {
     assertRefused([`2[${name},1]`], "invalid event name");
   }
   for (const name of RESERVED_EVENT_NAMES) {
