@@ -3,9 +3,11 @@
  * the namespace-join deadline, ack timeouts, the upgrade's) kept in one heap, behind the Durable
  * Object's one alarm. A pending `setTimeout` keeps an object in memory, an alarm does not: the
  * object may hibernate between two heartbeat rounds, and the alarm brings it back when the next
- * timer is due. Timers due within {@linkcode AlarmSchedulerOptions.localWithin} (the poll
- * release of an upgrade, every 100 ms) run on `setTimeout` instead, which keeps the object
- * awake only that long and costs no storage write.
+ * timer is due. Timers due within {@linkcode AlarmSchedulerOptions.localWithin} (10 s: the poll
+ * release of an upgrade, the upgrade timeout, usual ack timeouts) run on `setTimeout` instead:
+ * an idle object stays in memory about that long anyway, and a timer that fires wakes it either
+ * way, but one set and cleared again (an ack answered in time) then costs no storage write, and
+ * holds no message back behind one (workerd sends nothing until a write is stored).
  *
  * @module
  */
@@ -24,7 +26,10 @@ export interface AlarmStorage {
 
 /** Options of {@linkcode AlarmScheduler}. */
 export interface AlarmSchedulerOptions {
-  /** Timers due within this many ms run on `setTimeout` rather than the alarm (default 1000). */
+  /**
+   * Timers due within this many ms run on `setTimeout` rather than the alarm (default 10000, about
+   * how long an idle object stays in memory before it hibernates).
+   */
   localWithin?: number;
 }
 
@@ -72,7 +77,7 @@ export class AlarmScheduler implements Scheduler {
    */
   constructor(storage: AlarmStorage, opts: AlarmSchedulerOptions = {}) {
     this.#storage = storage;
-    this.#localWithin = opts.localWithin ?? 1000;
+    this.#localWithin = opts.localWithin ?? 10_000;
   }
 
   /** Reads the alarm an earlier process set, so that it is not set again for nothing. */
