@@ -277,6 +277,29 @@ workersTest("a listener that throws is reported, and the object serves on", asyn
   ];
 });
 
+workersTest("the Worker sends each shard of the app to an object of its own", async (app) => {
+  const clients = new Clients(app.url, officialClient);
+  try {
+    const open = (shard: string) => clients.open("/", { query: { shard } });
+    const [a1, a2, b] = [open("a"), open("a"), open("b")];
+    await Promise.all([a1, a2, b].map(connected));
+    const instance = (c: ClientSocket) => c.timeout(3000).emitWithAck("instance");
+    const [i1, i2, i3] = await Promise.all([a1, a2, b].map(instance));
+    assert.equal(i1, i2);
+    assert.notEqual(i1, i3);
+    // A broadcast stays in its object: b, in another, gets nothing.
+    const bGot: unknown[] = [];
+    b.on("bcast", (m: unknown) => bGot.push(m));
+    const both = Promise.all([next(a1, "bcast"), next(a2, "bcast")]);
+    a1.emit("broadcast", "shard a");
+    assert.deepEqual(await both, ["shard a", "shard a"]);
+    await b.timeout(3000).emitWithAck("echo", "sync");
+    assert.deepEqual(bGot, []);
+  } finally {
+    await clients.close();
+  }
+}, ["hibernate"]);
+
 /** Resolves once `c` got `n` events `ev`. */
 function messages(c: ClientSocket, ev: string, n: number): Promise<void> {
   return new Promise((resolve) => {
