@@ -17,6 +17,7 @@
  * @module
  */
 import type { Room } from "../adapter/adapter.ts";
+import { PacketType } from "../parser/socket.ts";
 import { Client } from "./client.ts";
 import type { EngineSocket } from "./engine/session.ts";
 import type { Namespace } from "./namespace.ts";
