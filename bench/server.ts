@@ -16,10 +16,12 @@ import type { LoadConfig, LoadResult } from "./server/scenarios.ts";
 import {
   type Running,
   runtimeVersion,
+  type ServerDef,
   SERVERS,
   startServer,
   withFileLimit,
 } from "./server/servers.ts";
+import { removeWorkers } from "./server/workers.ts";
 
 type Scenario = LoadConfig["scenario"];
 type Sizes = Record<Scenario, Omit<LoadConfig, "port" | "pid">>;
@@ -136,8 +138,18 @@ function notes(sizes: Sizes, rounds: number, problems: string[]): string {
 }
 
 /** Runs the server bench and returns its markdown (environment, tables, notes). */
-export async function runServerBench(opts: { quick: boolean }): Promise<string> {
+export async function runServerBench(
+  opts: { quick: boolean; only?: string[] },
+): Promise<string> {
   await ensureBenchPackages();
+  const servers: ServerDef[] = [];
+  const skipped: string[] = [];
+  for (const def of SERVERS) {
+    if (opts.only && !opts.only.includes(def.key) && def !== SERVERS[0]) continue;
+    const why = await def.prepare?.();
+    if (why) skipped.push(`${def.label} skipped: ${why}`);
+    else servers.push(def);
+  }
   const sizes = opts.quick ? QUICK : FULL;
   const rounds = opts.quick ? 1 : 2;
   const port = freePort();
@@ -147,7 +159,7 @@ export async function runServerBench(opts: { quick: boolean }): Promise<string> 
   await Deno.mkdir(logDir, { recursive: true });
 
   for (let round = 1; round <= rounds; round++) {
-    for (const def of SERVERS) {
+    for (const def of servers) {
       const rs = results.get(def.key) ?? new Map();
       results.set(def.key, rs);
       const record = (s: Scenario, r: LoadResult | string) => {
@@ -192,14 +204,39 @@ export async function runServerBench(opts: { quick: boolean }): Promise<string> 
       }
     }
   }
+  await removeWorkers();
   const cfgs = Object.fromEntries(
     ORDER.map((s) => [s, { ...sizes[s], port, pid: 0 }]),
   ) as Record<Scenario, LoadConfig>;
-  return `${await environment()}\n\n${tables(SERVERS, results, cfgs)}\n\n${
-    notes(sizes, rounds, problems)
+  return `${await environment()}\n\n${tables(servers, results, cfgs)}\n\n${
+    notes(sizes, rounds, [...problems, ...workersRatio(results), ...skipped])
   }`;
 }
 
+/**
+ * Our Durable Object against the bare one, the goal on Workers (at least 0.8): the best round's
+ * rate of each, per scenario.
+ */
+function workersRatio(results: Map<string, Rounds>): string[] {
+  const best = (key: string, s: Scenario) => {
+    const rates = (results.get(key)?.get(s) ?? [])
+      .filter((r): r is LoadResult => typeof r !== "string" && r.ops > 0)
+      .map((r) => r.ops / r.seconds);
+    return rates.length ? Math.max(...rates) : undefined;
+  };
+  const out: string[] = [];
+  for (const s of ["acks", "fanout"] as const) {
+    const ours = best("ours_workers", s);
+    const raw = best("raw_workers", s);
+    if (ours && raw) {
+      out.push(`Workers, ${s}: our Durable Object at ${(ours / raw).toFixed(2)}× the bare one.`);
+    }
+  }
+  return out;
+}
+
 if (import.meta.main) {
-  console.log(await runServerBench({ quick: Deno.args.includes("--quick") }));
+  // `--only=ours_workers,raw_workers`: those servers (and the official one, the baseline).
+  const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+  console.log(await runServerBench({ quick: Deno.args.includes("--quick"), only }));
 }

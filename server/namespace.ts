@@ -320,6 +320,39 @@ export class Namespace<
     this.emitReserved("connection", socket);
   }
 
+  /**
+   * @internal brings back a socket of `client` after hibernation (see `server/restore.ts`): no
+   * middleware, no CONNECT answer; `connection` listeners run with `socket.recovered` true.
+   */
+  _restore(
+    client: Client,
+    snapshot: {
+      id: string;
+      pid?: string;
+      auth: Record<string, unknown>;
+      data: unknown;
+      rooms: readonly Room[];
+      issued: number;
+    },
+  ): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+    const socket = new Socket(this, client, snapshot.auth, {
+      sid: snapshot.id,
+      pid: snapshot.pid,
+      data: snapshot.data,
+      issued: snapshot.issued,
+    });
+    this.sockets.set(socket.id, socket);
+    client._onconnect(socket as unknown as Socket);
+    socket._resume(snapshot.rooms);
+    try {
+      this.emitReserved("connect", socket);
+      this.emitReserved("connection", socket);
+    } catch (err) {
+      report(err); // the application's: the socket is back all the same
+    }
+    return socket;
+  }
+
   #run(
     socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
   ): Promise<ExtendedError | undefined> {

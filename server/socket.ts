@@ -153,19 +153,20 @@ export class Socket<
    * @param nsp the namespace
    * @param client the client connection
    * @param auth the CONNECT packet's payload
-   * @param previous a session restored by connection state recovery
+   * @param previous a session restored by connection state recovery, or after hibernation
+   * (with the time of its handshake)
    */
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     client: Client,
     auth: Record<string, unknown>,
-    previous?: { sid: string; pid: string; data: unknown },
+    previous?: { sid: string; pid: string | undefined; data: unknown; issued?: number },
   ) {
     super();
     this.nsp = nsp;
     this.client = client;
     this.#auth = auth;
-    this.#issued = Date.now();
+    this.#issued = previous?.issued ?? Date.now();
     if (previous) {
       this.id = previous.sid;
       this.pid = previous.pid;
@@ -431,6 +432,15 @@ export class Socket<
     const data: Record<string, string> = { sid: this.id };
     if (this.pid) data.pid = this.pid;
     this._packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data });
+  }
+
+  /**
+   * @internal a socket restored after hibernation: connected again, in its rooms, and nothing
+   * sent (its client never left).
+   */
+  _resume(rooms: readonly Room[]): void {
+    this.connected = true;
+    this.join([this.id, ...rooms]);
   }
 
   /** @internal a packet for this socket arrived, given as its fields. */

@@ -7,6 +7,7 @@
  */
 import { bunPath } from "./install.ts";
 import { processTree } from "./proc.ts";
+import { prepareWorkers, workersCommand } from "./workers.ts";
 
 /** One server under test. */
 export interface ServerDef {
@@ -16,6 +17,8 @@ export interface ServerDef {
   command: (bun: string) => string[];
   /** The scenarios it runs, when not all. */
   scenarios?: string[];
+  /** Makes it ready to start (an install, a build); returns why it cannot run, if so. */
+  prepare?: () => Promise<string | undefined>;
 }
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
@@ -69,6 +72,21 @@ export const SERVERS: ServerDef[] = [
     key: "raw_bun",
     label: "raw ceiling, Bun",
     command: (bun) => [bun, "run", fixture("raw_bun.ts")],
+  },
+  {
+    key: "ours_workers",
+    label: "socketio-edge, Workers (local workerd)",
+    command: () => workersCommand("ours"),
+    // A Durable Object runs one thread: what matters there is acks and fan-out.
+    scenarios: ["acks", "fanout"],
+    prepare: prepareWorkers,
+  },
+  {
+    key: "raw_workers",
+    label: "raw ceiling, Workers",
+    command: () => workersCommand("raw"),
+    scenarios: ["acks", "fanout"],
+    prepare: prepareWorkers,
   },
 ];
 

@@ -79,6 +79,24 @@ class DeadlineQueue {
     return this.#deadlines[this.#head];
   }
 
+  /**
+   * Puts `target` in at `deadline`, where it belongs in the queue's order: at the end when it is
+   * the latest (sessions restored in order of their deadlines), else by a binary search.
+   */
+  insert(target: HeartbeatTarget, deadline: number): void {
+    const deadlines = this.#deadlines;
+    let lo = this.#head;
+    let hi = deadlines.length;
+    if (hi === lo || deadlines[hi - 1] <= deadline) lo = hi;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (deadlines[mid] <= deadline) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#targets.splice(lo, 0, target);
+    deadlines.splice(lo, 0, deadline);
+  }
+
   /** Removes and returns the first entry; call after {@linkcode peek} found one. */
   shift(): HeartbeatTarget {
     const target = this.#targets[this.#head]!;
@@ -136,13 +154,63 @@ export class Heartbeat {
     this.#arm();
   }
 
+  /**
+   * Watches a session restored after its process went away (a Durable Object that hibernated),
+   * whose current round started at `beat` (its open, or its last pong / v3 client ping): it keeps
+   * its deadlines. A v4 session whose ping was due since is pinged again now (a ping more is
+   * harmless, one missing closes the client) and keeps its pong deadline.
+   *
+   * @returns false when the session's deadline passed already: it is not watched, close it
+   */
+  restore(target: HeartbeatTarget, beat: number): boolean {
+    const now = this.#scheduler.now();
+    let queue: DeadlineQueue;
+    let deadline: number;
+    target.awaitingPong = false;
+    if (target.protocol === 3) {
+      queue = this.#clientPings;
+      deadline = beat + this.#clientPings.delay;
+    } else if (beat + this.pingInterval > now) {
+      queue = this.#pings;
+      deadline = beat + this.pingInterval;
+    } else {
+      queue = this.#pongs;
+      deadline = beat + this.pingInterval + this.pingTimeout;
+      target.awaitingPong = true;
+    }
+    if (deadline <= now) return false;
+    this.#size++;
+    target.heartbeatDue = deadline;
+    queue.insert(target, deadline);
+    if (target.awaitingPong) target.ping();
+    this.#arm();
+    return true;
+  }
+
+  /**
+   * When the current round of a watched session started (its open, or its last pong / v3 client
+   * ping): what {@linkcode Heartbeat.restore} takes back. -1 when not watched.
+   */
+  roundStart(target: HeartbeatTarget): number {
+    const due = target.heartbeatDue;
+    if (due < 0) return -1;
+    if (target.protocol === 3) return due - this.pingInterval - this.pingTimeout;
+    return target.awaitingPong
+      ? due - this.pingTimeout - this.pingInterval
+      : due - this.pingInterval;
+  }
+
   /** A pong (v4) or a client's ping (v3) came in: the session's next deadline starts now. */
   beat(target: HeartbeatTarget): void {
-    if (target.heartbeatDue < 0) return;
+    const was = target.heartbeatDue;
+    if (was < 0) return;
     target.awaitingPong = false;
     this.#wait(target, this.#scheduler.now());
-    // The timer may be armed for a pong's deadline, later than this ping's when pingInterval is
-    // shorter than pingTimeout.
+    // The timer may be armed for a later deadline (a pong's, when pingInterval is shorter than
+    // pingTimeout): it is armed earlier. Or for this session's old deadline, which is gone: it is
+    // armed for the next one rather than left to fire for nothing (on Workers, the Durable
+    // Object's alarm would wake it in vain and keep it from hibernating).
+    if (was === this.#armedFor) this.#armedFor = Infinity;
     this.#arm();
   }
 

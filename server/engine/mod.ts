@@ -22,6 +22,7 @@ export {
   type EngineServerEvents,
   type FetchHandler,
   type OutgoingHeaders,
+  type RestoredSession,
   Server,
 } from "./server.ts";
 export { type EngineMiddleware, type HeaderValue, MiddlewareResponse } from "./middleware.ts";
@@ -33,6 +34,7 @@ export {
   type ReadyState,
   type SendOptions,
   type SessionHost,
+  type SessionSnapshot,
 } from "./session.ts";
 export {
   type AllowRequestCallback,

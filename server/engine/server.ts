@@ -21,10 +21,19 @@ import { type EngineMiddleware, MiddlewareResponse, runMiddlewares } from "./mid
 import { type EngineOptions, resolveEngineOptions } from "./options.ts";
 import { PollingTransport } from "./polling.ts";
 import { type RequestSnapshot, snapshotRequest } from "./request.ts";
-import { EngineSocket, type SessionHost } from "./session.ts";
+import { EngineSocket, type SessionHost, type SessionSnapshot } from "./session.ts";
 import { WebSocketTransport } from "./websocket.ts";
 import type { HeartbeatTarget } from "./heartbeat.ts";
 import type { TransportOwner } from "./transport.ts";
+import type { RawSocket, RawSocketEvents } from "../runtime/types.ts";
+
+/** A session brought back by {@linkcode Server.restore}. */
+export interface RestoredSession {
+  /** The session, open on its WebSocket. */
+  session: EngineSocket;
+  /** Where the runtime pushes the socket's frames from now on. */
+  events: RawSocketEvents;
+}
 
 /** A refused request, as the official `connection_error` event reports it. */
 export interface ConnectionError {
@@ -234,6 +243,55 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
   /** @internal */
   beat(target: HeartbeatTarget): void {
     this.#heartbeat.beat(target);
+  }
+
+  /** @internal */
+  roundStart(target: HeartbeatTarget): number {
+    return this.#heartbeat.roundStart(target);
+  }
+
+  /**
+   * Brings back a WebSocket session that an earlier process of this server kept (a Durable
+   * Object that hibernated: its WebSockets stay open while its memory goes), from its
+   * {@linkcode EngineSocket.snapshot} and the socket the runtime still holds. The session is open
+   * at once, keeps its id, protocol, handshake request and heartbeat deadlines, and sends
+   * nothing (no open packet: the client is connected all along). No `connection` event fires:
+   * the caller attaches what listened to the session before (the Socket.IO server restores its
+   * sockets with `restoreConnection`). Restore sessions in the order of their `beat`, before
+   * new ones open, so the heartbeat takes them in order.
+   *
+   * @param snapshot what {@linkcode EngineSocket.snapshot} gave
+   * @param socket the runtime's socket; its frames go to the returned `events`
+   * @returns the session, or undefined when its heartbeat deadline passed meanwhile (the client
+   * has given up or is gone): `socket` is then closed
+   * @throws Error when a session with this id is open already
+   */
+  restore(snapshot: SessionSnapshot, socket: RawSocket): RestoredSession | undefined {
+    if (this.clients.has(snapshot.id)) {
+      throw new Error(`restore(snapshot): session ${snapshot.id} is open already`);
+    }
+    const transport = new WebSocketTransport(
+      NOOP_OWNER,
+      this.opts.maxHttpBufferSize,
+      codecFor(snapshot.protocol, false),
+    );
+    transport.socket = socket;
+    const session = new EngineSocket(
+      snapshot.id,
+      this,
+      transport,
+      snapshot.request,
+      snapshot.protocol,
+    );
+    session.readyState = "open";
+    session.upgraded = snapshot.upgraded;
+    if (!this.#heartbeat.restore(session, snapshot.beat)) {
+      session.readyState = "closed";
+      transport.close();
+      return undefined;
+    }
+    this.clients.set(snapshot.id, session);
+    return { session, events: transport };
   }
 
   /** @internal */

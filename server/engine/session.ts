@@ -59,6 +59,30 @@ export interface SessionHost {
   beat(target: HeartbeatTarget): void;
   /** Forgets a closed session. */
   forget(session: EngineSocket): void;
+  /** When the session's current heartbeat round started (ms), -1 when it is not watched. */
+  roundStart(target: HeartbeatTarget): number;
+}
+
+/**
+ * What a host keeps of an open WebSocket session to bring it back in another process, with
+ * {@linkcode Server.restore}: a Durable Object that hibernated keeps its WebSockets while its
+ * memory goes. Plain data (structured-cloneable, and JSON but for what middleware attached to
+ * the request).
+ */
+export interface SessionSnapshot {
+  /** The session id. */
+  readonly id: string;
+  /** Engine.IO protocol revision (3 or 4). */
+  readonly protocol: number;
+  /** What the handshake request carried. */
+  readonly request: RequestSnapshot;
+  /** Whether the session started on long-polling and moved to WebSocket. */
+  readonly upgraded: boolean;
+  /**
+   * When the session's current heartbeat round started (ms since the epoch): its open, or its
+   * last pong (v4) or ping (v3). The restored session keeps its deadlines from it.
+   */
+  readonly beat: number;
 }
 
 /** @internal Who reads a session's messages (Socket.IO's `Client`). */
@@ -152,6 +176,32 @@ export class EngineSocket extends Emitter<EngineSocketEvents>
     transport.owner = this;
     this.request = request;
     this.protocol = protocol;
+  }
+
+  /**
+   * What a host keeps to restore this session elsewhere ({@linkcode Server.restore}); it changes
+   * with each heartbeat round (`heartbeat` event). Only a session open on WebSocket can be
+   * restored: a long-polling one has a request in flight most of the time, which no other
+   * process can answer.
+   *
+   * @example Keeping it up to date
+   * ```ts
+   * import { Server } from "@socketio-edge/core/engine";
+   *
+   * const engine = new Server();
+   * engine.on("connection", (session) => {
+   *   session.on("heartbeat", () => console.log(session.snapshot().beat));
+   * });
+   * ```
+   */
+  snapshot(): SessionSnapshot {
+    return {
+      id: this.id,
+      protocol: this.protocol,
+      request: this.request,
+      upgraded: this.upgraded,
+      beat: this.#host.roundStart(this),
+    };
   }
 
   /** Sends the open packet and starts the heartbeat. */
