@@ -21,6 +21,10 @@ conformance({
       await built.remove();
       throw err;
     });
-    return { ...served, stop: () => served.stop().finally(() => built.remove()) };
+    return {
+      ...served,
+      // The runner's `ready` line says nothing of the app.
+      stop: () => served.stop().then((out) => out.replace(/^ready\n/, "")).finally(built.remove),
+    };
   },
 });
