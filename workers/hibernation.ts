@@ -342,14 +342,68 @@ export class Hibernation {
   }
 
   // One key at a time (workerd coalesces the writes of one event), so that a value storage
-  // cannot clone (socket.data holding a function) costs only its own socket's record.
+  // cannot clone costs only its own socket's record, or only the rooms that hold it.
   #put(entries: Record<string, unknown>): void {
     for (const key in entries) {
+      const value = entries[key];
+      const failed = (err: unknown) => {
+        if (key.startsWith(SOCKET) && (err as Error | null)?.name === "DataCloneError") {
+          this.#putWithout(key, value as SocketSnapshot, err);
+        } else report(err);
+      };
       try {
-        this.#ctx.storage.put(key, entries[key]).catch(report);
+        this.#ctx.storage.put(key, value).catch(failed);
       } catch (err) {
-        report(err);
+        failed(err);
       }
     }
   }
+
+  /**
+   * Storage could not clone a socket's record: saves it without the rooms that cannot be
+   * cloned (an object holding a function), when that is what it was, and says which socket
+   * loses what at hibernation.
+   */
+  #putWithout(key: string, snapshot: SocketSnapshot, err: unknown): void {
+    // The storage's message says what could not be cloned; one line, as other reports are.
+    const lost = (what: string) =>
+      report(
+        new Error(`socket ${snapshot.id} of namespace ${snapshot.nsp} ${what}: ${messageOf(err)}`),
+      );
+    const unsaved = () =>
+      lost(
+        "is not saved, so it does not survive hibernation (socket.data and rooms must be " +
+          "structured-cloneable)",
+      );
+    const rooms = snapshot.rooms.filter(cloneable);
+    if (rooms.length === snapshot.rooms.length) return unsaved();
+    const n = snapshot.rooms.length - rooms.length;
+    const saved = () =>
+      lost(
+        `is saved without ${n === 1 ? "a room" : `${n} rooms`} that cannot be structured-` +
+          `cloned: after hibernation it is not in ${n === 1 ? "it" : "them"}`,
+      );
+    try {
+      // socket.data may not clone either
+      this.#ctx.storage.put(key, { ...snapshot, rooms }).then(saved, unsaved);
+    } catch {
+      unsaved();
+    }
+  }
+}
+
+/** Whether storage can keep `value`: what structuredClone takes (not a function or symbol). */
+function cloneable(value: unknown): boolean {
+  if (typeof value === "function" || typeof value === "symbol") return false;
+  if (typeof value !== "object" || value === null) return true;
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,6 @@
 /**
  * The server side of the conformance matrix: one app, written against the npm `socket.io` API,
- * that every target runs unchanged (Deno, Bun, Node, ...). Its handlers do what a scenario's
+ * that every target runs unchanged (Deno, Bun, Node, workerd). Its handlers do what a scenario's
  * client asks and answer what server code saw, so that the scenarios (scenarios.ts) run from
  * the test process while the server runs in the runtime under test.
  *

@@ -178,7 +178,10 @@ export function conformance(target: Target): void {
                 );
               }
             });
-            if (ok) reports.push(...scenario.reports ?? []);
+            const expected = typeof scenario.reports === "function"
+              ? scenario.reports(target.runtime, mode)
+              : scenario.reports ?? [];
+            if (ok) reports.push(...expected);
             else failed++;
             // Nothing more can pass: what it printed comes with the stop below.
             if (served.running?.() === false) break scenarios;

@@ -27,8 +27,11 @@ export interface Scenario {
   name: string;
   /** The client side; it fails by throwing. */
   run(run: Run): Promise<void>;
-  /** The errors the server reports (logs) on each run, in order. */
-  reports?: string[];
+  /**
+   * The errors the server reports (logs) on each run, in order; a function when they differ by
+   * runtime (a documented difference) or mode.
+   */
+  reports?: string[] | ((runtime: string, mode: Mode) => string[]);
   /** The modes it runs in, when not all (it chooses its clients' transports itself). */
   modes?: readonly Mode[];
   /** The clients it runs with, when not both (it uses none, or only as a bystander). */
@@ -708,6 +711,11 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "rooms of any value: an object room is not the room 'x'",
+    // A Durable Object keeps a WebSocket session's sockets in its storage, which cannot clone
+    // a room holding a function (README's Workers notes): the socket is saved without it, and
+    // that is reported. (A session on polling is never saved.)
+    reports: (runtime, mode) =>
+      runtime === "workerd" && mode !== "polling" ? ["room that cannot be structured-cloned"] : [],
     async run(run) {
       const [inObject, inX, sent] = await crowd(run, 3);
       assert.deepEqual(await ask(inObject, "join-object"), ["(object)"]);
