@@ -783,6 +783,21 @@ function leadsToPrototype(value: unknown): boolean {
 }
 
 /**
+ * Whether the text names a way to a prototype, also one that a later duplicate key replaces
+ * (`{"a":{"__proto__":1},"a":null}`), which JSON.parse's result no longer shows.
+ */
+function textLeadsToPrototype(tree: JsonTree): boolean {
+  if (tree === null || typeof tree !== "object") return false;
+  if ("items" in tree) return tree.items.some(textLeadsToPrototype);
+  return tree.entries.some(([key, v]) =>
+    key === "__proto__" ||
+    (key === "constructor" && v !== null && typeof v === "object" && "entries" in v &&
+      v.entries.some(([k]) => k === "prototype")) ||
+    textLeadsToPrototype(v)
+  );
+}
+
+/**
  * Copies `data` in a fresh realm the ways apps do (spread, `Object.assign`, `structuredClone`,
  * and the naive deep merge of vulnerable libraries, which walks into whatever object or
  * function the target already holds) and returns the names of that realm's prototypes that
@@ -852,6 +867,12 @@ Deno.test("what is refused would change a prototype when copied; what is accepte
 });
 
 Deno.test("property: decoded data is JSON.parse's, unless it leads to a prototype", () => {
+  // The seed that found a duplicate key replacing the object that held "__proto__".
+  const dup = decodeAll(['2["ev",{"":{"__proto__":false},"":null}]']);
+  assert.ok(
+    dup.error?.code === "forbidden key" ||
+      (dup.error === undefined && JSON.stringify(dup.packets[0].data) === '["ev",{"":null}]'),
+  );
   const pad = "p".repeat(60); // past 48 characters: the JSON.parse path
   fc.assert(
     fc.property(jsonTree, fc.boolean(), (tree, long) => {
@@ -863,6 +884,8 @@ Deno.test("property: decoded data is JSON.parse's, unless it leads to a prototyp
         assert.equal(error?.code, "forbidden key", frame);
         return;
       }
+      // A way to a prototype that a duplicate key replaced: refusing it is as safe as not.
+      if (error?.code === "forbidden key" && textLeadsToPrototype(tree)) return;
       assert.equal(error, undefined, `${frame}: ${error?.message}`);
       assert.deepEqual(packets[0].data, expected);
       const data = packets[0].data as unknown[];
