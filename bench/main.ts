@@ -3,13 +3,14 @@
  * between its own markers, so that one section can be refreshed without touching the others.
  *
  * Options: `--quick` (shorter measurements, for a smoke run), `--no-write` (print only),
- * `--parser-only` (skip the server scenarios, which take about 5 minutes).
+ * `--parser-only` (skip the server scenarios, which take about 9 minutes), `--rounds=N`,
+ * `--servers=key,key` (only those servers, the first the baseline; see bench/server/servers.ts).
  *
  * @module
  */
 import { formatOps, type Row } from "./measure.ts";
 import { runParserBench } from "./parser.ts";
-import { runServerBench } from "./server.ts";
+import { argValue, pickServers, runServerBench } from "./server.ts";
 
 const quick = Deno.args.includes("--quick");
 const write = !Deno.args.includes("--no-write");
@@ -68,8 +69,15 @@ console.log(bundles);
 
 let server: string | undefined;
 if (!parserOnly) {
-  console.log("\nserver scenarios (ours on Deno and Bun, official on Node and Bun, raw ceilings)");
-  server = await runServerBench({ quick });
+  console.log(
+    "\nserver scenarios (ours on Deno, Bun and Node, official on Node and Bun, raw ceilings)",
+  );
+  const rounds = argValue(Deno.args, "rounds");
+  server = await runServerBench({
+    quick,
+    rounds: rounds ? Number(rounds) : undefined,
+    servers: pickServers(argValue(Deno.args, "servers")?.split(",")),
+  });
   console.log(server);
 }
 

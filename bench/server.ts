@@ -1,21 +1,29 @@
 /**
- * The server bench (issue #6): our server on Deno and Bun, the official npm `socket.io` on Node
- * and on Bun (bun-engine), and raw ceilings, one after the other on the same port,
- * against one load generator that speaks the wire protocol itself (bench/server/load.ts).
+ * The server bench (issues #6 and #11): our server on Deno, Bun and Node, the official npm
+ * `socket.io` on Node and on Bun (bun-engine), and raw ceilings, one after the other on the
+ * same port, against one load generator that speaks the wire protocol itself
+ * (bench/server/load.ts).
  *
  * Rounds interleave the servers (A, B, ..., then A, B, ... again) so that a noisy moment of a
  * shared machine does not hit a single server; the best round is kept and the spread reported.
  *
- *   deno run -A bench/server.ts [--quick]    prints the markdown
+ *   deno run -A bench/server.ts [--quick] [--rounds=N] [--servers=key,key]   prints the markdown
  *
  * @module
  */
-import { BENCH_DIR, bunPath, ensureBenchPackages } from "./server/install.ts";
-import { type Rounds, tables } from "./server/report.ts";
+import {
+  BENCH_DIR,
+  buildNodeFixtures,
+  bunPath,
+  ensureBenchPackages,
+  type NodeFixtures,
+} from "./server/install.ts";
+import { nodeTable, type Rounds, tables } from "./server/report.ts";
 import type { LoadConfig, LoadResult } from "./server/scenarios.ts";
 import {
   type Running,
   runtimeVersion,
+  type ServerDef,
   SERVERS,
   startServer,
   withFileLimit,
@@ -24,7 +32,7 @@ import {
 type Scenario = LoadConfig["scenario"];
 type Sizes = Record<Scenario, Omit<LoadConfig, "port" | "pid">>;
 
-/** Full run: about 8 s per scenario (warm-up included); 2 rounds of 6 servers, ~6 minutes. */
+/** Full run: about 8 s per scenario (warm-up included); 2 rounds of 9 servers, ~9 minutes. */
 const FULL: Sizes = {
   acks: { scenario: "acks", clients: 50, inflight: 10, warmupMs: 1500, measureMs: 6500 },
   fanout: { scenario: "fanout", clients: 1000, inflight: 4, warmupMs: 1500, measureMs: 6500 },
@@ -94,7 +102,7 @@ async function environment(): Promise<string> {
   const bun = await runtimeVersion(bunPath());
   return `Measured ${date} on ${navigator.hardwareConcurrency} cores (${cpu}), ` +
     `${Deno.build.os}/${Deno.build.arch}: Deno ${Deno.version.deno}, Bun ${bun}, Node ${node}; ` +
-    "npm socket.io@4.8.4, @socket.io/bun-engine@0.1.2.";
+    "npm socket.io@4.8.4, @socket.io/bun-engine@0.1.2, ws@8.23.1.";
 }
 
 function notes(sizes: Sizes, rounds: number, problems: string[]): string {
@@ -108,6 +116,11 @@ function notes(sizes: Sizes, rounds: number, problems: string[]): string {
       "lowest latency / CPU / memory)";
   return [
     "Notes:",
+    "- Node: our server is the built Node entry (`@socketio-edge/core/node`, scripts/" +
+    "build_node.ts) as `new Server(httpServer)`, its fixture the official one's but for the " +
+    "import; the raw ceiling on Node is a bare `node:http` server with npm `ws` (the library " +
+    "of both Node servers, same version). The Node table gives ours / official and ours / " +
+    "ceiling for each figure, from the same rounds.",
     '- Every server runs the same app: "echo" acks its arguments, "broadcast" does ' +
     '`io.emit("bcast", p)`. One Deno process generates the load over raw `WebSocket` and ' +
     "`fetch`, speaking Engine.IO v4 / Socket.IO v5 itself (bench/server/load.ts); servers run " +
@@ -135,11 +148,52 @@ function notes(sizes: Sizes, rounds: number, problems: string[]): string {
   ].join("\n");
 }
 
+/** What {@linkcode runServerBench} runs. */
+export interface ServerBenchOptions {
+  /** Shorter loads, one round. */
+  quick: boolean;
+  /** Rounds (default 2, 1 when quick). */
+  rounds?: number;
+  /** The servers, in column order (default all); the first is the baseline of the ratios. */
+  servers?: ServerDef[];
+}
+
+/** The servers whose keys are listed (`--servers=official_node,ours_node`), in that order. */
+export function pickServers(keys: string[] | undefined): ServerDef[] {
+  if (!keys) return SERVERS;
+  return keys.map((k) => {
+    const def = SERVERS.find((s) => s.key === k);
+    if (!def) throw new Error(`no server ${k}: ${SERVERS.map((s) => s.key).join(", ")}`);
+    return def;
+  });
+}
+
+/** The value of `--name=value` in `args`. */
+export function argValue(args: string[], name: string): string | undefined {
+  return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
 /** Runs the server bench and returns its markdown (environment, tables, notes). */
-export async function runServerBench(opts: { quick: boolean }): Promise<string> {
+export async function runServerBench(opts: ServerBenchOptions): Promise<string> {
   await ensureBenchPackages();
   const sizes = opts.quick ? QUICK : FULL;
-  const rounds = opts.quick ? 1 : 2;
+  const rounds = opts.rounds ?? (opts.quick ? 1 : 2);
+  const servers = opts.servers ?? SERVERS;
+  const node: NodeFixtures = await buildNodeFixtures();
+  try {
+    return await run(sizes, rounds, servers, node);
+  } finally {
+    await node.remove();
+  }
+}
+
+async function run(
+  sizes: Sizes,
+  rounds: number,
+  servers: ServerDef[],
+  node: NodeFixtures,
+): Promise<string> {
+  const paths = { bun: bunPath(), node };
   const port = freePort();
   const results = new Map<string, Rounds>();
   const problems: string[] = [];
@@ -147,7 +201,7 @@ export async function runServerBench(opts: { quick: boolean }): Promise<string> 
   await Deno.mkdir(logDir, { recursive: true });
 
   for (let round = 1; round <= rounds; round++) {
-    for (const def of SERVERS) {
+    for (const def of servers) {
       const rs = results.get(def.key) ?? new Map();
       results.set(def.key, rs);
       const record = (s: Scenario, r: LoadResult | string) => {
@@ -161,7 +215,7 @@ export async function runServerBench(opts: { quick: boolean }): Promise<string> 
           if (def.scenarios && !def.scenarios.includes(s)) continue;
           if (!server) {
             try {
-              server = await startServer(def, port);
+              server = await startServer(def, port, paths);
             } catch (err) {
               record(s, String(err));
               continue;
@@ -195,11 +249,24 @@ export async function runServerBench(opts: { quick: boolean }): Promise<string> 
   const cfgs = Object.fromEntries(
     ORDER.map((s) => [s, { ...sizes[s], port, pid: 0 }]),
   ) as Record<Scenario, LoadConfig>;
-  return `${await environment()}\n\n${tables(SERVERS, results, cfgs)}\n\n${
-    notes(sizes, rounds, problems)
-  }`;
+  const nodeRows = nodeTable(servers, results, cfgs);
+  return [
+    await environment(),
+    tables(servers, results, cfgs),
+    ...(nodeRows
+      ? [`On Node, ours against the official server and the \`ws\` ceiling:`, nodeRows]
+      : []),
+    notes(sizes, rounds, problems),
+  ].join("\n\n");
 }
 
 if (import.meta.main) {
-  console.log(await runServerBench({ quick: Deno.args.includes("--quick") }));
+  const rounds = argValue(Deno.args, "rounds");
+  console.log(
+    await runServerBench({
+      quick: Deno.args.includes("--quick"),
+      rounds: rounds ? Number(rounds) : undefined,
+      servers: pickServers(argValue(Deno.args, "servers")?.split(",")),
+    }),
+  );
 }

@@ -151,3 +151,37 @@ export function tables(
     spread.join("\n")
   }`;
 }
+
+/** The Node columns, and the ratios of ours to each of the others. */
+const NODE = { official: "official_node", ours: "ours_node", ceiling: "raw_node" };
+
+/**
+ * The Node table: the official server, ours and the `ws` ceiling, all on Node, with ours /
+ * official and ours / ceiling for every figure (above 1 is better for rates, below 1 for latency,
+ * CPU and memory). Empty when ours did not run on Node.
+ */
+export function nodeTable(
+  servers: ServerDef[],
+  results: Map<string, Rounds>,
+  sizes: Record<LoadConfig["scenario"], LoadConfig>,
+): string {
+  const def = (key: string) => servers.find((s) => s.key === key);
+  const [official, ours, ceiling] = [def(NODE.official), def(NODE.ours), def(NODE.ceiling)];
+  if (!ours) return "";
+  const lines = [
+    `| | ${official?.label ?? "official, Node"} | ${ours.label} | ` +
+    `${ceiling?.label ?? "raw ceiling, Node"} | ours / official | ours / ceiling |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const fig of figures(sizes)) {
+    const best = (key: string) => bestOf(fig, results.get(key)?.get(fig.scenario))?.best;
+    const [o, u, c] = [best(NODE.official), best(NODE.ours), best(NODE.ceiling)];
+    const cell = (x: number | undefined) => (x === undefined ? "–" : fig.format(x));
+    const ratio = (x: number | undefined) =>
+      fig.ratio && u !== undefined && x !== undefined && x > 0 ? `${(u / x).toFixed(2)}×` : "–";
+    lines.push(
+      `| ${fig.label} | ${cell(o)} | ${cell(u)} | ${cell(c)} | ${ratio(o)} | ${ratio(c)} |`,
+    );
+  }
+  return lines.join("\n");
+}
