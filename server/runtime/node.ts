@@ -15,6 +15,14 @@ export interface NodeSocketLike {
   readonly remoteAddress?: string;
 }
 
+/** The part of a `node:net` socket that batches writes: Node counts nested corks. */
+export interface NodeCorkable {
+  /** Holds writes in memory until as many `uncork()` calls. */
+  cork(): void;
+  /** Releases one `cork()`; the last one writes what was held, in one system call. */
+  uncork(): void;
+}
+
 /** The part of an `http.IncomingMessage` the runtime uses. */
 export interface NodeRequestLike {
   /** The connection. */
@@ -52,7 +60,7 @@ export interface NodeWebSocketServer {
   /** Completes the handshake on `socket` and calls `cb` with the open WebSocket, synchronously. */
   handleUpgrade(
     req: NodeRequestLike,
-    socket: unknown,
+    socket: NodeCorkable,
     head: Uint8Array,
     cb: (ws: NodeWebSocket) => void,
   ): void;
@@ -73,7 +81,7 @@ export class NodeServeInfo {
   constructor(
     readonly req: NodeRequestLike,
     readonly upgrade?: {
-      readonly socket: unknown;
+      readonly socket: NodeCorkable;
       readonly head: Uint8Array;
       readonly webSockets: NodeWebSocketServer;
     },
@@ -89,11 +97,34 @@ export function isNodeInfo(info: unknown): info is NodeServeInfo {
 class NodeSocket extends QueuedSocket {
   // Bytes of frames `ws` has not yet reported written. `ws` hands a frame to the kernel at once,
   // so its own bufferedAmount is mostly 0; the official engine counts the socket unwritable until
-  // the send's callback, and drops a volatile packet sent meanwhile: so does this count.
+  // the send's callback, and drops a volatile packet sent meanwhile: so does this count. `ws`
+  // reports frames in the order they were sent, so one callback takes the oldest size off.
   #unwritten = 0;
+  #sizes: number[] = [];
+  #written = () => {
+    this.#unwritten -= this.#sizes.shift() ?? 0;
+  };
+  readonly #conn: NodeCorkable | undefined;
+  #corked = false;
 
-  constructor(ws: NodeWebSocket, events: RawSocketEvents) {
+  // The sockets corked during this turn of the event loop, uncorked together once it ends.
+  static #corkedNow: NodeSocket[] = [];
+  static #uncorkAll = () => {
+    const list = NodeSocket.#corkedNow;
+    NodeSocket.#corkedNow = [];
+    for (let i = 0; i < list.length; i++) {
+      list[i].#corked = false;
+      list[i].#conn!.uncork();
+    }
+  };
+
+  /**
+   * @param conn the connection under `ws`: the frames sent in one turn of the event loop (the
+   *   answers to every message one read brought) leave in one write instead of one each
+   */
+  constructor(ws: NodeWebSocket, events: RawSocketEvents, conn?: NodeCorkable) {
     super();
+    this.#conn = conn;
     ws.on("message", (data, isBinary) => {
       // A plain view of ws's Buffer (no copy): the engine hands binary on as Uint8Array.
       events.onMessage(
@@ -109,15 +140,25 @@ class NodeSocket extends QueuedSocket {
     const self = this;
     this.open({
       send(data) {
+        if (!self.#corked && conn !== undefined) self.#cork(conn);
         const size = typeof data === "string" ? data.length : data.byteLength;
         self.#unwritten += size;
-        ws.send(data, () => (self.#unwritten -= size));
+        self.#sizes.push(size);
+        ws.send(data, self.#written);
       },
       close: (code, reason) => ws.close(code, reason),
       get bufferedAmount() {
         return self.#unwritten + ws.bufferedAmount;
       },
     });
+  }
+
+  #cork(conn: NodeCorkable): void {
+    this.#corked = true;
+    conn.cork();
+    const now = NodeSocket.#corkedNow;
+    if (now.length === 0) queueMicrotask(NodeSocket.#uncorkAll);
+    now.push(this);
   }
 }
 
@@ -141,7 +182,7 @@ export const nodeRuntime: Runtime = {
     if (!up) throw new Error("not an upgrade request");
     let socket: NodeSocket | undefined;
     up.webSockets.handleUpgrade(node.req, up.socket, up.head, (ws) => {
-      socket = new NodeSocket(ws, events);
+      socket = new NodeSocket(ws, events, up.socket);
     });
     // `ws` completes a valid handshake at once; it left an invalid one to the bridge.
     if (!socket) throw new Error("ws refused the WebSocket handshake");
