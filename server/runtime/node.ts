@@ -104,7 +104,7 @@ class NodeSocket extends QueuedSocket {
   #written = () => {
     this.#unwritten -= this.#sizes.shift() ?? 0;
   };
-  readonly #conn: NodeCorkable | undefined;
+  readonly #conn: NodeCorkable;
   #corked = false;
 
   // The sockets corked during this turn of the event loop, uncorked together once it ends.
@@ -114,17 +114,20 @@ class NodeSocket extends QueuedSocket {
     NodeSocket.#corkedNow = [];
     for (let i = 0; i < list.length; i++) {
       list[i].#corked = false;
-      list[i].#conn!.uncork();
+      list[i].#conn.uncork();
     }
   };
 
   /**
    * @param conn the connection under `ws`: the frames sent in one turn of the event loop (the
    *   answers to every message one read brought) leave in one write instead of one each
+   * @param corked whether `conn` is corked already (once, for this turn), which this socket then
+   *   uncorks with the others
    */
-  constructor(ws: NodeWebSocket, events: RawSocketEvents, conn?: NodeCorkable) {
+  constructor(ws: NodeWebSocket, events: RawSocketEvents, conn: NodeCorkable, corked: boolean) {
     super();
     this.#conn = conn;
+    if (corked) this.#held();
     ws.on("message", (data, isBinary) => {
       // A plain view of ws's Buffer (no copy): the engine hands binary on as Uint8Array.
       events.onMessage(
@@ -140,7 +143,7 @@ class NodeSocket extends QueuedSocket {
     const self = this;
     this.open({
       send(data) {
-        if (!self.#corked && conn !== undefined) self.#cork(conn);
+        if (!self.#corked) self.#cork(conn);
         const size = typeof data === "string" ? data.length : data.byteLength;
         self.#unwritten += size;
         self.#sizes.push(size);
@@ -154,8 +157,13 @@ class NodeSocket extends QueuedSocket {
   }
 
   #cork(conn: NodeCorkable): void {
-    this.#corked = true;
     conn.cork();
+    this.#held();
+  }
+
+  /** Notes that the connection is corked once, to be uncorked once this turn ends. */
+  #held(): void {
+    this.#corked = true;
     const now = NodeSocket.#corkedNow;
     if (now.length === 0) queueMicrotask(NodeSocket.#uncorkAll);
     now.push(this);
@@ -181,9 +189,16 @@ export const nodeRuntime: Runtime = {
     const up = node.upgrade;
     if (!up) throw new Error("not an upgrade request");
     let socket: NodeSocket | undefined;
-    up.webSockets.handleUpgrade(node.req, up.socket, up.head, (ws) => {
-      socket = new NodeSocket(ws, events, up.socket);
-    });
+    // Corked from here, `ws`'s `101` and the engine's first packet leave in one write.
+    const conn = up.socket;
+    conn.cork();
+    try {
+      up.webSockets.handleUpgrade(node.req, conn, up.head, (ws) => {
+        socket = new NodeSocket(ws, events, conn, true);
+      });
+    } finally {
+      if (!socket) conn.uncork();
+    }
     // `ws` completes a valid handshake at once; it left an invalid one to the bridge.
     if (!socket) throw new Error("ws refused the WebSocket handshake");
     node.upgraded = true;
