@@ -95,14 +95,15 @@ export function isNodeInfo(info: unknown): info is NodeServeInfo {
 
 /** One `ws` socket's queue and listeners. */
 class NodeSocket extends QueuedSocket {
-  // Bytes of frames `ws` has not yet reported written. `ws` hands a frame to the kernel at once,
-  // so its own bufferedAmount is mostly 0; the official engine counts the socket unwritable until
-  // the send's callback, and drops a volatile packet sent meanwhile: so does this count. `ws`
-  // reports frames in the order they were sent, so one callback takes the oldest size off.
-  #unwritten = 0;
-  #sizes: number[] = [];
+  // Frames `ws` has not yet reported written, and their bytes. `ws` hands a frame to the kernel
+  // at once, so its own bufferedAmount is mostly 0; the official engine counts the socket
+  // unwritable until the send's callback, and drops a volatile packet sent meanwhile: so does
+  // this count. The bytes are those sent since the socket was last all written (so at most
+  // more than are still unwritten), which spares a size per frame.
+  #frames = 0;
+  #bytes = 0;
   #written = () => {
-    this.#unwritten -= this.#sizes.shift() ?? 0;
+    if (--this.#frames === 0) this.#bytes = 0;
   };
   readonly #conn: NodeCorkable;
   #corked = false;
@@ -144,14 +145,13 @@ class NodeSocket extends QueuedSocket {
     this.open({
       send(data) {
         if (!self.#corked) self.#cork(conn);
-        const size = typeof data === "string" ? data.length : data.byteLength;
-        self.#unwritten += size;
-        self.#sizes.push(size);
+        self.#frames++;
+        self.#bytes += typeof data === "string" ? data.length : data.byteLength;
         ws.send(data, self.#written);
       },
       close: (code, reason) => ws.close(code, reason),
       get bufferedAmount() {
-        return self.#unwritten + ws.bufferedAmount;
+        return self.#bytes + ws.bufferedAmount;
       },
     });
   }
