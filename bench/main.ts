@@ -10,7 +10,7 @@
  */
 import { formatOps, type Row } from "./measure.ts";
 import { runParserBench } from "./parser.ts";
-import { argValue, pickServers, runServerBench } from "./server.ts";
+import { argValue, pickServers, runServerBench, type ServerBenchResult } from "./server.ts";
 
 const quick = Deno.args.includes("--quick");
 const write = !Deno.args.includes("--no-write");
@@ -67,7 +67,7 @@ const bundles = new TextDecoder().decode(sizes.stdout).trim();
 if (!sizes.success) throw new Error("the bundles are out of date: run deno task bundle");
 console.log(bundles);
 
-let server: string | undefined;
+let server: ServerBenchResult | undefined;
 if (!parserOnly) {
   console.log(
     "\nserver scenarios (ours on Deno, Bun and Node, official on Node and Bun, raw ceilings)",
@@ -78,7 +78,7 @@ if (!parserOnly) {
     rounds: rounds ? Number(rounds) : undefined,
     servers: pickServers(argValue(Deno.args, "servers")?.split(",")),
   });
-  console.log(server);
+  console.log(server.node ? `${server.server}\n\n${server.node}` : server.server);
 }
 
 if (write) {
@@ -90,7 +90,9 @@ if (write) {
   }
   doc = replaceSection(doc, "parser", table);
   doc = replaceSection(doc, "bundles", bundles);
-  if (server) doc = replaceSection(doc, "server", server);
+  // A subset of the servers (--servers) leaves the full table as it was.
+  if (server?.complete) doc = replaceSection(doc, "server", server.server);
+  if (server?.node) doc = replaceSection(doc, "node", server.node);
   await Deno.writeTextFile(FILE, doc);
   console.log(`\nwritten to ${FILE.pathname}`);
 }

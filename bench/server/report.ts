@@ -158,7 +158,7 @@ const NODE = { official: "official_node", ours: "ours_node", ceiling: "raw_node"
 /**
  * The Node table: the official server, ours and the `ws` ceiling, all on Node, with ours /
  * official and ours / ceiling for every figure (above 1 is better for rates, below 1 for latency,
- * CPU and memory). Empty when ours did not run on Node.
+ * CPU and memory), and the spread between rounds of each. Empty when ours did not run on Node.
  */
 export function nodeTable(
   servers: ServerDef[],
@@ -170,17 +170,24 @@ export function nodeTable(
   if (!ours) return "";
   const lines = [
     `| | ${official?.label ?? "official, Node"} | ${ours.label} | ` +
-    `${ceiling?.label ?? "raw ceiling, Node"} | ours / official | ours / ceiling |`,
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    `${ceiling?.label ?? "raw ceiling, Node"} | ours / official | ours / ceiling | ` +
+    "spread (official / ours / ceiling) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const fig of figures(sizes)) {
-    const best = (key: string) => bestOf(fig, results.get(key)?.get(fig.scenario))?.best;
-    const [o, u, c] = [best(NODE.official), best(NODE.ours), best(NODE.ceiling)];
-    const cell = (x: number | undefined) => (x === undefined ? "–" : fig.format(x));
-    const ratio = (x: number | undefined) =>
-      fig.ratio && u !== undefined && x !== undefined && x > 0 ? `${(u / x).toFixed(2)}×` : "–";
+    const of = (key: string) => bestOf(fig, results.get(key)?.get(fig.scenario));
+    const [o, u, c] = [of(NODE.official), of(NODE.ours), of(NODE.ceiling)];
+    const cell = (x: { best: number } | undefined) => (x === undefined ? "–" : fig.format(x.best));
+    const ratio = (x: { best: number } | undefined) =>
+      fig.ratio && u !== undefined && x !== undefined && x.best > 0
+        ? `${(u.best / x.best).toFixed(2)}×`
+        : "–";
+    const spread = [o, u, c].map((x) =>
+      x === undefined || x.n < 2 ? "–" : `${(x.spread * 100).toFixed(0)}%`
+    ).join(" / ");
     lines.push(
-      `| ${fig.label} | ${cell(o)} | ${cell(u)} | ${cell(c)} | ${ratio(o)} | ${ratio(c)} |`,
+      `| ${fig.label} | ${cell(o)} | ${cell(u)} | ${cell(c)} | ${ratio(o)} | ${ratio(c)} | ` +
+        `${spread} |`,
     );
   }
   return lines.join("\n");
