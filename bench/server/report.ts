@@ -179,7 +179,8 @@ export function nodeTable(
     const [o, u, c] = [of(NODE.official), of(NODE.ours), of(NODE.ceiling)];
     const cell = (x: { best: number } | undefined) => (x === undefined ? "–" : fig.format(x.best));
     const ratio = (x: { best: number } | undefined) =>
-      fig.ratio && u !== undefined && x !== undefined && x.best > 0
+      // As in the main table: no ratio of a negative reading (memory that shrank meanwhile).
+      fig.ratio && u !== undefined && x !== undefined && x.best > 0 && u.best > 0
         ? `${(u.best / x.best).toFixed(2)}×`
         : "–";
     const spread = [o, u, c].map((x) =>
