@@ -98,8 +98,8 @@ class NodeSocket extends QueuedSocket {
   // Frames `ws` has not yet reported written, and their bytes. `ws` hands a frame to the kernel
   // at once, so its own bufferedAmount is mostly 0; the official engine counts the socket
   // unwritable until the send's callback, and drops a volatile packet sent meanwhile: so does
-  // this count. The bytes are those sent since the socket was last all written (so at most
-  // more than are still unwritten), which spares a size per frame.
+  // this count. The bytes are those sent since the socket was last all written (never fewer than
+  // are still unwritten), which spares keeping a size per frame.
   #frames = 0;
   #bytes = 0;
   #written = () => {
