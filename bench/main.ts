@@ -3,13 +3,14 @@
  * between its own markers, so that one section can be refreshed without touching the others.
  *
  * Options: `--quick` (shorter measurements, for a smoke run), `--no-write` (print only),
- * `--parser-only` (skip the server scenarios, which take about 5 minutes).
+ * `--parser-only` (skip the server scenarios, which take about 9 minutes), `--rounds=N`,
+ * `--servers=key,key` (only those servers, the first the baseline; see bench/server/servers.ts).
  *
  * @module
  */
 import { formatOps, type Row } from "./measure.ts";
 import { runParserBench } from "./parser.ts";
-import { runServerBench } from "./server.ts";
+import { argValue, pickServers, runServerBench, type ServerBenchResult } from "./server.ts";
 
 const quick = Deno.args.includes("--quick");
 const write = !Deno.args.includes("--no-write");
@@ -66,11 +67,18 @@ const bundles = new TextDecoder().decode(sizes.stdout).trim();
 if (!sizes.success) throw new Error("the bundles are out of date: run deno task bundle");
 console.log(bundles);
 
-let server: string | undefined;
+let server: ServerBenchResult | undefined;
 if (!parserOnly) {
-  console.log("\nserver scenarios (ours on Deno and Bun, official on Node and Bun, raw ceilings)");
-  server = await runServerBench({ quick });
-  console.log(server);
+  console.log(
+    "\nserver scenarios (ours on Deno, Bun and Node, official on Node and Bun, raw ceilings)",
+  );
+  const rounds = argValue(Deno.args, "rounds");
+  server = await runServerBench({
+    quick,
+    rounds: rounds ? Number(rounds) : undefined,
+    servers: pickServers(argValue(Deno.args, "servers")?.split(",")),
+  });
+  console.log(server.node ? `${server.server}\n\n${server.node}` : server.server);
 }
 
 if (write) {
@@ -82,7 +90,9 @@ if (write) {
   }
   doc = replaceSection(doc, "parser", table);
   doc = replaceSection(doc, "bundles", bundles);
-  if (server) doc = replaceSection(doc, "server", server);
+  // A subset of the servers (--servers) leaves the full table as it was.
+  if (server?.complete) doc = replaceSection(doc, "server", server.server);
+  if (server?.node) doc = replaceSection(doc, "node", server.node);
   await Deno.writeTextFile(FILE, doc);
   console.log(`\nwritten to ${FILE.pathname}`);
 }

@@ -1,17 +1,24 @@
 /**
- * The server bench (issue #6): our server on Deno and Bun, the official npm `socket.io` on Node
- * and on Bun (bun-engine), and raw ceilings, one after the other on the same port,
- * against one load generator that speaks the wire protocol itself (bench/server/load.ts).
+ * The server bench (issues #6 and #11): our server on Deno, Bun and Node, the official npm
+ * `socket.io` on Node and on Bun (bun-engine), and raw ceilings, one after the other on the
+ * same port, against one load generator that speaks the wire protocol itself
+ * (bench/server/load.ts).
  *
  * Rounds interleave the servers (A, B, ..., then A, B, ... again) so that a noisy moment of a
  * shared machine does not hit a single server; the best round is kept and the spread reported.
  *
- *   deno run -A bench/server.ts [--quick]    prints the markdown
+ *   deno run -A bench/server.ts [--quick] [--rounds=N] [--servers=key,key]   prints the markdown
  *
  * @module
  */
-import { BENCH_DIR, bunPath, ensureBenchPackages } from "./server/install.ts";
-import { type Rounds, tables } from "./server/report.ts";
+import {
+  BENCH_DIR,
+  buildNodeFixtures,
+  bunPath,
+  ensureBenchPackages,
+  type NodeFixtures,
+} from "./server/install.ts";
+import { nodeTable, type Rounds, tables } from "./server/report.ts";
 import type { LoadConfig, LoadResult } from "./server/scenarios.ts";
 import {
   type Running,
@@ -26,7 +33,7 @@ import { removeWorkers } from "./server/workers.ts";
 type Scenario = LoadConfig["scenario"];
 type Sizes = Record<Scenario, Omit<LoadConfig, "port" | "pid">>;
 
-/** Full run: about 8 s per scenario (warm-up included); 2 rounds of 6 servers, ~6 minutes. */
+/** Full run: about 8 s per scenario (warm-up included); 2 rounds of 9 servers, ~9 minutes. */
 const FULL: Sizes = {
   acks: { scenario: "acks", clients: 50, inflight: 10, warmupMs: 1500, measureMs: 6500 },
   fanout: { scenario: "fanout", clients: 1000, inflight: 4, warmupMs: 1500, measureMs: 6500 },
@@ -96,7 +103,7 @@ async function environment(): Promise<string> {
   const bun = await runtimeVersion(bunPath());
   return `Measured ${date} on ${navigator.hardwareConcurrency} cores (${cpu}), ` +
     `${Deno.build.os}/${Deno.build.arch}: Deno ${Deno.version.deno}, Bun ${bun}, Node ${node}; ` +
-    "npm socket.io@4.8.4, @socket.io/bun-engine@0.1.2.";
+    "npm socket.io@4.8.4, @socket.io/bun-engine@0.1.2, ws@8.23.1.";
 }
 
 function notes(sizes: Sizes, rounds: number, problems: string[]): string {
@@ -110,6 +117,11 @@ function notes(sizes: Sizes, rounds: number, problems: string[]): string {
       "lowest latency / CPU / memory)";
   return [
     "Notes:",
+    "- Node: our server is the built Node entry (`@socketio-edge/core/node`, scripts/" +
+    "build_node.ts) as `new Server(httpServer)`, its fixture the official one's but for the " +
+    "import; the raw ceiling on Node is a bare `node:http` server with npm `ws` (the library " +
+    "of both Node servers, same version). The Node table gives ours / official and ours / " +
+    "ceiling for each figure, from the same rounds.",
     '- Every server runs the same app: "echo" acks its arguments, "broadcast" does ' +
     '`io.emit("bcast", p)`. One Deno process generates the load over raw `WebSocket` and ' +
     "`fetch`, speaking Engine.IO v4 / Socket.IO v5 itself (bench/server/load.ts); servers run " +
@@ -137,21 +149,71 @@ function notes(sizes: Sizes, rounds: number, problems: string[]): string {
   ].join("\n");
 }
 
+/** What {@linkcode runServerBench} runs. */
+export interface ServerBenchOptions {
+  /** Shorter loads, one round. */
+  quick: boolean;
+  /** Rounds (default 2, 1 when quick). */
+  rounds?: number;
+  /** The servers, in column order (default all); the first is the baseline of the ratios. */
+  servers?: ServerDef[];
+}
+
+/** The servers whose keys are listed (`--servers=official_node,ours_node`), in that order. */
+export function pickServers(keys: string[] | undefined): ServerDef[] {
+  if (!keys) return SERVERS;
+  return keys.map((k) => {
+    const def = SERVERS.find((s) => s.key === k);
+    if (!def) throw new Error(`no server ${k}: ${SERVERS.map((s) => s.key).join(", ")}`);
+    return def;
+  });
+}
+
+/** The value of `--name=value` in `args`. */
+export function argValue(args: string[], name: string): string | undefined {
+  return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+/** The server bench's markdown. */
+export interface ServerBenchResult {
+  /** Environment, the tables of every server that ran, and notes. */
+  server: string;
+  /** Environment and the Node table, when ours ran on Node. */
+  node: string | undefined;
+  /** Whether every server ran (not a `--servers` subset): only then is `server` the full table. */
+  complete: boolean;
+}
+
 /** Runs the server bench and returns its markdown (environment, tables, notes). */
-export async function runServerBench(
-  opts: { quick: boolean; only?: string[] },
-): Promise<string> {
+export async function runServerBench(opts: ServerBenchOptions): Promise<ServerBenchResult> {
   await ensureBenchPackages();
+  // A server that cannot run here (workerd not installable, say) is left out, with why.
   const servers: ServerDef[] = [];
   const skipped: string[] = [];
-  for (const def of SERVERS) {
-    if (opts.only && !opts.only.includes(def.key) && def !== SERVERS[0]) continue;
+  for (const def of opts.servers ?? SERVERS) {
     const why = await def.prepare?.();
     if (why) skipped.push(`${def.label} skipped: ${why}`);
     else servers.push(def);
   }
   const sizes = opts.quick ? QUICK : FULL;
-  const rounds = opts.quick ? 1 : 2;
+  const rounds = opts.rounds ?? (opts.quick ? 1 : 2);
+  const node: NodeFixtures = await buildNodeFixtures();
+  try {
+    const result = await run(sizes, rounds, servers, node, skipped);
+    return { ...result, complete: SERVERS.every((s) => servers.includes(s)) };
+  } finally {
+    await node.remove();
+  }
+}
+
+async function run(
+  sizes: Sizes,
+  rounds: number,
+  servers: ServerDef[],
+  node: NodeFixtures,
+  skipped: string[],
+): Promise<Omit<ServerBenchResult, "complete">> {
+  const paths = { bun: bunPath(), node };
   const port = freePort();
   const results = new Map<string, Rounds>();
   const problems: string[] = [];
@@ -173,7 +235,7 @@ export async function runServerBench(
           if (def.scenarios && !def.scenarios.includes(s)) continue;
           if (!server) {
             try {
-              server = await startServer(def, port);
+              server = await startServer(def, port, paths);
             } catch (err) {
               record(s, String(err));
               continue;
@@ -208,9 +270,24 @@ export async function runServerBench(
   const cfgs = Object.fromEntries(
     ORDER.map((s) => [s, { ...sizes[s], port, pid: 0 }]),
   ) as Record<Scenario, LoadConfig>;
-  return `${await environment()}\n\n${tables(servers, results, cfgs)}\n\n${
-    notes(sizes, rounds, [...problems, ...workersRatio(results), ...skipped])
-  }`;
+  const env = await environment();
+  const nodeRows = nodeTable(servers, results, cfgs);
+  return {
+    server: [
+      env,
+      tables(servers, results, cfgs),
+      notes(sizes, rounds, [...problems, ...workersRatio(results), ...skipped]),
+    ].join("\n\n"),
+    node: nodeRows
+      ? [
+        env,
+        nodeRows,
+        `${rounds === 1 ? "One round" : `${rounds} rounds, each figure the best`}; the method ` +
+        "is the servers table's (its notes; same fixtures, loads and CPU readings)." +
+        (problems.length ? ` ${problems.join(" ")}` : ""),
+      ].join("\n\n")
+      : undefined,
+  };
 }
 
 /**
@@ -236,7 +313,15 @@ function workersRatio(results: Map<string, Rounds>): string[] {
 }
 
 if (import.meta.main) {
-  // `--only=ours_workers,raw_workers`: those servers (and the official one, the baseline).
-  const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
-  console.log(await runServerBench({ quick: Deno.args.includes("--quick"), only }));
+  const rounds = argValue(Deno.args, "rounds");
+  const { server, node } = await runServerBench({
+    quick: Deno.args.includes("--quick"),
+    rounds: rounds ? Number(rounds) : undefined,
+    // `--servers=a,b`: those, in that order (the first is the baseline); `--only=a,b`: those
+    // after the official server on Node.
+    servers: argValue(Deno.args, "only")
+      ? pickServers([SERVERS[0].key, ...argValue(Deno.args, "only")!.split(",")])
+      : pickServers(argValue(Deno.args, "servers")?.split(",")),
+  });
+  console.log(node ? `${server}\n\n${node}` : server);
 }

@@ -42,16 +42,9 @@ function isUnder(url: string, path: string): boolean {
 
 /** Answers one Node request with the handler. */
 async function serve(handler: Handler, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let request: Request;
-  try {
-    request = toRequest(req, res);
-  } catch {
-    res.writeHead(400).end();
-    return;
-  }
   let response: Response;
   try {
-    response = await handler(request, new NodeServeInfo(req));
+    response = await handler(toRequest(req, res), new NodeServeInfo(req));
   } catch (err) {
     console.error("socketio-edge: the handler failed", err);
     if (!res.headersSent) res.writeHead(500);

@@ -254,7 +254,7 @@ Deno.test("Socket.IO on Node", async (t) => {
     await tls.remove();
 
     await t.step(
-      "the bridge: Set-Cookie, streamed bodies, backpressure, a client leaving",
+      "the bridge: Set-Cookie, reading requests, streamed bodies, backpressure, a client leaving",
       () => bridgeSteps(build),
     );
   } finally {
@@ -355,6 +355,42 @@ async function until(fn: () => Promise<boolean>, what: string): Promise<void> {
   throw new Error(`never: ${what}`);
 }
 
+/**
+ * POSTs `{"word":"déjà"}` on a raw connection, with a header given twice and the body in two
+ * writes that split the "é"; returns the response body.
+ */
+async function rawPost(port: number, path: string): Promise<string> {
+  const body = new TextEncoder().encode('{"word":"déjà"}');
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Twice: a\r\nx-twice: b\r\n` +
+      `Content-Length: ${body.byteLength}\r\nConnection: close\r\n\r\n`;
+    await conn.write(new TextEncoder().encode(head));
+    await conn.write(body.subarray(0, 11));
+    await delay(20);
+    await conn.write(body.subarray(11));
+    const answer = new Uint8Array(await new Response(conn.readable).arrayBuffer());
+    const latin1 = new TextDecoder("latin1").decode(answer);
+    assert.match(latin1, /^HTTP\/1\.1 200/, latin1);
+    let at = latin1.indexOf("\r\n\r\n") + 4;
+    if (!/transfer-encoding: chunked/i.test(latin1.slice(0, at))) {
+      return new TextDecoder().decode(answer.subarray(at));
+    }
+    // Chunked: each chunk's size in hex on a line of its own, 0 for the last.
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    for (;;) {
+      const eol = latin1.indexOf("\r\n", at);
+      const size = parseInt(latin1.slice(at, eol), 16);
+      if (!size) return new TextDecoder().decode(await new Blob(parts).arrayBuffer());
+      parts.push(answer.subarray(eol + 2, eol + 2 + size));
+      at = eol + 2 + size + 2;
+    }
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+}
+
 async function bridgeSteps(build: NodeBuild): Promise<void> {
   const server = await startNode(build.bridge, []);
   const stats = async () =>
@@ -387,6 +423,34 @@ async function bridgeSteps(build: NodeBuild): Promise<void> {
     } as RequestInit);
     assert.equal(echo.headers.get("x-method"), "POST");
     assert.equal(await echo.text(), "first second third");
+
+    // The request as a handler reads it: repeated headers joined, found in any case; the body
+    // whole (a UTF-8 character split between two writes), as JSON, as a stream, cloned.
+    for (const how of ["text", "bytes", "json", "stream", "clone"]) {
+      const seen = JSON.parse(await rawPost(server.port, `/bridge/read?how=${how}`)) as Record<
+        string,
+        unknown
+      >;
+      const text = '{"word":"déjà"}';
+      const body = how === "bytes"
+        ? [...new TextEncoder().encode(text)]
+        : how === "json"
+        ? { word: "déjà" }
+        : how === "clone"
+        ? [text, text]
+        : text;
+      assert.deepEqual(seen, {
+        method: "POST",
+        twice: "a, b",
+        has: true,
+        missing: null,
+        names: ["x-twice"],
+        hasBody: true,
+        body,
+        used: true,
+        again: "TypeError",
+      }, how);
+    }
 
     // Paths outside the bridge's go to the HTTP server's own listener.
     assert.equal(await (await fetch(`${server.url}/elsewhere`)).text(), "the app");

@@ -151,3 +151,45 @@ export function tables(
     spread.join("\n")
   }`;
 }
+
+/** The Node columns, and the ratios of ours to each of the others. */
+const NODE = { official: "official_node", ours: "ours_node", ceiling: "raw_node" };
+
+/**
+ * The Node table: the official server, ours and the `ws` ceiling, all on Node, with ours /
+ * official and ours / ceiling for every figure (above 1 is better for rates, below 1 for latency,
+ * CPU and memory), and the spread between rounds of each. Empty when ours did not run on Node.
+ */
+export function nodeTable(
+  servers: ServerDef[],
+  results: Map<string, Rounds>,
+  sizes: Record<LoadConfig["scenario"], LoadConfig>,
+): string {
+  const def = (key: string) => servers.find((s) => s.key === key);
+  const [official, ours, ceiling] = [def(NODE.official), def(NODE.ours), def(NODE.ceiling)];
+  if (!ours) return "";
+  const lines = [
+    `| | ${official?.label ?? "official, Node"} | ${ours.label} | ` +
+    `${ceiling?.label ?? "raw ceiling, Node"} | ours / official | ours / ceiling | ` +
+    "spread (official / ours / ceiling) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const fig of figures(sizes)) {
+    const of = (key: string) => bestOf(fig, results.get(key)?.get(fig.scenario));
+    const [o, u, c] = [of(NODE.official), of(NODE.ours), of(NODE.ceiling)];
+    const cell = (x: { best: number } | undefined) => (x === undefined ? "–" : fig.format(x.best));
+    const ratio = (x: { best: number } | undefined) =>
+      // As in the main table: no ratio of a negative reading (memory that shrank meanwhile).
+      fig.ratio && u !== undefined && x !== undefined && x.best > 0 && u.best > 0
+        ? `${(u.best / x.best).toFixed(2)}×`
+        : "–";
+    const spread = [o, u, c].map((x) =>
+      x === undefined || x.n < 2 ? "–" : `${(x.spread * 100).toFixed(0)}%`
+    ).join(" / ");
+    lines.push(
+      `| ${fig.label} | ${cell(o)} | ${cell(u)} | ${cell(c)} | ${ratio(o)} | ${ratio(c)} | ` +
+        `${spread} |`,
+    );
+  }
+  return lines.join("\n");
+}

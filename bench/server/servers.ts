@@ -5,16 +5,24 @@
  *
  * @module
  */
-import { bunPath } from "./install.ts";
+import type { NodeFixtures } from "./install.ts";
 import { processTree } from "./proc.ts";
 import { prepareWorkers, workersCommand } from "./workers.ts";
+
+/** What the bench installed and built for the fixtures. */
+export interface FixturePaths {
+  /** The Bun binary. */
+  bun: string;
+  /** Our Node entry and the Node ceiling, built. */
+  node: NodeFixtures;
+}
 
 /** One server under test. */
 export interface ServerDef {
   key: string;
   label: string;
-  /** Command and arguments; `bun` is the binary the bench installed. */
-  command: (bun: string) => string[];
+  /** Command and arguments, from what the bench installed and built. */
+  command: (paths: FixturePaths) => string[];
   /** The scenarios it runs, when not all. */
   scenarios?: string[];
   /** Makes it ready to start (an install, a build); returns why it cannot run, if so. */
@@ -44,7 +52,7 @@ export const SERVERS: ServerDef[] = [
   {
     key: "official_bun",
     label: "official, Bun (bun-engine)",
-    command: (bun) => [bun, "run", fixture("official_bun.mjs")],
+    command: ({ bun }) => [bun, "run", fixture("official_bun.mjs")],
   },
   {
     key: "ours_deno",
@@ -54,7 +62,7 @@ export const SERVERS: ServerDef[] = [
   {
     key: "ours_bun",
     label: "socketio-edge, Bun",
-    command: (bun) => [bun, "run", fixture("ours_bun.ts")],
+    command: ({ bun }) => [bun, "run", fixture("ours_bun.ts")],
   },
   {
     key: "raw_deno",
@@ -71,7 +79,17 @@ export const SERVERS: ServerDef[] = [
   {
     key: "raw_bun",
     label: "raw ceiling, Bun",
-    command: (bun) => [bun, "run", fixture("raw_bun.ts")],
+    command: ({ bun }) => [bun, "run", fixture("raw_bun.ts")],
+  },
+  {
+    key: "ours_node",
+    label: "socketio-edge, Node",
+    command: ({ node }) => ["node", "--expose-gc", fixture("ours_node.mjs"), node.entry],
+  },
+  {
+    key: "raw_node",
+    label: "raw ceiling, Node (ws)",
+    command: ({ node }) => ["node", "--expose-gc", node.raw],
   },
   {
     key: "ours_workers",
@@ -109,8 +127,13 @@ export interface Running {
 }
 
 /** Starts `def` on `port`; resolves once it printed "ready", rejects after `timeoutMs`. */
-export async function startServer(def: ServerDef, port: number, timeoutMs = 30_000) {
-  const [cmd, ...args] = withFileLimit(def.command(bunPath()));
+export async function startServer(
+  def: ServerDef,
+  port: number,
+  paths: FixturePaths,
+  timeoutMs = 30_000,
+): Promise<Running> {
+  const [cmd, ...args] = withFileLimit(def.command(paths));
   const child = new Deno.Command(cmd, {
     args,
     env: { PORT: String(port) },

@@ -16,6 +16,14 @@ export interface NodeSocketLike {
   readonly remoteAddress?: string;
 }
 
+/** The part of a `node:net` socket that batches writes: Node counts nested corks. */
+export interface NodeCorkable {
+  /** Holds writes in memory until as many `uncork()` calls. */
+  cork(): void;
+  /** Releases one `cork()`; the last one writes what was held, in one system call. */
+  uncork(): void;
+}
+
 /** The part of an `http.IncomingMessage` the runtime uses. */
 export interface NodeRequestLike {
   /** The connection. */
@@ -53,7 +61,7 @@ export interface NodeWebSocketServer {
   /** Completes the handshake on `socket` and calls `cb` with the open WebSocket, synchronously. */
   handleUpgrade(
     req: NodeRequestLike,
-    socket: unknown,
+    socket: NodeCorkable,
     head: Uint8Array,
     cb: (ws: NodeWebSocket) => void,
   ): void;
@@ -78,7 +86,7 @@ export class NodeServeInfo {
   constructor(
     readonly req: NodeRequestLike,
     readonly upgrade?: {
-      readonly socket: unknown;
+      readonly socket: NodeCorkable;
       readonly head: Uint8Array;
       readonly webSockets: NodeWebSocketServer;
     },
@@ -92,15 +100,42 @@ export function isNodeInfo(info: unknown): info is NodeServeInfo {
 
 /** One `ws` socket's queue and listeners. */
 class NodeSocket extends QueuedSocket {
-  // Bytes of frames `ws` has not yet reported written. `ws` hands a frame to the kernel at once,
-  // so its own bufferedAmount is mostly 0; the official engine counts the socket unwritable until
-  // the send's callback, and drops a volatile packet sent meanwhile: so does this count.
-  #unwritten = 0;
+  // Frames `ws` has not yet reported written, and their bytes. `ws` hands a frame to the kernel
+  // at once, so its own bufferedAmount is mostly 0; the official engine counts the socket
+  // unwritable until the send's callback, and drops a volatile packet sent meanwhile: so does
+  // this count. The bytes are those sent since the socket was last all written (never fewer than
+  // are still unwritten), which spares keeping a size per frame.
+  #frames = 0;
+  #bytes = 0;
+  #written = () => {
+    if (--this.#frames === 0) this.#bytes = 0;
+  };
+  readonly #conn: NodeCorkable;
+  #corked = false;
 
-  constructor(ws: NodeWebSocket, events: RawSocketEvents) {
+  // The sockets corked during this turn of the event loop, uncorked together once it ends.
+  static #corkedNow: NodeSocket[] = [];
+  static #uncorkAll = () => {
+    const list = NodeSocket.#corkedNow;
+    NodeSocket.#corkedNow = [];
+    for (let i = 0; i < list.length; i++) {
+      list[i].#corked = false;
+      list[i].#conn.uncork();
+    }
+  };
+
+  /**
+   * @param conn the connection under `ws`: the frames sent in one turn of the event loop (the
+   *   answers to every message one read brought) leave in one write instead of one each
+   * @param corked whether `conn` is corked already (once, for this turn), which this socket then
+   *   uncorks with the others
+   */
+  constructor(ws: NodeWebSocket, events: RawSocketEvents, conn: NodeCorkable, corked: boolean) {
     super();
     // An exception escaping a `ws` listener ends Node's process (an uncaught exception): it is
     // reported instead, as on Deno and Bun.
+    this.#conn = conn;
+    if (corked) this.#held();
     ws.on("message", (data, isBinary) => {
       try {
         // A plain view of ws's Buffer (no copy): the engine hands binary on as Uint8Array.
@@ -132,15 +167,29 @@ class NodeSocket extends QueuedSocket {
     const self = this;
     this.open({
       send(data) {
-        const size = typeof data === "string" ? data.length : data.byteLength;
-        self.#unwritten += size;
-        ws.send(data, () => (self.#unwritten -= size));
+        if (!self.#corked) self.#cork(conn);
+        self.#frames++;
+        self.#bytes += typeof data === "string" ? data.length : data.byteLength;
+        ws.send(data, self.#written);
       },
       close: (code, reason) => ws.close(code, reason),
       get bufferedAmount() {
-        return self.#unwritten + ws.bufferedAmount;
+        return self.#bytes + ws.bufferedAmount;
       },
     });
+  }
+
+  #cork(conn: NodeCorkable): void {
+    conn.cork();
+    this.#held();
+  }
+
+  /** Notes that the connection is corked once, to be uncorked once this turn ends. */
+  #held(): void {
+    this.#corked = true;
+    const now = NodeSocket.#corkedNow;
+    if (now.length === 0) queueMicrotask(NodeSocket.#uncorkAll);
+    now.push(this);
   }
 }
 
@@ -164,16 +213,20 @@ export const nodeRuntime: Runtime = {
     if (!up) throw new Error("not an upgrade event of the Node bridge");
     let socket: NodeSocket | undefined;
     // `ws` completes a valid handshake at once, and reports an invalid one at once, leaving the
-    // connection to the bridge: its reason is the refusal's cause.
+    // connection to the bridge: its reason is the refusal's cause. Corked from here, `ws`'s `101`
+    // and the engine's first packet leave in one write.
     let refusal: Error | undefined;
     const refused = (err: Error) => (refusal = err);
+    const conn = up.socket;
+    conn.cork();
     up.webSockets.on("wsClientError", refused);
     try {
-      up.webSockets.handleUpgrade(node.req, up.socket, up.head, (ws) => {
-        socket = new NodeSocket(ws, events);
+      up.webSockets.handleUpgrade(node.req, conn, up.head, (ws) => {
+        socket = new NodeSocket(ws, events, conn, true);
       });
     } finally {
       up.webSockets.off("wsClientError", refused);
+      if (!socket) conn.uncork();
     }
     if (!socket) throw refusal ?? new Error("ws refused the WebSocket handshake");
     node.upgraded = true;
