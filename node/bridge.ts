@@ -69,8 +69,11 @@ async function serveUpgrade(
   let response: Response;
   try {
     response = await handler(toRequest(req), info);
-  } catch {
-    response = new Response(null, { status: 400 });
+  } catch (err) {
+    // As for other requests (and on Deno): a handler that throws (a header value with CR/LF
+    // from the app) gets 500, and the error is logged.
+    console.error("socketio-edge: the handler failed", err);
+    response = new Response(null, { status: 500 });
   }
   if (info.upgraded) {
     socket.off("error", onError);

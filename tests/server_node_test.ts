@@ -9,7 +9,9 @@
 import assert from "node:assert/strict";
 import { Server } from "../mod.ts";
 import { buildForNode, type NodeBuild, type NodeProcess, startNode } from "./helpers/node.ts";
+import { addAppHeaders } from "./fixtures/client_handlers.mjs";
 import { rawRequest, rawUpgrade } from "./helpers/raw.ts";
+import { serve } from "./helpers/serve.ts";
 import {
   type ClientOptions,
   type ClientSocket,
@@ -254,6 +256,52 @@ Deno.test("Socket.IO on Node", async (t) => {
     await tls.remove();
 
     await t.step(
+      "the app's headers (middleware, initial_headers, headers, cookie) on the 101, as on Deno",
+      async () => {
+        const opts = { cookie: true };
+        const node = await startNode(SERVER, [
+          build.entry,
+          "http",
+          JSON.stringify({ ...opts, appHeaders: true }),
+        ]);
+        const io = new Server(opts);
+        addAppHeaders(io);
+        const deno = serve(io.handler());
+        let out = "";
+        try {
+          const onNode = await appHeadersSeen(node.port);
+          assert.deepEqual(onNode, await appHeadersSeen(deno.port));
+          assert.deepEqual(onNode.websocket, [
+            "set-cookie: a=1; Path=/",
+            "set-cookie: b=2; HttpOnly",
+            "x-every: without-sid",
+            "x-initial: first",
+            "x-middleware: mw",
+          ]);
+          // The io cookie on the polling handshake only, as on the official server.
+          assert.deepEqual(onNode.polling, [
+            "set-cookie: io=<sid>; Path=/; HttpOnly; SameSite=Lax",
+            "set-cookie: a=1; Path=/",
+            "set-cookie: b=2; HttpOnly",
+            "x-every: without-sid",
+            "x-initial: first",
+            "x-middleware: mw",
+          ]);
+          assert.deepEqual(onNode.upgrade, ["x-every: with-sid", "x-middleware: mw"]);
+          // A value with CR/LF is refused (no 101, nothing injected), and the server lives on.
+          assert.notEqual(onNode.bad.status, 101);
+          assert.deepEqual(onNode.bad.lines, []);
+          assert.equal((await rawUpgrade(node.port, WS_HANDSHAKE)).status, 101);
+        } finally {
+          await io.close();
+          await deno.close();
+          out = await stopServer(node);
+        }
+        assert.doesNotMatch(out, /Injected/);
+      },
+    );
+
+    await t.step(
       "the bridge: Set-Cookie, reading requests, streamed bodies, backpressure, a client leaving",
       () => bridgeSteps(build),
     );
@@ -389,6 +437,42 @@ async function rawPost(port: number, path: string): Promise<string> {
     conn.close();
     throw err;
   }
+}
+
+const WS_HANDSHAKE = "/socket.io/?EIO=4&transport=websocket";
+const APP_HEADERS = /^(set-cookie|x-middleware|x-initial|x-every|x-bad|x-injected):/i;
+
+/** The app's header lines (see addAppHeaders) in an answer, the session id masked. */
+function appLines(lines: string[], sid?: string): string[] {
+  return lines.filter((line) => APP_HEADERS.test(line)).map((line) =>
+    sid ? line.replace(sid, "<sid>") : line
+  );
+}
+
+/**
+ * The app's header lines a server sends: on the 101 of a WebSocket handshake, on a polling
+ * handshake and on the 101 of its upgrade; and the status and app lines of an upgrade whose
+ * `headers` listener sets a value with CR/LF.
+ */
+async function appHeadersSeen(port: number) {
+  const ws = await rawUpgrade(port, WS_HANDSHAKE);
+  assert.equal(ws.status, 101);
+  const polling = await rawRequest(
+    port,
+    `GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+      "Connection: close\r\n\r\n",
+  );
+  assert.equal(polling.status, 200);
+  const { sid } = JSON.parse(polling.body.slice(1)) as { sid: string };
+  const upgrade = await rawUpgrade(port, `/socket.io/?EIO=4&transport=websocket&sid=${sid}`);
+  assert.equal(upgrade.status, 101);
+  const bad = await rawUpgrade(port, `${WS_HANDSHAKE}&bad=1`);
+  return {
+    websocket: appLines(ws.lines),
+    polling: appLines(polling.lines, sid),
+    upgrade: appLines(upgrade.lines),
+    bad: { status: bad.status, lines: appLines(bad.lines) },
+  };
 }
 
 async function bridgeSteps(build: NodeBuild): Promise<void> {

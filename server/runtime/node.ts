@@ -67,8 +67,15 @@ export interface NodeWebSocketServer {
   ): void;
   /** Listens to refused handshakes (`ws` then leaves the connection to the listener). */
   on(ev: "wsClientError", fn: (err: Error) => void): unknown;
+  /**
+   * Listens to the lines of each `101` (status line first), which `ws` emits just before it
+   * writes them: lines pushed onto `lines` go out too.
+   */
+  on(ev: "headers", fn: (lines: string[]) => void): unknown;
   /** Stops listening to refused handshakes. */
   off(ev: "wsClientError", fn: (err: Error) => void): unknown;
+  /** Stops listening to the lines of each `101`. */
+  off(ev: "headers", fn: (lines: string[]) => void): unknown;
 }
 
 /**
@@ -207,7 +214,7 @@ export const nodeRuntime: Runtime = {
   remoteAddress(_req: Request, info: unknown): string {
     return isNodeInfo(info) ? info.req.socket.remoteAddress ?? "" : "";
   },
-  upgrade(_req: Request, info: unknown, events: RawSocketEvents): Upgraded {
+  upgrade(_req: Request, info: unknown, events: RawSocketEvents, headers?: Headers): Upgraded {
     const node = info as NodeServeInfo;
     const up = isNodeInfo(info) ? info.upgrade : undefined;
     if (!up) throw new Error("not an upgrade event of the Node bridge");
@@ -218,14 +225,22 @@ export const nodeRuntime: Runtime = {
     let refusal: Error | undefined;
     const refused = (err: Error) => (refusal = err);
     const conn = up.socket;
+    // `ws` writes its own `101`: the engine's headers (the app's, its listeners', CORS) join its
+    // lines, after them, as the official server adds them. `Headers` holds no CR or LF, and
+    // gives each Set-Cookie a line of its own.
+    const addLines = headers && ((lines: string[]) => {
+      headers.forEach((value, name) => lines.push(`${name}: ${value}`));
+    });
     conn.cork();
     up.webSockets.on("wsClientError", refused);
+    if (addLines) up.webSockets.on("headers", addLines);
     try {
       up.webSockets.handleUpgrade(node.req, conn, up.head, (ws) => {
         socket = new NodeSocket(ws, events, conn, true);
       });
     } finally {
       up.webSockets.off("wsClientError", refused);
+      if (addLines) up.webSockets.off("headers", addLines);
       if (!socket) conn.uncork();
     }
     if (!socket) throw refusal ?? new Error("ws refused the WebSocket handshake");

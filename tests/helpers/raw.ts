@@ -86,6 +86,8 @@ export interface RawAnswer {
   status: number;
   /** Response headers, lower-case names. */
   headers: Record<string, string>;
+  /** The head's header lines as sent, in order (repeated names kept). */
+  lines: string[];
   /** What followed the head, until the server closed or `Content-Length` bytes came. */
   body: string;
 }
@@ -142,21 +144,22 @@ export async function readAnswer(conn: Deno.Conn): Promise<RawAnswer> {
       const lines = text.slice(0, head).split("\r\n");
       const status = Number(lines[0].split(" ")[1]);
       const headers: Record<string, string> = {};
-      for (const line of lines.slice(1)) {
+      const fields = lines.slice(1);
+      for (const line of fields) {
         const i = line.indexOf(":");
         headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
       }
       const rest = text.slice(head + 4);
-      if (status === 101) return { status, headers, body: rest };
+      if (status === 101) return { status, headers, lines: fields, body: rest };
       if (headers["transfer-encoding"] === "chunked") {
         const body = dechunk(rest);
-        if (body !== undefined) return { status, headers, body };
+        if (body !== undefined) return { status, headers, lines: fields, body };
       } else if (headers["content-length"] !== undefined) {
         const length = Number(headers["content-length"]);
         if (new TextEncoder().encode(rest).byteLength >= length) {
-          return { status, headers, body: rest };
+          return { status, headers, lines: fields, body: rest };
         }
-      } else if (closed) return { status, headers, body: rest };
+      } else if (closed) return { status, headers, lines: fields, body: rest };
     }
     if (closed) throw new Error(`connection closed after ${JSON.stringify(text)}`);
     const n = await conn.read(buf).catch(() => null);
