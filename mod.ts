@@ -57,6 +57,7 @@ export { type EnginePacket, type EnginePacketType, PACKET_TYPES } from "./parser
 export type { Emitter, EventMap, Listener } from "./parser/emitter.ts";
 export type {
   AllowRequestCallback,
+  Answer,
   CloseReason,
   ConnectionError,
   CookieOptions,

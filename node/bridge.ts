@@ -12,7 +12,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node
 import type { Socket } from "node:net";
 import { NodeServeInfo, type NodeWebSocketServer } from "../server/runtime/node.ts";
 import { toRequest } from "./request.ts";
-import { writeRawResponse, writeResponse } from "./response.ts";
+import { writeAnswer, writeRawResponse, writeResponse } from "./response.ts";
 
 /** A fetch handler, as `io.handler()` returns it. */
 export type Handler = (req: Request, info?: unknown) => Promise<Response>;
@@ -43,15 +43,21 @@ function isUnder(url: string, path: string): boolean {
 /** Answers one Node request with the handler. */
 async function serve(handler: Handler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let response: Response;
+  // The engine writes its whole answers (long-polling's) through this, without a `Response`.
+  const info = new NodeServeInfo(
+    req,
+    undefined,
+    (status, headers, body) => writeAnswer(res, status, headers, body),
+  );
   try {
-    response = await handler(toRequest(req, res), new NodeServeInfo(req));
+    response = await handler(toRequest(req, res), info);
   } catch (err) {
     console.error("socketio-edge: the handler failed", err);
     if (!res.headersSent) res.writeHead(500);
     res.end();
     return;
   }
-  await writeResponse(response, res);
+  if (!info.answered) await writeResponse(response, res);
 }
 
 /** Answers one `upgrade` event with the handler: `ws` takes the socket, or it gets the refusal. */

@@ -5,14 +5,15 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 
-/** The response's headers as Node takes them, `Set-Cookie` as a list. */
-function headersOf(response: Response): Record<string, string | string[]> {
+/** Headers as Node takes them, `Set-Cookie` as a list. */
+function headersOf(headers: Headers): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   // Iterating Headers yields each Set-Cookie on its own, and joins every other repeated name.
-  for (const [name, value] of response.headers) {
+  for (const [name, value] of headers) {
     if (name === "set-cookie") ((out[name] ??= []) as string[]).push(value);
     else out[name] = value;
   }
@@ -20,11 +21,31 @@ function headersOf(response: Response): Record<string, string | string[]> {
 }
 
 /**
+ * Writes a whole answer (the engine's polling answers, through the Node runtime's `answer`) to
+ * `res` in one `end`, sized: no `Response` to make and no body stream to read back.
+ */
+export function writeAnswer(
+  res: ServerResponse,
+  status: number,
+  headers: Headers,
+  body: string | Uint8Array | null,
+): void {
+  const out = headersOf(headers);
+  if (body !== null) {
+    out["content-length"] = String(
+      typeof body === "string" ? Buffer.byteLength(body) : body.byteLength,
+    );
+  }
+  res.writeHead(status, out);
+  res.end(body ?? undefined);
+}
+
+/**
  * Writes `response` to `res`; resolves once it is written or the client went away (the body is
  * then cancelled, which is how a streamed response learns it).
  */
 export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
-  res.writeHead(response.status, response.statusText || undefined, headersOf(response));
+  res.writeHead(response.status, response.statusText || undefined, headersOf(response.headers));
   const body = response.body;
   if (!body) {
     res.end();

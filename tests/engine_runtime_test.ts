@@ -56,6 +56,66 @@ Deno.test("a runtime given as an option is the one the engine uses", async () =>
   }
 });
 
+Deno.test("a runtime's answer takes polling answers for its own server's requests only", async () => {
+  // A server that writes answers itself (as the Node bridge does) marks its requests' info.
+  const mine = { server: "mine" };
+  type Seen = Record<"cookie" | "extra" | "middleware", string | null>;
+  const answers: (Seen & { status: number; body: string })[] = [];
+  const runtime: Runtime = {
+    ...new Engine().runtime,
+    answer: (info) =>
+      info === mine
+        ? (status, headers, body) => {
+          answers.push({
+            status,
+            cookie: headers.get("set-cookie"),
+            extra: headers.get("x-extra"),
+            middleware: headers.get("x-middleware"),
+            body: String(body),
+          });
+          return new Response(null, { status: 204 });
+        }
+        : undefined,
+  };
+  const engine = new Engine({ runtime, cookie: true });
+  engine.on("headers", (headers) => (headers["x-extra"] = "from a listener"));
+  engine.on("connection", (socket) => socket.on("message", (data) => socket.send(`echo:${data}`)));
+  engine.use((_req, res, next) => {
+    res.setHeader("x-middleware", "yes");
+    next();
+  });
+  const fetch = engine.handler();
+  try {
+    const url = "http://localhost/engine.io/?EIO=4&transport=polling";
+    const written = await fetch(new Request(url), mine);
+    assert.equal(written.status, 204);
+    assert.equal(answers.length, 1);
+    assert.equal(answers[0].status, 200);
+    assert.match(answers[0].body, /^0\{"sid":"[^"]+"/);
+    assert.match(answers[0].cookie ?? "", /^io=/);
+    assert.equal(answers[0].extra, "from a listener");
+    assert.equal(answers[0].middleware, "yes");
+    const sid = JSON.parse(answers[0].body.slice(1)).sid;
+    const post = { method: "POST", body: "40", headers: { "content-length": "2" } };
+    await fetch(new Request(`${url}&sid=${sid}`, post), mine);
+    assert.deepEqual(answers[1], {
+      status: 200,
+      cookie: null,
+      extra: "from a listener",
+      middleware: "yes",
+      body: "ok",
+    });
+    // Any other caller of the handler gets a real Response.
+    const polled = await fetch(new Request(`${url}&sid=${sid}`));
+    assert.equal(polled.status, 200);
+    assert.equal(polled.headers.get("x-extra"), "from a listener");
+    assert.equal(await polled.text(), "4echo:0");
+    assert.equal(answers.length, 2);
+  } finally {
+    engine.close();
+  }
+});
+
 Deno.test("a wrong runtime option is refused at construction, naming it", () => {
   const wrong: [unknown, RegExp][] = [
     ["node", /option "runtime" must be a Runtime object, not its name.*@socketio-edge\/core\/node/],
@@ -66,6 +126,7 @@ Deno.test("a wrong runtime option is refused at construction, naming it", () => 
       /option "runtime" must be a Runtime .*got an object/,
     ],
     [{ ...new Engine().runtime, fanOut: 1 }, /option "runtime" must be a Runtime/],
+    [{ ...new Engine().runtime, answer: 1 }, /option "runtime" must be a Runtime/],
     [{ ...new Engine().runtime, name: 1 }, /option "runtime.name" must be a string, got 1/],
   ];
   for (const [runtime, message] of wrong) {

@@ -130,6 +130,53 @@ Deno.test("Socket.IO on Node", async (t) => {
       }
     });
 
+    await t.step("polling answers are sized, with CORS and cookie headers", async () => {
+      // The official server sends each polling answer with a Content-Length.
+      const opts = { cors: { origin: "http://app.example", credentials: true }, cookie: true };
+      const server = await startNode(SERVER, [build.entry, "http", JSON.stringify(opts)]);
+      const head = "Host: 127.0.0.1\r\nOrigin: http://app.example\r\n";
+      const checkHeaders = (answer: { headers: Record<string, string>; body: string }) => {
+        assert.equal(
+          answer.headers["content-length"],
+          String(new TextEncoder().encode(answer.body).byteLength),
+        );
+        assert.equal(answer.headers["transfer-encoding"], undefined);
+        assert.equal(answer.headers["access-control-allow-origin"], "http://app.example");
+        assert.equal(answer.headers["access-control-allow-credentials"], "true");
+      };
+      try {
+        const open = await rawRequest(
+          server.port,
+          `GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n${head}\r\n`,
+        );
+        assert.equal(open.status, 200);
+        assert.equal(open.headers["content-type"], "text/plain; charset=UTF-8");
+        checkHeaders(open);
+        const sid = JSON.parse(open.body.slice(1)).sid;
+        assert.match(open.headers["set-cookie"], new RegExp(`^io=${sid}; Path=/; HttpOnly`));
+        const query = `/socket.io/?EIO=4&transport=polling&sid=${sid}`;
+        const posted = await rawRequest(
+          server.port,
+          `POST ${query} HTTP/1.1\r\n${head}Content-Length: 2\r\n\r\n40`,
+        );
+        assert.equal(posted.status, 200);
+        assert.equal(posted.body, "ok");
+        checkHeaders(posted);
+        const polled = await rawRequest(server.port, `GET ${query} HTTP/1.1\r\n${head}\r\n`);
+        assert.equal(polled.status, 200);
+        assert.match(polled.body, /^40\{"sid":"[^"]+"\}/);
+        checkHeaders(polled);
+        const unknown = await rawRequest(
+          server.port,
+          `POST /socket.io/?EIO=4&transport=polling&sid=nope HTTP/1.1\r\n${head}Content-Length: 2\r\n\r\n40`,
+        );
+        assert.equal(unknown.status, 400);
+        assert.equal(unknown.headers["access-control-allow-origin"], "http://app.example");
+      } finally {
+        await stopServer(server);
+      }
+    });
+
     await t.step("the core entry on Node, without the Node runtime, names Node", async () => {
       // The built entry's BaseServer is the core's Server: it finds Deno and Bun only.
       const { stdout, success } = await new Deno.Command("node", {

@@ -48,5 +48,12 @@ export { ERROR_MESSAGES, ErrorCode } from "./errors.ts";
 export type { RequestSnapshot } from "./request.ts";
 export type { OutPacket, PacketOptions, Transport, TransportOwner } from "./transport.ts";
 export type { HeartbeatTarget } from "./heartbeat.ts";
-export type { FanOut, RawSocket, RawSocketEvents, Runtime, Upgraded } from "../runtime/types.ts";
+export type {
+  Answer,
+  FanOut,
+  RawSocket,
+  RawSocketEvents,
+  Runtime,
+  Upgraded,
+} from "../runtime/types.ts";
 export { defaultScheduler, type Scheduler, type TimerHandle } from "../runtime/scheduler.ts";

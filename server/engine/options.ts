@@ -225,7 +225,7 @@ const runtimeShape = methods("a Runtime", [
   "remoteAddress",
   "disconnectSignal",
   "upgrade",
-], ["fanOut"]);
+], ["fanOut", "answer"]);
 
 /** A {@linkcode Runtime} object; a name ("node") is not one, each runtime's entry passes its own. */
 const RUNTIME: Rule = (v, name) => {

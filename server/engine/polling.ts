@@ -6,6 +6,7 @@
  */
 import type { EnginePacket } from "../../parser/engine.ts";
 import { isDecodeError } from "../../parser/errors.ts";
+import type { Answer } from "../runtime/types.ts";
 import type { WireCodec } from "./codec.ts";
 import type { OutPacket, Transport, TransportOwner } from "./transport.ts";
 
@@ -52,7 +53,7 @@ export async function readBody(
     await req.body?.cancel().catch(() => {});
     return { status: 413 };
   }
-  if (!req.body) return new Uint8Array(0);
+  // Looked at before `req.body`: on Node, reading `body` makes a stream just to be tested.
   if (declared > 0) {
     // A declared length is one the runtime enforces: the body is read whole.
     try {
@@ -61,6 +62,7 @@ export async function readBody(
       return { status: 400 };
     }
   }
+  if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   onReader?.(reader);
   const maxChunks = maxBodyChunks(max);
@@ -96,10 +98,14 @@ const TEXT_TYPE = "text/plain; charset=UTF-8";
 const NOOP: readonly EnginePacket[] = [{ type: "noop" }];
 const NOOP_CLOSE: readonly EnginePacket[] = [{ type: "noop" }, { type: "close" }];
 
+/** The default {@linkcode Answer}: a `Response`. */
+export const responseAnswer: Answer = (status, headers, body) =>
+  new Response(body as BodyInit | null, { status, headers });
+
 /** A poll's answer: text, or a v3 binary payload as `application/octet-stream`. */
-function respond(body: string | Uint8Array, headers: Headers): Response {
+function respond(answer: Answer, body: string | Uint8Array, headers: Headers): Response {
   if (typeof body !== "string") headers.set("Content-Type", "application/octet-stream");
-  return new Response(body as BodyInit, { headers });
+  return answer(200, headers, body);
 }
 
 /** The polling transport of one session. */
@@ -136,19 +142,24 @@ export class PollingTransport implements Transport {
 
   /**
    * Answers a GET: at once when packets wait, else held open until they come. `signal` is the
-   * request's, given where it aborts only when the client goes away (Bun): the answer is then a
-   * deferred `Response` with a plain body, cheaper there than a stream.
+   * request's, given where it aborts only when the client goes away (Bun, Node): the answer is
+   * then deferred with a plain body, cheaper there than a stream. Whole answers go through
+   * `answer` (the runtime's, where it takes them without a `Response`).
    */
-  onGet(headers: Headers, signal?: AbortSignal): Response | Promise<Response> {
+  onGet(
+    headers: Headers,
+    signal?: AbortSignal,
+    answer: Answer = responseAnswer,
+  ): Response | Promise<Response> {
     headers.set("Content-Type", TEXT_TYPE);
     headers.set("Cache-Control", "no-store");
     if (this.#poll) {
       // Two polls at once: the official server calls this an error and closes the session,
       // which answers the first poll with a close packet.
       this.owner.onTransportError("transport error", "overlap from client");
-      return new Response(null, { status: 400, headers });
+      return answer(400, headers, null);
     }
-    if (this.#closed) return new Response(null, { status: 400, headers });
+    if (this.#closed) return answer(400, headers, null);
     const poll: PendingPoll = {};
     this.#poll = poll;
     if (this.#closing) {
@@ -157,7 +168,7 @@ export class PollingTransport implements Transport {
       this.send(NOOP_CLOSE);
       this.owner.onTransportClose("forced close");
     } else this.owner.onWritable();
-    if (poll.body !== undefined) return respond(poll.body, headers);
+    if (poll.body !== undefined) return respond(answer, poll.body, headers);
     const onAbort = () => {
       if (this.#poll !== poll) return;
       this.#poll = undefined;
@@ -166,14 +177,16 @@ export class PollingTransport implements Transport {
     if (signal) {
       if (signal.aborted) {
         onAbort();
-        return new Response(null, { status: 400, headers });
+        return answer(400, headers, null);
       }
       signal.addEventListener("abort", onAbort, { once: true });
     }
     if (this.#codec.protocol === 3 || signal) {
       // Deferred: a v3 payload is text or bytes, and its content type says which, so answer
-      // when it is known; on Bun, a plain body costs less than a stream.
-      return new Promise((resolve) => (poll.resolve = (body) => resolve(respond(body, headers))));
+      // when it is known; on Bun and Node, a plain body costs less than a stream.
+      return new Promise((resolve) =>
+        poll.resolve = (body) => resolve(respond(answer, body, headers))
+      );
     }
 
     // The runtime cancels the body when the client goes away. (`req.signal` is not used on Deno:
@@ -187,14 +200,18 @@ export class PollingTransport implements Transport {
     return new Response(stream, { headers });
   }
 
-  /** Reads a POSTed payload and hands its packets to the owner. */
-  async onPost(req: Request, headers: Headers): Promise<Response> {
+  /** Reads a POSTed payload and hands its packets to the owner; answers through `answer`. */
+  async onPost(
+    req: Request,
+    headers: Headers,
+    answer: Answer = responseAnswer,
+  ): Promise<Response> {
     headers.set("Content-Type", "text/html");
     headers.set("Cache-Control", "no-store");
     if (this.#cancelPost) {
       this.owner.onTransportError("transport error", "data request overlap from client");
       await req.body?.cancel().catch(() => {});
-      return new Response(null, { status: 400, headers });
+      return answer(400, headers, null);
     }
     if (
       !this.#codec.binaryPosts && req.headers.get("content-type") === "application/octet-stream"
@@ -202,7 +219,7 @@ export class PollingTransport implements Transport {
       // Engine.IO v4 sends binary as base64 in text payloads: raw bytes here are not ours.
       this.owner.onTransportError("transport error", "invalid content");
       await req.body?.cancel().catch(() => {});
-      return new Response(null, { status: 400, headers });
+      return answer(400, headers, null);
     }
     let cancelled = false;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -219,12 +236,12 @@ export class PollingTransport implements Transport {
     }
     if (cancelled) {
       // The session closed while the body streamed in: nobody is left to take it.
-      return new Response(null, { status: 400, headers });
+      return answer(400, headers, null);
     }
     if (!(body instanceof Uint8Array)) {
       if (body.status !== 413) this.owner.onTransportError("transport error", "invalid body");
       else if (body.ends) this.owner.onTransportError("transport error", "payload too large");
-      return new Response(null, { status: body.status, headers });
+      return answer(body.status, headers, null);
     }
     let payload: string | Uint8Array = body;
     if (req.headers.get("content-type") !== "application/octet-stream") {
@@ -232,11 +249,11 @@ export class PollingTransport implements Transport {
         payload = utf8.decode(body);
       } catch {
         this.owner.onTransportError("transport error", "invalid UTF-8");
-        return new Response(null, { status: 400, headers });
+        return answer(400, headers, null);
       }
     }
     this.#onPayload(payload);
-    return new Response("ok", { headers });
+    return answer(200, headers, "ok");
   }
 
   #onPayload(body: string | Uint8Array): void {

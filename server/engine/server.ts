@@ -453,11 +453,11 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     const polling = session.transport as PollingTransport;
     if (req.method === "GET") {
       this.#emitHeaders(headers, snapshot, false);
-      return polling.onGet(headers, runtime.disconnectSignal(req));
+      return polling.onGet(headers, runtime.disconnectSignal(req), runtime.answer?.(info));
     }
     if (req.method === "POST") {
       this.#emitHeaders(headers, snapshot, false);
-      return polling.onPost(req, headers);
+      return polling.onPost(req, headers, runtime.answer?.(info));
     }
     return refuse(ErrorCode.BAD_REQUEST, { name: "BAD_METHOD", method: req.method });
   }
@@ -485,7 +485,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
       );
       this.#emitHeaders(headers, () => snapshot, true, this.#cookie(id));
       this.#open(id, transport, snapshot, protocol);
-      return transport.onGet(headers);
+      return transport.onGet(headers, undefined, this.runtime.answer?.(info));
     }
     const transport = new WebSocketTransport(
       NOOP_OWNER,

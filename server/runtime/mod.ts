@@ -9,7 +9,7 @@ import { bunRuntime } from "./bun.ts";
 import { denoRuntime } from "./deno.ts";
 import type { Runtime } from "./types.ts";
 
-export type { FanOut, RawSocket, RawSocketEvents, Runtime, Upgraded } from "./types.ts";
+export type { Answer, FanOut, RawSocket, RawSocketEvents, Runtime, Upgraded } from "./types.ts";
 export { bunWebSocket } from "./bun.ts";
 
 interface Globals {

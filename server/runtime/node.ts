@@ -8,7 +8,7 @@
  */
 import { QueuedSocket } from "./queued_socket.ts";
 import { report } from "./report.ts";
-import type { RawSocketEvents, Runtime, Upgraded } from "./types.ts";
+import type { Answer, RawSocketEvents, Runtime, Upgraded } from "./types.ts";
 
 /** The part of a `node:net` socket the runtime uses. */
 export interface NodeSocketLike {
@@ -78,6 +78,16 @@ export interface NodeWebSocketServer {
   off(ev: "headers", fn: (lines: string[]) => void): unknown;
 }
 
+/** Writes a whole answer to the Node response (the bridge's, which knows Node). */
+export type NodeAnswerWriter = (
+  status: number,
+  headers: Headers,
+  body: string | Uint8Array | null,
+) => void;
+
+/** What the handler returns once the answer was written: the bridge ignores it. */
+let written: Response | undefined;
+
 /**
  * What the Node bridge passes as the fetch handler's second argument: the Node request, and for
  * an `upgrade` event, its socket and first bytes and the `ws` server that takes them over.
@@ -85,10 +95,16 @@ export interface NodeWebSocketServer {
 export class NodeServeInfo {
   /** Set once `ws` took the connection over: the bridge must then write nothing on it. */
   upgraded = false;
+  /**
+   * Set once the engine's answer was written through {@linkcode NodeServeInfo.writeAnswer}: the
+   * bridge then ignores the `Response` the handler returns.
+   */
+  answered = false;
 
   /**
    * @param req the Node request
    * @param upgrade for an `upgrade` event: the socket, its first bytes and the `ws` server
+   * @param writeAnswer for a plain request: writes a whole answer to its Node response
    */
   constructor(
     readonly req: NodeRequestLike,
@@ -97,6 +113,7 @@ export class NodeServeInfo {
       readonly head: Uint8Array;
       readonly webSockets: NodeWebSocketServer;
     },
+    readonly writeAnswer?: NodeAnswerWriter,
   ) {}
 }
 
@@ -210,6 +227,16 @@ export const nodeRuntime: Runtime = {
   disconnectSignal(req: Request): AbortSignal {
     // The bridge aborts it only when the client goes away.
     return req.signal;
+  },
+  answer(info: unknown): Answer | undefined {
+    const write = isNodeInfo(info) ? info.writeAnswer : undefined;
+    if (!write) return undefined;
+    return (status, headers, body) => {
+      (info as NodeServeInfo).answered = true;
+      write(status, headers, body);
+      // Never read: one bodiless `Response` serves every request.
+      return (written ??= new Response(null));
+    };
   },
   remoteAddress(_req: Request, info: unknown): string {
     return isNodeInfo(info) ? info.req.socket.remoteAddress ?? "" : "";

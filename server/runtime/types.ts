@@ -65,6 +65,18 @@ export interface FanOut {
 }
 
 /**
+ * Answers one request with a body the engine has whole (the polling transport's answers): builds
+ * the `Response` the fetch handler returns, or, where the runtime's server takes such answers
+ * directly ({@linkcode Runtime.answer}), writes it there and returns a placeholder that server
+ * ignores. `headers` are final: `headers` listeners and middleware have had their say.
+ */
+export type Answer = (
+  status: number,
+  headers: Headers,
+  body: string | Uint8Array | null,
+) => Response;
+
+/**
  * How one runtime serves WebSockets and tells who is calling. `info` is the fetch handler's
  * second argument as the runtime's server passes it (Bun's server, Deno's connection info, the
  * Node bridge's `NodeServeInfo`).
@@ -89,6 +101,13 @@ export interface Runtime {
    * and reports the cause in `connection_error`
    */
   upgrade(req: Request, info: unknown, events: RawSocketEvents, headers?: Headers): Upgraded;
+  /**
+   * How to answer this request with a whole body, where the runtime's server can write one
+   * without a `Response` (the Node bridge, which writes it with `res.end(body)`: making a
+   * `Response` and reading its body stream back cost most of a poll there). Undefined answers
+   * with a `Response`, as for any caller of the handler other than that server.
+   */
+  answer?(info: unknown): Answer | undefined;
   /** Creates the native fan-out of one engine, where the runtime has one (Bun). */
   fanOut?(): FanOut;
 }
