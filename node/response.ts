@@ -8,6 +8,7 @@
 import { Buffer } from "node:buffer";
 import { type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
+import { report } from "../server/runtime/report.ts";
 
 /** Headers as Node takes them, `Set-Cookie` as a list. */
 function headersOf(headers: Headers): Record<string, string | string[]> {
@@ -36,8 +37,33 @@ export function writeAnswer(
       typeof body === "string" ? Buffer.byteLength(body) : body.byteLength,
     );
   }
-  res.writeHead(status, out);
+  if (!writeHead(res, status, undefined, out)) return;
   res.end(body ?? undefined);
+}
+
+/**
+ * Writes the status line and headers; false when Node refused a header (a value with a control
+ * character that `Headers` let through, set by the app): the error is reported and the request
+ * gets a bare 500 instead, rather than a throw out of whatever flushed the answer.
+ */
+function writeHead(
+  res: ServerResponse,
+  status: number,
+  statusText: string | undefined,
+  headers: Record<string, string | string[]>,
+): boolean {
+  try {
+    res.writeHead(status, statusText, headers);
+    return true;
+  } catch (err) {
+    report(err);
+    if (!res.headersSent) {
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      res.writeHead(500);
+    }
+    res.end();
+    return false;
+  }
 }
 
 /**
@@ -45,8 +71,13 @@ export function writeAnswer(
  * then cancelled, which is how a streamed response learns it).
  */
 export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
-  res.writeHead(response.status, response.statusText || undefined, headersOf(response.headers));
   const body = response.body;
+  if (
+    !writeHead(res, response.status, response.statusText || undefined, headersOf(response.headers))
+  ) {
+    await body?.cancel().catch(() => {});
+    return;
+  }
   if (!body) {
     res.end();
     return;

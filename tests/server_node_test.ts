@@ -349,6 +349,38 @@ Deno.test("Socket.IO on Node", async (t) => {
     );
 
     await t.step(
+      "a held poll whose app header Node refuses gets 500 when answered later, and Node serves on",
+      async () => {
+        const node = await startNode(SERVER, [
+          build.entry,
+          "http",
+          JSON.stringify({ appHeaders: true, pingInterval: 200, pingTimeout: 5000 }),
+        ]);
+        try {
+          const open = await rawRequest(
+            node.port,
+            `GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+              "Connection: close\r\n\r\n",
+          );
+          const { sid } = JSON.parse(open.body.slice(1)) as { sid: string };
+          // Held until the heartbeat's ping answers it, from a timer: Node's writeHead then
+          // refuses the control character the app's headers listener set.
+          const held = await rawRequest(
+            node.port,
+            `GET /socket.io/?EIO=4&transport=polling&sid=${sid}&ctl=1 HTTP/1.1\r\n` +
+              "Host: 127.0.0.1\r\nConnection: close\r\n\r\n",
+          );
+          assert.equal(held.status, 500);
+          assert.deepEqual(appLines(held.lines), []);
+          assert.equal((await rawUpgrade(node.port, WS_HANDSHAKE)).status, 101);
+        } finally {
+          await stopServer(node);
+        }
+        assert.match(node.stderr, /ERR_INVALID_CHAR/);
+      },
+    );
+
+    await t.step(
       "the bridge: Set-Cookie, reading requests, streamed bodies, backpressure, a client leaving",
       () => bridgeSteps(build),
     );

@@ -113,6 +113,8 @@ export interface NodeProcess {
   url: string;
   /** Closes its stdin and waits for it to exit; returns what it printed after the port line. */
   stop(): Promise<string>;
+  /** What it wrote to stderr, once {@linkcode NodeProcess.stop} resolved. */
+  readonly stderr: string;
 }
 
 /**
@@ -122,5 +124,17 @@ export interface NodeProcess {
  */
 export async function startNode(script: string, args: string[]): Promise<NodeProcess> {
   const { port, url, stop } = await startServerProcess("node", [script, ...args]);
-  return { port, url, stop: async () => (await stop()).out };
+  let stderr = "";
+  return {
+    port,
+    url,
+    stop: async () => {
+      const { out, err } = await stop();
+      stderr = err;
+      return out;
+    },
+    get stderr() {
+      return stderr;
+    },
+  };
 }
