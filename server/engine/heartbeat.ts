@@ -268,7 +268,12 @@ export class Heartbeat {
       const t = this.#pings.shift();
       t.awaitingPong = true;
       t.heartbeatDue = this.#pongs.push(t, now);
-      t.ping();
+      try {
+        t.ping();
+      } catch (err) {
+        // A write the runtime refused: the other sessions are pinged all the same.
+        report(err);
+      }
     }
     if (this.#size > 0) this.#arm();
   }
