@@ -3,6 +3,7 @@
  * WebSocket only, and polling upgraded to WebSocket.
  */
 import assert from "node:assert/strict";
+import { answered, HeldTimeouts } from "./helpers/held_timeouts.ts";
 import { Buffer } from "node:buffer";
 import ioV2 from "socket.io-client-v2";
 import msgpackParser from "socket.io-msgpack-parser";
@@ -526,18 +527,26 @@ eachMode("broadcast with acks collects every answer, and times out", async (fx) 
   // One client never answers: the others' answers come with the timeout error.
   clients[2].off("count");
   clients[2].on("count", () => {});
-  const [err2, partial] = await new Promise<unknown[]>((resolve) => {
+  // The timeout fires once the two answers are in (the scheduler holds it), whatever the load.
+  const held = fx.io.engine.opts.scheduler as HeldTimeouts;
+  const timedOut = new Promise<unknown[]>((resolve) => {
     fx.io.timeout(50).emit("count", (...args: unknown[]) => resolve(args));
   });
+  await answered(sockets[0], sockets[1]);
+  held.release();
+  const [err2, partial] = await timedOut;
   assert.ok(err2 instanceof Error);
   assert.equal((err2 as Error).message, "operation has timed out");
   assert.deepEqual((partial as number[]).sort(), [0, 1]);
-  const rejected = await fx.io.timeout(50).emitWithAck("count").catch((e) => e);
+  const rejecting = fx.io.timeout(50).emitWithAck("count").catch((e) => e);
+  await answered(sockets[0], sockets[1]);
+  held.release();
+  const rejected = await rejecting;
   assert.ok(rejected instanceof Error);
   assert.deepEqual((rejected as unknown as { responses: number[] }).responses.sort(), [0, 1]);
   // The silent socket does not keep the timed-out callbacks.
   assert.equal(sockets[2].acks.size, 0);
-});
+}, () => ({ scheduler: new HeldTimeouts(50) }));
 
 eachMode("fetchSockets, socketsJoin, socketsLeave, disconnectSockets", async (fx) => {
   const [clients, sockets] = await crowd(fx, 3);

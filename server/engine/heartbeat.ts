@@ -267,7 +267,9 @@ export class Heartbeat {
     while (this.#pings.peek() <= now) {
       const t = this.#pings.shift();
       t.awaitingPong = true;
-      t.heartbeatDue = this.#pongs.push(t, now);
+      // Read again for each ping: under load the pings before it may take a while to write, and
+      // a session gets its whole pingTimeout from its own ping.
+      t.heartbeatDue = this.#pongs.push(t, this.#scheduler.now());
       try {
         t.ping();
       } catch (err) {
