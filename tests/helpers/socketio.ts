@@ -5,17 +5,33 @@
  * @module
  */
 import {
-  io as officialClient,
+  io as officialIo,
   type ManagerOptions,
   type Socket as ClientSocket,
   type SocketOptions,
 } from "socket.io-client";
 import { type Namespace, Server, type ServerOptions, type Socket } from "../../mod.ts";
+import { closedClientsIdle, trackedTransports } from "./official_transports.ts";
 import { serve, type TestServer } from "./serve.ts";
 
 export type { ClientSocket };
-/** The official client's `io()`. */
-export { officialClient };
+
+/**
+ * The official client's `io()`, on its own transports kept track of (official_transports.ts),
+ * so that {@linkcode settle} knows when a closed client has nothing left in flight.
+ */
+export const officialClient: typeof officialIo = Object.assign(
+  (uri?: string | Partial<ManagerOptions & SocketOptions>, opts?: ClientOptions) => {
+    if (typeof uri === "object") return officialIo(withTracked(uri));
+    return officialIo(uri!, withTracked(opts ?? {}));
+  },
+  officialIo,
+);
+
+function withTracked(opts: ClientOptions): ClientOptions {
+  const transports = trackedTransports(opts.transports) as ClientOptions["transports"];
+  return { ...opts, transports };
+}
 
 /** How the official client reaches the server. */
 export type Mode = "polling" | "websocket" | "upgrade";
@@ -130,8 +146,8 @@ export class Fixture {
 }
 
 /**
- * Disconnects every client and resolves once each of their connections is closed (without the
- * official client's last timers: {@linkcode settle} after it).
+ * Disconnects every client and resolves once each of their connections is closed (without what
+ * is still in flight: {@linkcode settle} after it).
  */
 export async function closeClients(clients: readonly ClientSocket[]): Promise<void> {
   const engines = new Set<ClientSocket["io"]["engine"]>();
@@ -180,11 +196,12 @@ export async function upgraded(socket: ClientSocket): Promise<void> {
 }
 
 /**
- * Lets the official client's last timers run: after a close, its polling requests report their
- * end through `setTimeout(0)` callbacks (xmlhttprequest-ssl), which must not outlive the test.
+ * Resolves once every closed official client has nothing left in flight: a closed client's last
+ * requests end, each with a `setTimeout(0)` of xmlhttprequest-ssl, and its WebSocket's close
+ * handshake finishes after it emits `close`; none of them may outlive the test.
  */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) await delay(0);
+export function settle(): Promise<void> {
+  return within(closedClientsIdle(), "end of the closed official clients' requests and sockets");
 }
 
 /**
