@@ -67,6 +67,8 @@ interface Tracked {
   sockets: Map<string, Socket>;
   /** Its WebSocket, once the session is on one: from then on it is kept. */
   socket?: WorkersSocket;
+  /** Whether a message came since the last flush (its sockets are compared then). */
+  touched: boolean;
 }
 
 function socketKey(sid: string, nsp: string): string {
@@ -118,6 +120,8 @@ export class Hibernation {
   readonly #byWs = new WeakMap<object, Tracked>();
   /** Sockets whose records to write (or delete, once the socket left). */
   readonly #dirty = new Set<Socket>();
+  /** Sessions that had messages since the last flush: their sockets are dirty then. */
+  readonly #touched: Tracked[] = [];
   /** What was written last under each socket key, as JSON. */
   readonly #written = new Map<string, string | undefined>();
   readonly #adapters = new WeakSet<Adapter>();
@@ -210,16 +214,18 @@ export class Hibernation {
    */
   touched(ws?: WorkerdWebSocket): void {
     if (ws !== undefined) {
+      // Once per session per flush, however many messages: the hot path only sets a flag.
       const tracked = this.#byWs.get(ws);
-      if (tracked !== undefined) {
-        for (const socket of tracked.sockets.values()) this.#dirty.add(socket);
+      if (tracked !== undefined && !tracked.touched) {
+        tracked.touched = true;
+        this.#touched.push(tracked);
       }
     }
     this.#queueFlush(false);
   }
 
   #track(session: EngineSocket): Tracked {
-    const tracked: Tracked = { session, sockets: new Map() };
+    const tracked: Tracked = { session, sockets: new Map(), touched: false };
     this.#sessions.set(session.id, tracked);
     if (session.transport.name === "websocket") this.#keepOnWebSocket(tracked);
     else session.once("upgrade", () => this.#keepOnWebSocket(tracked));
@@ -311,6 +317,14 @@ export class Hibernation {
     this.#flushTimer = undefined;
     // Adapters replaced since (`io.adapter(...)`) report their rooms too.
     for (const nsp of this.#io._nsps.values()) this.#watchAdapter(nsp);
+    // The sockets of sessions that had messages: those there now (one that left since, or
+    // joined, was marked by its room change). A session closed since is forgotten already.
+    for (const tracked of this.#touched) {
+      tracked.touched = false;
+      if (this.#sessions.get(tracked.session.id) !== tracked) continue;
+      for (const socket of tracked.sockets.values()) this.#dirty.add(socket);
+    }
+    this.#touched.length = 0;
     const puts: Record<string, unknown> = {};
     const gone = new Set<string>();
     for (const socket of this.#dirty) {
