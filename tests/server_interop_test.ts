@@ -17,6 +17,7 @@ import {
   next,
   nextArgs,
   officialClient as io,
+  receivedDuring,
   writable,
 } from "./helpers/socketio.ts";
 import { RESERVED_EVENT_NAMES } from "./helpers/reserved.ts";
@@ -350,27 +351,23 @@ async function crowd(fx: Fixture, n: number, nsp = "/"): Promise<[ClientSocket[]
 
 /**
  * Records which clients receive `ev` while `act` runs. A final emit to everyone, sent after
- * `act`, marks the end: packets arrive in order, so once each client has the marker, anything
- * `act` sent it has arrived too.
+ * `act`, marks the end.
  */
-async function receivers(
+function receivers(
   fx: Fixture,
   clients: ClientSocket[],
   act: () => void,
   ev = "msg",
 ): Promise<string[]> {
-  const got: string[] = [];
-  const handlers = clients.map((c, i) => {
-    const h = (...args: unknown[]) => got.push(`${i}:${args.join(",")}`);
-    c.on(ev, h);
-    return h;
-  });
-  const markers = clients.map((c) => next(c, "marker"));
-  act();
-  fx.io.emit("marker");
-  await Promise.all(markers);
-  clients.forEach((c, i) => c.off(ev, handlers[i]));
-  return got.sort();
+  return receivedDuring(
+    clients,
+    () => {
+      act();
+      fx.io.emit("marker");
+    },
+    clients,
+    ev,
+  );
 }
 
 eachMode("rooms: join, leave, to, in, except, chains", async (fx) => {

@@ -14,6 +14,7 @@ import {
   type Mode,
   next,
   nextArgs,
+  receivedDuring,
   upgraded,
   within,
 } from "../helpers/socketio.ts";
@@ -104,28 +105,10 @@ function crowd(run: Run, n: number, nsp = run.nsp): Promise<ClientSocket[]> {
 }
 
 /**
- * Which of `clients` receive `ev` (as `<index>:<args>`, sorted) while `act` runs. `act` asks
- * the app for something after which it sends `marker` to the namespace: once each of
- * `markers` (all of `clients` by default) has it, anything sent before has arrived too.
+ * Which of `clients` receive `ev` while `act` runs; `act` asks the app for something after which
+ * it sends `marker` to the namespace.
  */
-async function receivers(
-  clients: ClientSocket[],
-  act: () => void,
-  markers: ClientSocket[] = clients,
-  ev = "msg",
-): Promise<string[]> {
-  const got: string[] = [];
-  const handlers = clients.map((c, i) => {
-    const h = (...args: unknown[]) => got.push(`${i}:${args.join(",")}`);
-    c.on(ev, h);
-    return h;
-  });
-  const marked = markers.map((c) => nextOf(c, "marker"));
-  act();
-  await Promise.all(marked);
-  clients.forEach((c, i) => c.off(ev, handlers[i]));
-  return got.sort();
-}
+const receivers = receivedDuring;
 
 /** `c` asks the app to emit `msg` with `n` through `spec`. */
 function emitVia(c: ClientSocket, spec: Spec, n: unknown): () => void {

@@ -177,6 +177,30 @@ export function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promi
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Which of `clients` receive `ev` (as `<index>:<args>`, sorted) while `act` runs. `act` ends by
+ * having `marker` sent to the namespace: packets arrive in order, so once each of `markers` (all
+ * of `clients` by default) has it, anything sent before has arrived too (each wait bounded).
+ */
+export async function receivedDuring(
+  clients: ClientSocket[],
+  act: () => void,
+  markers: ClientSocket[] = clients,
+  ev = "msg",
+): Promise<string[]> {
+  const got: string[] = [];
+  const handlers = clients.map((c, i) => {
+    const h = (...args: unknown[]) => got.push(`${i}:${args.join(",")}`);
+    c.on(ev, h);
+    return h;
+  });
+  const marked = markers.map((c) => within(next(c, "marker"), '"marker" event'));
+  act();
+  await Promise.all(marked);
+  clients.forEach((c, i) => c.off(ev, handlers[i]));
+  return got.sort();
+}
+
 /** Resolves when `socket` connects; rejects with its `connect_error`. */
 export function connected(socket: ClientSocket): Promise<void> {
   if (socket.connected) return Promise.resolve();
