@@ -236,6 +236,12 @@ export interface AdapterNamespace {
    */
   readonly timers?: AdapterTimers;
   /**
+   * The server's connection state recovery, when it is on: a cluster adapter that stores
+   * sessions itself (Redis Streams) keeps them this long and tags broadcasts with offsets only
+   * then, as the official adapters read `server.opts.connectionStateRecovery`.
+   */
+  readonly recovery?: { readonly maxDisconnectionDuration: number };
+  /**
    * Called with `serverSideEmit` args received from another node (a function last when the
    * sender waits for an acknowledgement). The in-memory adapter never calls it: like
    * `socket.io-adapter`, a single node does not deliver to itself.

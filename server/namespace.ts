@@ -160,6 +160,11 @@ export class Namespace<
     return this.server.engine.opts.scheduler;
   }
 
+  /** @internal the server's connection state recovery options, when on (adapters read them). */
+  get recovery(): { readonly maxDisconnectionDuration: number } | undefined {
+    return this.server.recovery;
+  }
+
   /** @internal forgets a timed-out broadcast's ack callback in every socket. */
   _dropAck(ack: (...args: unknown[]) => void): void {
     for (const socket of this.sockets.values()) socket._dropAck(ack);

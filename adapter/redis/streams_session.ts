@@ -29,6 +29,17 @@ interface StoredOptions {
   except?: Room[];
 }
 
+/** A broadcast's data, as stored in its entry. */
+interface StoredBroadcast {
+  packet?: { data?: unknown };
+  opts?: unknown;
+}
+
+function isOptions(opts: unknown): opts is StoredOptions {
+  const o = opts as Partial<StoredOptions> | null | undefined;
+  return Array.isArray(o?.rooms) && (o.except === undefined || Array.isArray(o.except));
+}
+
 /** Sessions of one namespace, in the keys and stream of one Streams adapter. */
 export class StreamsSessionStore {
   readonly #redis: Commands;
@@ -68,7 +79,8 @@ export class StreamsSessionStore {
       this.#redis.xrange(this.#stream, offset, offset),
     ]);
     if (!raw || found.length === 0) return null;
-    const stored = decode(Buffer.from(raw, "base64")) as SessionToPersist;
+    const stored = decode(Buffer.from(raw, "base64")) as Partial<SessionToPersist> | null;
+    if (typeof stored?.sid !== "string" || !Array.isArray(stored.rooms)) return null;
     const rooms = stored.rooms;
     const missedPackets: unknown[][] = [];
     let last = offset;
@@ -80,16 +92,15 @@ export class StreamsSessionStore {
         last = entry.id;
         const { message } = entry;
         if (message.nsp !== this.#nsp || message.type !== BROADCAST) continue;
-        const data = decodeEntry(message) as unknown as {
-          data: { packet: { data: unknown[] }; opts: StoredOptions };
-        };
-        const { packet, opts } = data.data;
+        const { packet, opts } = (decodeEntry(message) as { data?: StoredBroadcast }).data ?? {};
+        // Something else than a broadcast of ours or the official adapter's: not replayed.
+        if (!Array.isArray(packet?.data) || !isOptions(opts)) continue;
         if (!reaches(rooms, opts)) continue;
         packet.data.push(entry.id);
         missedPackets.push(packet.data);
       }
     }
-    return { sid: stored.sid, pid: stored.pid, rooms, data: stored.data, missedPackets };
+    return { sid: stored.sid, pid, rooms, data: stored.data, missedPackets };
   }
 }
 
