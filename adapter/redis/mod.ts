@@ -14,3 +14,5 @@
  */
 
 export { decode, encode } from "./msgpack.ts";
+export { createStreamsAdapter, type StreamsAdapterOptions } from "./streams.ts";
+export type { RedisClient } from "./streams_commands.ts";

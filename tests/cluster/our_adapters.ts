@@ -7,6 +7,7 @@
  * @module
  */
 import { type AdapterConstructor, InMemoryAdapter } from "../../mod.ts";
+import { createStreamsAdapter } from "../../adapter/redis/streams.ts";
 import type { RedisClients } from "./redis_clients.ts";
 
 /** Makes the `adapter` option of a node; `redis` is undefined when the cluster has no Redis. */
@@ -19,4 +20,11 @@ export type OurAdapterFactory = (
 export const OUR_ADAPTERS: Record<string, OurAdapterFactory> = {
   // One node alone: a sanity run of the rig (our_node.ts and the control API) without a cluster.
   memory: () => InMemoryAdapter,
+  // One client: the adapter duplicates it for the stream reader and the subscriptions.
+  streams: (redis, opts) => createStreamsAdapter(needRedis(redis).pub, opts),
 };
+
+function needRedis(redis: RedisClients | undefined): RedisClients {
+  if (!redis) throw new Error("this adapter needs a Redis");
+  return redis;
+}

@@ -1,0 +1,361 @@
+/**
+ * The Redis Streams adapter, wire-compatible with `@socket.io/redis-streams-adapter@0.3.1`: our
+ * nodes and official Node nodes share one stream and one set of channels.
+ *
+ * As the official adapter does:
+ * - broadcasts without acks, `socketsJoin`, `socketsLeave` and `disconnectSockets` are
+ *   appended to the stream (`XADD ... MAXLEN ~ maxLen`) and read by every node with
+ *   `XREAD BLOCK` on a connection of its own; the entry id is the packet's offset for
+ *   connection state recovery;
+ * - broadcasts with acks, `serverSideEmit` and `fetchSockets` requests are ephemeral: msgpack
+ *   PUBLISH on `${channelPrefix}#${nsp}#`, and responses on `${channelPrefix}#${nsp}#${uid}#`;
+ * - the server count is the number of subscribers of the namespace's channel (`PUBSUB
+ *   NUMSUB`), so 0.3.1 sends no heartbeats;
+ * - with connection state recovery, sessions are stored in Redis and the missed packets are
+ *   read back from the stream (see `streams_session.ts`), so a client may come back to any node.
+ *
+ * @module
+ */
+import { decode, encode } from "./msgpack.ts";
+import { ClusterAdapter, type ClusterAdapterOptions } from "../cluster/cluster_adapter.ts";
+import {
+  type ClusterMessage,
+  type ClusterResponse,
+  MessageType,
+  type Offset,
+} from "../cluster/messages.ts";
+import type {
+  AdapterConstructor,
+  AdapterNamespace,
+  PrivateSessionId,
+  Session,
+  SessionToPersist,
+} from "../adapter.ts";
+import { report } from "../../server/runtime/report.ts";
+import { Commands, type RedisClient, type StreamEntry } from "./streams_commands.ts";
+import { decodeEntry, encodeEntry } from "./streams_entry.ts";
+import { StreamReader } from "./streams_reader.ts";
+import { StreamsSessionStore } from "./streams_session.ts";
+
+/**
+ * The options of {@linkcode createStreamsAdapter}: those of the official 0.3.1, same names and
+ * defaults, plus the cluster adapter's.
+ */
+export interface StreamsAdapterOptions extends ClusterAdapterOptions {
+  /** The stream's name (the prefix of their names with `streamCount` > 1). Default "socket.io". */
+  streamName?: string;
+  /**
+   * The number of streams; each namespace is routed to one of them (by a hash of its name), so
+   * its messages stay in order. Default 1.
+   */
+  streamCount?: number;
+  /** The prefix of the Pub/Sub channels. Default "socket.io". */
+  channelPrefix?: string;
+  /** Sharded Pub/Sub (Redis 7: SPUBLISH, SSUBSCRIBE) for the ephemeral messages. Default false. */
+  useShardedPubSub?: boolean;
+  /** The stream's approximate maximum length (`MAXLEN ~`). Default 10000. */
+  maxLen?: number;
+  /** Entries fetched per XREAD. Default 100. */
+  readCount?: number;
+  /** Milliseconds an XREAD blocks. Default 5000. */
+  blockTimeInMs?: number;
+  /** The prefix of the keys of recoverable sessions. Default "sio:session:". */
+  sessionKeyPrefix?: string;
+  /** The data never holds binary: skip looking for it and always write JSON. Default false. */
+  onlyPlaintext?: boolean;
+}
+
+type Options = Required<
+  Pick<
+    StreamsAdapterOptions,
+    | "streamName"
+    | "streamCount"
+    | "channelPrefix"
+    | "useShardedPubSub"
+    | "maxLen"
+    | "readCount"
+    | "blockTimeInMs"
+    | "sessionKeyPrefix"
+    | "onlyPlaintext"
+  >
+> & StreamsAdapterOptions;
+
+const DEFAULTS = {
+  streamName: "socket.io",
+  streamCount: 1,
+  channelPrefix: "socket.io",
+  useShardedPubSub: false,
+  maxLen: 10_000,
+  readCount: 100,
+  blockTimeInMs: 5_000,
+  sessionKeyPrefix: "sio:session:",
+  onlyPlaintext: false,
+} as const;
+
+/**
+ * Makes the `adapter` option of a server: a Redis Streams adapter on `redisClient`, a connected
+ * npm `redis` (node-redis v4/v5) or `ioredis` client. The adapter duplicates it for the stream
+ * reader and for the subscriptions, and closes those copies when the server closes; the client
+ * itself stays the caller's.
+ *
+ * @example Two servers on one Redis
+ * ```ts ignore
+ * import { createClient } from "npm:redis";
+ * import { Server } from "@socketio-edge/core";
+ * import { createStreamsAdapter } from "@socketio-edge/core/redis";
+ *
+ * const redisClient = createClient({ url: "redis://localhost:6379" });
+ * await redisClient.connect();
+ *
+ * const io = new Server({
+ *   adapter: createStreamsAdapter(redisClient),
+ *   connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 },
+ * });
+ * Deno.serve({ port: 3000 }, io.handler());
+ * ```
+ *
+ * @param redisClient the user's Redis client, connected
+ * @param opts see {@linkcode StreamsAdapterOptions}
+ * @throws TypeError when `redisClient` is neither a node-redis nor an ioredis client
+ */
+export function createStreamsAdapter(
+  redisClient: RedisClient,
+  opts: StreamsAdapterOptions = {},
+): AdapterConstructor {
+  const options: Options = { ...DEFAULTS, ...opts };
+  const shared = new SharedConnections(new Commands(redisClient), options);
+  return class extends RedisStreamsAdapter {
+    constructor(nsp: AdapterNamespace) {
+      super(nsp, shared, options);
+    }
+  };
+}
+
+/** The stream readers and the subscriber connection of one factory, shared by its adapters. */
+class SharedConnections {
+  readonly redis: Commands;
+  readonly #opts: Options;
+  /** Stream name to its reader and to the adapters of the namespaces it carries. */
+  readonly #streams = new Map<
+    string,
+    { reader: Promise<StreamReader>; adapters: Map<string, RedisStreamsAdapter> }
+  >();
+  #subscriber: Promise<Commands> | undefined;
+  #users = 0;
+
+  constructor(redis: Commands, opts: Options) {
+    this.redis = redis;
+    this.#opts = opts;
+  }
+
+  /** The subscriber connection, opened by the first adapter. */
+  subscriber(): Promise<Commands> {
+    return this.#subscriber ??= this.redis.duplicate(report);
+  }
+
+  /**
+   * Registers `adapter` for the entries of its namespace on `stream`, starting that stream's
+   * reader (from its current last entry) if it is the first; resolves once reading.
+   */
+  async join(stream: string, adapter: RedisStreamsAdapter): Promise<void> {
+    this.#users++;
+    let entry = this.#streams.get(stream);
+    if (!entry) {
+      const adapters = new Map<string, RedisStreamsAdapter>();
+      const reader = this.#startReader(stream, adapters);
+      entry = { reader, adapters };
+      this.#streams.set(stream, entry);
+    }
+    entry.adapters.set(adapter.nsp.name, adapter);
+    await entry.reader;
+  }
+
+  /** Unregisters `adapter`; the last adapter of a stream stops its reader. */
+  async leave(stream: string, adapter: RedisStreamsAdapter): Promise<void> {
+    const entry = this.#streams.get(stream);
+    const tasks: Promise<void>[] = [];
+    if (entry?.adapters.get(adapter.nsp.name) === adapter) {
+      entry.adapters.delete(adapter.nsp.name);
+      this.#users--;
+      if (entry.adapters.size === 0) {
+        this.#streams.delete(stream);
+        tasks.push(entry.reader.then((reader) => reader.stop(), () => {}));
+      }
+    }
+    if (this.#users === 0 && this.#subscriber) {
+      const subscriber = this.#subscriber;
+      this.#subscriber = undefined;
+      tasks.push(subscriber.then((s) => s.close(), () => {}));
+    }
+    await Promise.all(tasks);
+  }
+
+  async #startReader(
+    stream: string,
+    adapters: Map<string, RedisStreamsAdapter>,
+  ): Promise<StreamReader> {
+    // From the last entry now rather than "$" at the first XREAD: nothing added after the
+    // adapter is ready is missed, even before the first read reaches Redis.
+    const [start, connection] = await Promise.all([
+      this.redis.lastId(stream).then((id) => id ?? "0-0", (err) => {
+        report(err);
+        return "$";
+      }),
+      this.redis.duplicate(report),
+    ]);
+    const { readCount, blockTimeInMs } = this.#opts;
+    return new StreamReader(
+      connection,
+      { stream, readCount, blockTimeInMs },
+      start,
+      (entry: StreamEntry) => {
+        const nsp = entry.message.nsp;
+        if (nsp) adapters.get(nsp)?.onEntry(entry);
+      },
+      report,
+    );
+  }
+}
+
+/**
+ * A Redis Streams adapter of one namespace. Made by {@linkcode createStreamsAdapter}, which
+ * shares its connections between the namespaces of a server.
+ */
+class RedisStreamsAdapter extends ClusterAdapter {
+  readonly #shared: SharedConnections;
+  readonly #opts: Options;
+  readonly #stream: string;
+  readonly #publicChannel: string;
+  readonly #sessions: StreamsSessionStore;
+  #ready: Promise<void> | undefined;
+  #unsubscribe: (() => Promise<void>) | undefined;
+  #closed = false;
+
+  constructor(nsp: AdapterNamespace, shared: SharedConnections, opts: Options) {
+    super(nsp, opts);
+    // Entry ids are offsets a client resumes from, when the server recovers connections.
+    this.recoveryOffsets = nsp.recovery !== undefined;
+    this.#shared = shared;
+    this.#opts = opts;
+    this.#stream = streamOf(nsp.name, opts);
+    this.#publicChannel = `${opts.channelPrefix}#${nsp.name}#`;
+    this.#sessions = new StreamsSessionStore(
+      shared.redis,
+      this.#stream,
+      opts.sessionKeyPrefix,
+      nsp.name,
+    );
+  }
+
+  /**
+   * Starts reading the stream, then subscribes to the namespace's channels: once another node
+   * counts this one (`PUBSUB NUMSUB`), nothing it appends to the stream is missed here. Never
+   * rejects: a failure is reported.
+   */
+  override init(): Promise<void> {
+    return this.#ready ??= this.#start().catch(report);
+  }
+
+  async #start(): Promise<void> {
+    await this.#shared.join(this.#stream, this);
+    const privateChannel = `${this.#opts.channelPrefix}#${this.nsp.name}#${this.uid}#`;
+    const subscriber = await this.#shared.subscriber();
+    this.#unsubscribe = await subscriber.subscribe(
+      [this.#publicChannel, privateChannel],
+      (payload) => this.#onPayload(payload),
+      this.#opts.useShardedPubSub,
+    );
+  }
+
+  /** Unsubscribes, and closes the shared connections once the last namespace closed. */
+  override async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await super.close();
+    if (!this.#ready) return;
+    await this.#ready;
+    await this.#unsubscribe?.().catch(() => {});
+    await this.#shared.leave(this.#stream, this);
+  }
+
+  /** An entry of this namespace read from the stream. */
+  onEntry(entry: StreamEntry): void {
+    let message: ClusterMessage;
+    try {
+      message = decodeEntry(entry.message);
+    } catch (err) {
+      return report(err);
+    }
+    this.onMessage(message, entry.id);
+  }
+
+  #onPayload(payload: Uint8Array): void {
+    let message: ClusterMessage | ClusterResponse;
+    try {
+      message = decode(payload) as ClusterMessage | ClusterResponse;
+    } catch (err) {
+      return report(err);
+    }
+    this.onMessage(message as ClusterMessage);
+  }
+
+  protected override doPublish(message: ClusterMessage): Promise<Offset | undefined> {
+    const { redis } = this.#shared;
+    if (isEphemeral(message)) {
+      return redis.publish(this.#publicChannel, encode(message), this.#opts.useShardedPubSub)
+        .then(() => undefined);
+    }
+    return redis.xadd(
+      this.#stream,
+      encodeEntry(message, this.#opts.onlyPlaintext),
+      this.#opts.maxLen,
+    );
+  }
+
+  protected override async doPublishResponse(
+    requesterUid: string,
+    response: ClusterResponse,
+  ): Promise<void> {
+    const channel = `${this.#opts.channelPrefix}#${this.nsp.name}#${requesterUid}#`;
+    await this.#shared.redis.publish(channel, encode(response), this.#opts.useShardedPubSub);
+  }
+
+  /** The nodes subscribed to this namespace's channel, this one included. */
+  override serverCount(): Promise<number> {
+    return this.#shared.redis.numsub(this.#publicChannel, this.#opts.useShardedPubSub);
+  }
+
+  /** Stores the session in Redis for `maxDisconnectionDuration`. */
+  override persistSession(session: SessionToPersist): Promise<void> {
+    const ttl = this.nsp.recovery?.maxDisconnectionDuration;
+    if (ttl === undefined) return Promise.resolve();
+    return this.#sessions.persist(session, ttl).catch(report);
+  }
+
+  /** Reads (and deletes) the session, with the packets broadcast after `offset`. */
+  override restoreSession(pid: PrivateSessionId, offset: string): Promise<Session | null> {
+    return this.#sessions.restore(pid, offset);
+  }
+}
+
+/** Which stream carries namespace `name`: a hash of the name, as the official adapter. */
+function streamOf(name: string, opts: Options): string {
+  if (opts.streamCount === 1) return opts.streamName;
+  let hash = 0;
+  for (let i = 0; i < name.length; i++) hash = (hash * 31 + name.charCodeAt(i)) | 0;
+  // The official `%` keeps a negative hash's sign; so does this one, and so the stream name.
+  return `${opts.streamName}-${hash % opts.streamCount}`;
+}
+
+/** Messages that need no recovery go through Pub/Sub rather than the stream. */
+function isEphemeral(message: ClusterMessage): boolean {
+  switch (message.type) {
+    case MessageType.BROADCAST:
+      return (message.data as { requestId?: unknown }).requestId !== undefined;
+    case MessageType.SERVER_SIDE_EMIT:
+    case MessageType.FETCH_SOCKETS:
+      return true;
+    default:
+      return false;
+  }
+}

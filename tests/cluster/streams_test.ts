@@ -1,0 +1,10 @@
+/**
+ * The mixed-cluster scenarios with the Redis Streams adapter: the official
+ * `@socket.io/redis-streams-adapter@0.3.1` on Node beside ours under Deno, ours alone (two Deno
+ * nodes), and ours under Bun beside the official one; each on node-redis and on ioredis.
+ */
+import { clusterTests } from "./cluster.ts";
+
+clusterTests({ adapter: "streams", nodes: ["official", "deno"] });
+clusterTests({ adapter: "streams", nodes: ["deno", "deno"] });
+clusterTests({ adapter: "streams", nodes: ["bun", "official"] });
