@@ -65,20 +65,22 @@ export interface StreamsAdapterOptions extends ClusterAdapterOptions {
   onlyPlaintext?: boolean;
 }
 
-type Options = Required<
-  Pick<
-    StreamsAdapterOptions,
-    | "streamName"
-    | "streamCount"
-    | "channelPrefix"
-    | "useShardedPubSub"
-    | "maxLen"
-    | "readCount"
-    | "blockTimeInMs"
-    | "sessionKeyPrefix"
-    | "onlyPlaintext"
+type Options =
+  & Required<
+    Pick<
+      StreamsAdapterOptions,
+      | "streamName"
+      | "streamCount"
+      | "channelPrefix"
+      | "useShardedPubSub"
+      | "maxLen"
+      | "readCount"
+      | "blockTimeInMs"
+      | "sessionKeyPrefix"
+      | "onlyPlaintext"
+    >
   >
-> & StreamsAdapterOptions;
+  & StreamsAdapterOptions;
 
 const DEFAULTS = {
   streamName: "socket.io",

@@ -28,16 +28,21 @@ const SERVER_OPTIONS = { connectionStateRecovery: { maxDisconnectionDuration: 60
 const STREAM = "socket.io";
 
 /** Who persists the session (first node), who restores it (second), their clients, the mode. */
-const CASES: [NodeRuntime, RedisClientKind, NodeRuntime, RedisClientKind, "websocket" | "polling"][] =
-  [
-    ["official", "node-redis", "deno", "ioredis", "websocket"],
-    ["deno", "ioredis", "official", "node-redis", "polling"],
-    ["official", "ioredis", "deno", "node-redis", "polling"],
-    ["deno", "node-redis", "official", "ioredis", "websocket"],
-    ["deno", "node-redis", "deno", "ioredis", "websocket"],
-    ["bun", "ioredis", "official", "node-redis", "websocket"],
-    ["official", "node-redis", "bun", "ioredis", "polling"],
-  ];
+const CASES: [
+  NodeRuntime,
+  RedisClientKind,
+  NodeRuntime,
+  RedisClientKind,
+  "websocket" | "polling",
+][] = [
+  ["official", "node-redis", "deno", "ioredis", "websocket"],
+  ["deno", "ioredis", "official", "node-redis", "polling"],
+  ["official", "ioredis", "deno", "node-redis", "polling"],
+  ["deno", "node-redis", "official", "ioredis", "websocket"],
+  ["deno", "node-redis", "deno", "ioredis", "websocket"],
+  ["bun", "ioredis", "official", "node-redis", "websocket"],
+  ["official", "node-redis", "bun", "ioredis", "polling"],
+];
 
 /** Waits (bounded) until `check` holds, looking again every few milliseconds. */
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
