@@ -1,0 +1,210 @@
+/**
+ * The Redis Streams adapter in this process, with the sanitizers on, on a real redis-server and
+ * npm `redis` / `ioredis`: `close()` ends the blocked `XREAD` and every connection the adapter
+ * opened; a failing `XREAD` is reported and retried, and the adapter reads on once Redis answers
+ * again; what it writes to Redis is the official 0.3.1 layout, read here with `@msgpack/msgpack`
+ * (the official adapter's codec): the entry fields and the stored session.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { decode } from "@msgpack/msgpack";
+import { createClient } from "redis";
+import { Server } from "../../mod.ts";
+import { createStreamsAdapter, type StreamsAdapterOptions } from "../../adapter/redis/mod.ts";
+import { type RedisServer, redisTest } from "../helpers/redis.ts";
+import { serve, type TestServer } from "../helpers/serve.ts";
+import {
+  type ClientSocket,
+  closeClients,
+  connected,
+  next,
+  officialClient,
+  settle,
+  within,
+} from "../helpers/socketio.ts";
+import { connectRedis, REDIS_CLIENT_KINDS, type RedisClientKind } from "./redis_clients.ts";
+
+/** Waits (bounded) until `check` holds, looking again every few milliseconds. */
+async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  await within(
+    (async () => {
+      while (!await check()) await new Promise((r) => setTimeout(r, 10));
+    })(),
+    what,
+  );
+}
+
+/** The test's own connection to Redis, to look at what the adapters did. */
+async function watcher(redis: RedisServer) {
+  const watch = createClient({ url: redis.url });
+  await watch.connect();
+  return watch;
+}
+
+type Watch = Awaited<ReturnType<typeof watcher>>;
+
+/** The connections Redis has, by the last command they sent (`cmd=`). */
+async function commands(watch: Watch): Promise<string[]> {
+  const list = await watch.sendCommand(["CLIENT", "LIST"]) as string;
+  return list.trim().split("\n").map((line) => /cmd=(\S+)/.exec(line)?.[1] ?? "?");
+}
+
+/** Our server with the Streams adapter on its own Redis clients, served on a free port. */
+async function node(
+  redis: RedisServer,
+  kind: RedisClientKind,
+  opts: StreamsAdapterOptions = {},
+  recovery = false,
+) {
+  const clients = await connectRedis(kind, redis.url);
+  const io = new Server({
+    adapter: createStreamsAdapter(clients.pub, opts),
+    ...(recovery ? { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } } : {}),
+  });
+  const http: TestServer = serve(io.handler());
+  // The adapter of "/" exists from the start; init() is the promise of its connections.
+  await io.of("/").adapter.init();
+  return {
+    io,
+    url: http.origin,
+    async close() {
+      await io.close();
+      await http.close();
+      await clients.close();
+    },
+  };
+}
+
+for (const kind of REDIS_CLIENT_KINDS) {
+  redisTest(
+    `streams adapter (${kind}): close() ends the blocked XREAD and its connections`,
+    async (redis) => {
+      const watch = await watcher(redis);
+      try {
+        const before = (await commands(watch)).length;
+        const a = await node(redis, kind); // XREAD blocks 5 s by default
+        await a.io.of("/custom").adapter.init();
+        // The reader is blocked in XREAD, the subscriber subscribed.
+        await until(async () => (await commands(watch)).includes("xread"), "a blocked XREAD");
+        const open = await commands(watch);
+        assert.ok(open.includes("subscribe"), `a subscribed connection among ${open}`);
+        await a.close();
+        // Only the test's connections remain (the sanitizers check this process's side).
+        await until(
+          async () => (await commands(watch)).length === before,
+          "the adapter's connections closed",
+        );
+        assert.ok(!(await commands(watch)).includes("xread"));
+      } finally {
+        await watch.close();
+      }
+    },
+  );
+
+  redisTest(
+    `streams adapter (${kind}): a failing XREAD is reported and retried, then reads on`,
+    async (redis) => {
+      const watch = await watcher(redis);
+      const reported: unknown[] = [];
+      const onError = (e: ErrorEvent) => {
+        e.preventDefault();
+        reported.push(e.error);
+      };
+      addEventListener("error", onError);
+      let client: ClientSocket | undefined;
+      const nodes: Awaited<ReturnType<typeof node>>[] = [];
+      try {
+        const opts = { blockTimeInMs: 50 };
+        const a = await node(redis, kind, opts);
+        nodes.push(a);
+        const b = await node(redis, kind, opts);
+        nodes.push(b);
+        client = officialClient(a.url, { transports: ["websocket"], reconnection: false });
+        await within(connected(client), "connection");
+
+        // The stream's key becomes a string: every XREAD fails (WRONGTYPE) until it is deleted.
+        await watch.set("socket.io", "not a stream");
+        const start = performance.now();
+        await until(() => reported.length >= 4, "failed reads reported, again and again");
+        // Paced: after a failure a node waits 100 ms, then twice as long after each further one,
+        // so by `elapsed` each of the two has failed at most 2 + log2(elapsed / 100 + 1) times
+        // (a slower machine fails fewer times, never more); a loop retrying at once, far more.
+        const elapsed = performance.now() - start;
+        const most = 2 * (2 + Math.floor(Math.log2(elapsed / 100 + 1)));
+        assert.ok(reported.length <= most, `${reported.length} failures in ${elapsed} ms: spins`);
+        assert.ok(
+          reported.every((e) => /WRONGTYPE/.test(String((e as Error)?.message ?? e))),
+          `only the failed reads are reported: ${reported}`,
+        );
+        await watch.del("socket.io");
+
+        const got = next(client, "m");
+        b.io.emit("m", "after the outage");
+        assert.equal(await within(got, "a broadcast after the outage"), "after the outage");
+      } finally {
+        if (client) await closeClients([client]);
+        await settle();
+        for (const n of nodes) await n.close();
+        removeEventListener("error", onError);
+        await watch.close();
+      }
+    },
+  );
+}
+
+redisTest("streams adapter: entries and sessions in the official layout", async (redis) => {
+  const watch = await watcher(redis);
+  let client: ClientSocket | undefined;
+  const a = await node(redis, "node-redis", {}, true);
+  try {
+    client = officialClient(a.url, { transports: ["websocket"], reconnection: false });
+    await within(connected(client), "connection");
+    const first = next(client, "m");
+    a.io.emit("m", 1);
+    await within(first, "a broadcast");
+    const second = next(client, "b");
+    a.io.to(client.id!).emit("b", new Uint8Array([1, 2]));
+    await within(second, "a binary broadcast");
+
+    const [plain, binary] = await watch.xRange("socket.io", "-", "+");
+    assert.deepEqual(Object.keys(plain.message), ["uid", "nsp", "type", "data"]);
+    assert.equal(plain.message.nsp, "/");
+    assert.equal(plain.message.type, "3");
+    const data = JSON.parse(plain.message.data);
+    assert.deepEqual(data.packet.data, ["m", 1]);
+    assert.deepEqual(data.opts, { rooms: [], except: [], flags: data.opts.flags });
+    // Binary: base64 msgpack, `bin` for the bytes.
+    assert.equal(binary.message.type, "3");
+    const decoded = decode(Buffer.from(binary.message.data, "base64")) as typeof data;
+    const [name, bytes] = decoded.packet.data as [string, Uint8Array];
+    assert.deepEqual([name, [...bytes]], ["b", [1, 2]]);
+    assert.deepEqual(decoded.opts.rooms, [client.id]);
+
+    // A dropped connection: its session is stored under its pid for maxDisconnectionDuration.
+    const [socket] = a.io.of("/").sockets.values();
+    const gone = next(socket, "disconnect");
+    socket.join("news");
+    socket.data = { user: "ann" };
+    client.io.engine.close();
+    await gone;
+    let keys: string[] = [];
+    await until(async () => (keys = await watch.keys("sio:session:*")).length === 1, "a session");
+    assert.equal(keys[0], `sio:session:${socket.pid}`);
+    const ttl = await watch.pTTL(keys[0]);
+    assert.ok(ttl > 0 && ttl <= 60_000, `PX maxDisconnectionDuration, ${ttl} ms left`);
+    const session = decode(Buffer.from((await watch.get(keys[0]))!, "base64"));
+    assert.deepEqual(session, {
+      sid: socket.id,
+      pid: socket.pid,
+      rooms: [socket.id, "news"],
+      data: { user: "ann" },
+    });
+  } finally {
+    if (client) await closeClients([client]);
+    await settle();
+    await a.close();
+    await watch.close();
+  }
+});
