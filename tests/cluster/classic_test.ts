@@ -15,7 +15,9 @@ import {
 } from "../helpers/socketio.ts";
 import { bin, type Selection } from "./control.ts";
 import { type ClusterNode, type NodeRuntime, startNode, unavailable } from "./nodes.ts";
-import { REDIS_CLIENT_KINDS } from "./redis_clients.ts";
+import { connectRedis, REDIS_CLIENT_KINDS } from "./redis_clients.ts";
+import { Server } from "../../mod.ts";
+import { createAdapter, type RedisAdapter } from "../../adapter/redis/mod.ts";
 
 const CLUSTERS: [NodeRuntime, NodeRuntime][] = [
   ["official", "deno"],
@@ -238,5 +240,37 @@ async function scenarios(
     assert.deepStrictEqual(sortedIds(sockets), [x1.id!]);
     const acked = await x.control({ op: "serverSideEmitWithAck", ev: "sse-ack" });
     assert.deepStrictEqual(acked, { err: null, responses: [] });
+  });
+}
+
+// allRooms is no operation of the control API: our adapter, in this process, asks an official
+// node (ALL_ROOMS), which answers as it answers its own kind.
+for (const kind of REDIS_CLIENT_KINDS) {
+  redisTest(`classic cluster: our allRooms() gets an official node's rooms (${kind})`, async (
+    redis,
+  ) => {
+    const official = await startNode("official", {
+      name: "official",
+      adapter: "classic",
+      client: kind,
+      redisUrl: redis.url,
+    });
+    const clients = await connectRedis(kind, redis.url);
+    const io = new Server({ adapter: createAdapter(clients.pub, clients.sub) });
+    const adapter = io.of("/").adapter as unknown as RedisAdapter;
+    const remote: ClientSocket[] = [];
+    try {
+      await adapter.init();
+      remote.push(await connect(official, ["news"]));
+      await eventually("both nodes counted", async () => await adapter.serverCount() === 2);
+      const rooms = await adapter.allRooms();
+      assert.deepStrictEqual([...rooms].sort(), [remote[0].id!, "news"].sort());
+    } finally {
+      await closeClients(remote);
+      await settle();
+      await io.close();
+      await clients.close();
+      await official.stop();
+    }
   });
 }
