@@ -32,7 +32,8 @@ import type {
   SessionToPersist,
 } from "../adapter.ts";
 import { report } from "../../server/runtime/report.ts";
-import { Commands, type RedisClient, type StreamEntry } from "./streams_commands.ts";
+import type { RedisClient } from "./clients.ts";
+import { Commands, type StreamEntry } from "./streams_commands.ts";
 import { decodeEntry, encodeEntry } from "./streams_entry.ts";
 import { StreamReader } from "./streams_reader.ts";
 import { StreamsSessionStore } from "./streams_session.ts";

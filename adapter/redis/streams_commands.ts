@@ -9,6 +9,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import type { RedisClient } from "./clients.ts";
 
 /** One entry of a stream: its id and its fields. */
 export interface StreamEntry {
@@ -59,12 +60,6 @@ interface AnyClient {
   disconnect?: Fn;
 }
 
-/**
- * The user's Redis client: a connected node-redis client or cluster, or an ioredis client or
- * cluster. Typed loosely on purpose: both packages' own types are accepted as they are.
- */
-export type RedisClient = object;
-
 function isNodeRedis(client: AnyClient): boolean {
   return typeof client.sSubscribe === "function";
 }
@@ -81,9 +76,9 @@ export class Commands {
   readonly #c: AnyClient;
   readonly #node: boolean;
 
-  /** @param client the user's client, see {@linkcode RedisClient} */
+  /** @param client the user's client */
   constructor(client: RedisClient) {
-    const c = client as AnyClient;
+    const c = client as unknown as AnyClient;
     if (typeof c?.duplicate !== "function" || typeof c.multi !== "function") {
       throw new TypeError("expected a node-redis (npm `redis`) or ioredis client");
     }
@@ -99,7 +94,7 @@ export class Commands {
     const copy = this.#c.duplicate() as AnyClient;
     copy.on?.("error", onError);
     if (this.#node || this.#c.options?.lazyConnect) await copy.connect?.();
-    return new Commands(copy);
+    return new Commands(copy as unknown as RedisClient);
   }
 
   /** Closes this connection now, failing its pending commands (a blocked XREAD included). */

@@ -40,6 +40,11 @@ export interface ClusterSpec {
   adapter: string;
   /** The runtime of each node, e.g. `["official", "deno"]`. */
   nodes: NodeRuntime[];
+  /**
+   * Whether the cluster has a redis-server (default: unless the adapter is "memory"); the
+   * nodes then connect their Redis clients to it, whatever their adapter.
+   */
+  redis?: boolean;
   /** The Redis clients to run with, one test each (default both). */
   clients?: readonly RedisClientKind[];
   /** Options of every node's adapter, over the rig's defaults ({@linkcode ADAPTER_DEFAULTS}). */
@@ -211,7 +216,7 @@ async function runOnce(
  * Prints `SKIPPED: <why>` (and passes) without a redis-server, or without Bun for Bun nodes.
  */
 export function clusterTests(spec: ClusterSpec): void {
-  const needsRedis = spec.adapter !== "memory";
+  const needsRedis = spec.redis ?? spec.adapter !== "memory";
   const kinds = needsRedis ? spec.clients ?? REDIS_CLIENT_KINDS : ["node-redis" as const];
   for (const client of kinds) {
     const label = `cluster: ${spec.nodes.join(" + ")} nodes, ${spec.adapter} adapter` +

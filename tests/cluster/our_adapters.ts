@@ -7,7 +7,12 @@
  * @module
  */
 import { type AdapterConstructor, InMemoryAdapter } from "../../mod.ts";
-import { createStreamsAdapter } from "../../adapter/redis/streams.ts";
+import {
+  createAdapter,
+  createStreamsAdapter,
+  type RedisAdapterOptions,
+  type StreamsAdapterOptions,
+} from "../../adapter/redis/mod.ts";
 import type { RedisClients } from "./redis_clients.ts";
 
 /** Makes the `adapter` option of a node; `redis` is undefined when the cluster has no Redis. */
@@ -20,11 +25,15 @@ export type OurAdapterFactory = (
 export const OUR_ADAPTERS: Record<string, OurAdapterFactory> = {
   // One node alone: a sanity run of the rig (our_node.ts and the control API) without a cluster.
   memory: () => InMemoryAdapter,
-  // One client: the adapter duplicates it for the stream reader and the subscriptions.
-  streams: (redis, opts) => createStreamsAdapter(needRedis(redis).pub, opts),
+  // The classic Redis adapter (@socket.io/redis-adapter's format).
+  classic: (redis, opts) => {
+    if (!redis) throw new Error("the classic adapter needs a Redis");
+    return createAdapter(redis.pub, redis.sub, opts as RedisAdapterOptions);
+  },
+  // The Redis Streams adapter: one client, which it duplicates for the stream reader and the
+  // subscriptions.
+  streams: (redis, opts) => {
+    if (!redis) throw new Error("the streams adapter needs a Redis");
+    return createStreamsAdapter(redis.pub, opts as StreamsAdapterOptions);
+  },
 };
-
-function needRedis(redis: RedisClients | undefined): RedisClients {
-  if (!redis) throw new Error("this adapter needs a Redis");
-  return redis;
-}
