@@ -17,7 +17,7 @@
  * @module
  */
 import { decode, encode } from "./msgpack.ts";
-import { ClusterAdapter, type ClusterAdapterOptions } from "../cluster/cluster_adapter.ts";
+import { ClusterAdapter } from "../cluster/cluster_adapter.ts";
 import {
   type ClusterMessage,
   type ClusterResponse,
@@ -37,63 +37,9 @@ import { Commands, type StreamEntry } from "./streams_commands.ts";
 import { decodeEntry, encodeEntry } from "./streams_entry.ts";
 import { StreamReader } from "./streams_reader.ts";
 import { StreamsSessionStore } from "./streams_session.ts";
+import { type Options, type StreamsAdapterOptions, streamsOptions } from "./streams_options.ts";
 
-/**
- * The options of {@linkcode createStreamsAdapter}: those of the official 0.3.1, same names and
- * defaults, plus the cluster adapter's.
- */
-export interface StreamsAdapterOptions extends ClusterAdapterOptions {
-  /** The stream's name (the prefix of their names with `streamCount` > 1). Default "socket.io". */
-  streamName?: string;
-  /**
-   * The number of streams; each namespace is routed to one of them (by a hash of its name), so
-   * its messages stay in order. Default 1.
-   */
-  streamCount?: number;
-  /** The prefix of the Pub/Sub channels. Default "socket.io". */
-  channelPrefix?: string;
-  /** Sharded Pub/Sub (Redis 7: SPUBLISH, SSUBSCRIBE) for the ephemeral messages. Default false. */
-  useShardedPubSub?: boolean;
-  /** The stream's approximate maximum length (`MAXLEN ~`). Default 10000. */
-  maxLen?: number;
-  /** Entries fetched per XREAD. Default 100. */
-  readCount?: number;
-  /** Milliseconds an XREAD blocks. Default 5000. */
-  blockTimeInMs?: number;
-  /** The prefix of the keys of recoverable sessions. Default "sio:session:". */
-  sessionKeyPrefix?: string;
-  /** The data never holds binary: skip looking for it and always write JSON. Default false. */
-  onlyPlaintext?: boolean;
-}
-
-type Options =
-  & Required<
-    Pick<
-      StreamsAdapterOptions,
-      | "streamName"
-      | "streamCount"
-      | "channelPrefix"
-      | "useShardedPubSub"
-      | "maxLen"
-      | "readCount"
-      | "blockTimeInMs"
-      | "sessionKeyPrefix"
-      | "onlyPlaintext"
-    >
-  >
-  & StreamsAdapterOptions;
-
-const DEFAULTS = {
-  streamName: "socket.io",
-  streamCount: 1,
-  channelPrefix: "socket.io",
-  useShardedPubSub: false,
-  maxLen: 10_000,
-  readCount: 100,
-  blockTimeInMs: 5_000,
-  sessionKeyPrefix: "sio:session:",
-  onlyPlaintext: false,
-} as const;
+export type { StreamsAdapterOptions };
 
 /**
  * Makes the `adapter` option of a server: a Redis Streams adapter on `redisClient`, a connected
@@ -119,13 +65,14 @@ const DEFAULTS = {
  *
  * @param redisClient the user's Redis client, connected
  * @param opts see {@linkcode StreamsAdapterOptions}
- * @throws TypeError when `redisClient` is neither a node-redis nor an ioredis client
+ * @throws TypeError when `redisClient` is neither a node-redis nor an ioredis client, or an
+ *   option has the wrong type; RangeError when a count or length is out of range
  */
 export function createStreamsAdapter(
   redisClient: RedisClient,
   opts: StreamsAdapterOptions = {},
 ): AdapterConstructor {
-  const options: Options = { ...DEFAULTS, ...opts };
+  const options = streamsOptions(opts);
   const shared = new SharedConnections(new Commands(redisClient), options);
   return class extends RedisStreamsAdapter {
     constructor(nsp: AdapterNamespace) {

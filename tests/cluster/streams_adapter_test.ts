@@ -208,3 +208,18 @@ redisTest("streams adapter: entries and sessions in the official layout", async 
     await watch.close();
   }
 });
+
+Deno.test("streams adapter: wrong options and clients are refused with errors naming them", () => {
+  // Never connected: only checked.
+  const client = createClient();
+  assert.throws(() => createStreamsAdapter({} as never), TypeError);
+  assert.throws(() => createStreamsAdapter(client, { maxLen: 0 }), /maxLen must be an integer/);
+  assert.throws(() => createStreamsAdapter(client, { readCount: 1.5 }), RangeError);
+  assert.throws(() => createStreamsAdapter(client, { blockTimeInMs: -1 }), RangeError);
+  assert.throws(
+    () => createStreamsAdapter(client, { streamName: 1 as never }),
+    /streamName must be a string/,
+  );
+  assert.throws(() => createStreamsAdapter(client, { onlyPlaintext: "no" as never }), TypeError);
+  assert.ok(createStreamsAdapter(client, { blockTimeInMs: 0, heartbeatInterval: 1 }));
+});
