@@ -223,3 +223,32 @@ Deno.test("streams adapter: wrong options and clients are refused with errors na
   assert.throws(() => createStreamsAdapter(client, { onlyPlaintext: "no" as never }), TypeError);
   assert.ok(createStreamsAdapter(client, { blockTimeInMs: 0, heartbeatInterval: 1 }));
 });
+
+redisTest(
+  "streams adapter: the demo (demo/redis_streams.ts) runs, and the client recovers",
+  async (redis) => {
+    const demo = new URL("../../demo/redis_streams.ts", import.meta.url).pathname;
+    const config = new URL("../../deno.json", import.meta.url).pathname;
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--config", config, demo],
+      env: { REDIS_URL: redis.url },
+      stdin: "null",
+    }).output();
+    const out = new TextDecoder().decode(stdout);
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    // Without the ids, which change from run to run.
+    const lines = out.trim().split("\n").map((line) =>
+      line.replace(/ as [\w-]+/, "").replace(/ ([\w-]+), rooms \1,news$/, "")
+    );
+    assert.deepEqual(lines.filter((l) => !l.startsWith("redis:")), [
+      "client: connected to server 1",
+      "client: news 1",
+      "client: disconnected (forced close)",
+      "server 2: restored",
+      "client: news 2",
+      "client: news 3",
+      "client: reconnected to server 2, recovered: true",
+      "client: news 4",
+    ]);
+  },
+);
