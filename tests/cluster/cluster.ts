@@ -56,7 +56,11 @@ export interface ClusterSpec {
   launch?: (runtime: NodeRuntime, config: NodeConfig) => Promise<ClusterNode>;
 }
 
-/** What the rig gives every adapter: short waits, so that timeouts are tested quickly. */
+/**
+ * What the rig gives every adapter: short waits, so that timeouts are tested quickly. (The
+ * official sharded and streams adapters take no `requestsTimeout`: their serverSideEmit waits a
+ * fixed 5 s, their fetchSockets `io.timeout(ms)`, which the scenarios give.)
+ */
 export const ADAPTER_DEFAULTS: Record<string, Record<string, unknown>> = {
   classic: { requestsTimeout: 1_000 },
   sharded: { requestsTimeout: 1_000 },
