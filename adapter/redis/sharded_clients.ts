@@ -1,0 +1,191 @@
+/**
+ * Sharded Pub/Sub (Redis 7: `SSUBSCRIBE`, `SPUBLISH`, `PUBSUB SHARDNUMSUB`) on the user's own
+ * Redis client, node-redis (v4, v5) or ioredis, told apart by their methods as the official
+ * `@socket.io/redis-adapter@8.3.0` does: node-redis has `sSubscribe`. Both clients run on the
+ * Node APIs (`node:net`), so `node:buffer` is there wherever they are.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+
+/** Bytes as a Redis client hands them over in buffer mode (a Node `Buffer` is one). */
+type Bytes = Uint8Array;
+
+/** A message listener: the payload and the channel, as bytes. */
+export type ShardedListener = (message: Bytes, channel: Bytes) => void;
+
+/**
+ * What this adapter uses of a node-redis (`redis` v4 or v5) client, standalone or cluster.
+ *
+ * @example
+ * ```ts
+ * import type { NodeRedisShardedClient } from "@socketio-edge/core/redis";
+ *
+ * declare const client: NodeRedisShardedClient; // createClient() from npm "redis", connected
+ * await client.sPublish("socket.io#/#", "{}");
+ * ```
+ */
+export interface NodeRedisShardedClient {
+  /** `SSUBSCRIBE` with a listener; `bufferMode` true hands the listener bytes. */
+  sSubscribe(channels: string, listener: ShardedListener, bufferMode: true): Promise<unknown>;
+  /** `SUNSUBSCRIBE` of one listener (node-redis counts listeners per channel). */
+  sUnsubscribe(channels: string, listener?: ShardedListener, bufferMode?: true): Promise<unknown>;
+  /** `SPUBLISH`. */
+  sPublish(channel: string, message: string | Bytes): Promise<unknown>;
+  /** A raw command (a standalone client). */
+  sendCommand?(args: string[]): Promise<unknown>;
+  /** The masters of a cluster client. */
+  readonly masters?: readonly { client?: { sendCommand(args: string[]): Promise<unknown> } }[];
+}
+
+/**
+ * What this adapter uses of an ioredis client (`Redis` or `Cluster`).
+ *
+ * @example
+ * ```ts
+ * import type { IoRedisShardedClient } from "@socketio-edge/core/redis";
+ *
+ * declare const client: IoRedisShardedClient; // new Redis() from npm "ioredis"
+ * await client.spublish("socket.io#/#", "{}");
+ * ```
+ */
+export interface IoRedisShardedClient {
+  /** `SSUBSCRIBE`. */
+  ssubscribe(...channels: string[]): Promise<unknown>;
+  /** `SUNSUBSCRIBE`. */
+  sunsubscribe(...channels: string[]): Promise<unknown>;
+  /** `SPUBLISH`. */
+  spublish(channel: string, message: string | Bytes): Promise<unknown>;
+  /** A raw command; ioredis resolves its reply. */
+  call(command: string, ...args: string[]): Promise<unknown>;
+  /** Sharded messages, channel and payload as bytes. */
+  on(event: "smessageBuffer", listener: (channel: Bytes, message: Bytes) => void): unknown;
+  /** Stops listening (when the last channel of this client is unsubscribed). */
+  off?(event: "smessageBuffer", listener: (channel: Bytes, message: Bytes) => void): unknown;
+  /** The nodes of a cluster client. */
+  nodes?(): { call(command: string, ...args: string[]): Promise<unknown> }[];
+  /** Set on ioredis `Cluster` instances. */
+  readonly isCluster?: boolean;
+}
+
+/** Either client. */
+export type ShardedRedisClient = NodeRedisShardedClient | IoRedisShardedClient;
+
+function isNodeRedis(client: ShardedRedisClient): client is NodeRedisShardedClient {
+  return typeof (client as Partial<NodeRedisShardedClient>).sSubscribe === "function";
+}
+
+const decoder = new TextDecoder();
+
+/** ioredis emits one event per client for every channel: each client's channel table. */
+interface IoRedisRoutes {
+  handlers: Map<string, Set<ShardedListener>>;
+  listener: (channel: Bytes, message: Bytes) => void;
+}
+const ioRoutes = new WeakMap<IoRedisShardedClient, IoRedisRoutes>();
+
+function routesOf(client: IoRedisShardedClient): IoRedisRoutes {
+  let routes = ioRoutes.get(client);
+  if (routes === undefined) {
+    const handlers = new Map<string, Set<ShardedListener>>();
+    const listener = (channel: Bytes, message: Bytes) => {
+      const set = handlers.get(decoder.decode(channel));
+      if (set !== undefined) { for (const handler of set) handler(message, channel); }
+    };
+    routes = { handlers, listener };
+    ioRoutes.set(client, routes);
+    client.on("smessageBuffer", listener);
+  }
+  return routes;
+}
+
+/**
+ * `SSUBSCRIBE channel`, `listener` getting its messages as bytes. Several listeners of one
+ * channel on one client share the subscription.
+ */
+export function sSubscribe(
+  client: ShardedRedisClient,
+  channel: string,
+  listener: ShardedListener,
+): Promise<unknown> {
+  if (isNodeRedis(client)) return client.sSubscribe(channel, listener, true);
+  const { handlers } = routesOf(client);
+  let set = handlers.get(channel);
+  if (set === undefined) handlers.set(channel, set = new Set());
+  set.add(listener);
+  return set.size === 1 ? client.ssubscribe(channel) : Promise.resolve();
+}
+
+/** Removes `listener` from `channel`; `SUNSUBSCRIBE` once the channel has no listener left. */
+export function sUnsubscribe(
+  client: ShardedRedisClient,
+  channel: string,
+  listener: ShardedListener,
+): Promise<unknown> {
+  if (isNodeRedis(client)) return client.sUnsubscribe(channel, listener, true);
+  const routes = ioRoutes.get(client);
+  const set = routes?.handlers.get(channel);
+  if (routes === undefined || set === undefined || !set.delete(listener)) {
+    return Promise.resolve();
+  }
+  if (set.size > 0) return Promise.resolve();
+  routes.handlers.delete(channel);
+  if (routes.handlers.size === 0) {
+    client.off?.("smessageBuffer", routes.listener);
+    ioRoutes.delete(client);
+  }
+  return client.sunsubscribe(channel);
+}
+
+/**
+ * The payload as the clients take bytes: a `Buffer` (node-redis throws on other views, ioredis
+ * would send their `toString()`), sharing the view's memory.
+ */
+function asBuffer(payload: string | Bytes): string | Bytes {
+  return typeof payload === "string" || Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+}
+
+/** `SPUBLISH channel payload`. */
+export function sPublish(
+  client: ShardedRedisClient,
+  channel: string,
+  payload: string | Bytes,
+): Promise<unknown> {
+  const bytes = asBuffer(payload);
+  return isNodeRedis(client) ? client.sPublish(channel, bytes) : client.spublish(channel, bytes);
+}
+
+/** The count of a `PUBSUB SHARDNUMSUB channel` reply (`[channel, count]`). */
+function countOf(reply: unknown): number {
+  if (!Array.isArray(reply)) throw new Error(`unexpected PUBSUB SHARDNUMSUB reply: ${reply}`);
+  return Number.parseInt(String(reply[1]), 10);
+}
+
+/**
+ * `PUBSUB SHARDNUMSUB channel`: the number of subscribers of `channel`, summed over the
+ * nodes of a cluster.
+ */
+export async function shardNumSub(client: ShardedRedisClient, channel: string): Promise<number> {
+  const args = ["SHARDNUMSUB", channel];
+  if (isNodeRedis(client)) {
+    if (Array.isArray(client.masters)) {
+      const counts = await Promise.all(
+        client.masters.map((m) => m.client?.sendCommand(["PUBSUB", ...args]).then(countOf) ?? 0),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    }
+    if (client.sendCommand === undefined) throw new Error("this Redis client has no sendCommand");
+    return countOf(await client.sendCommand(["PUBSUB", ...args]));
+  }
+  if (client.isCluster === true && client.nodes !== undefined) {
+    // Every node, replicas too, as the official adapter counts.
+    const counts = await Promise.all(
+      client.nodes().map((node) => node.call("PUBSUB", ...args).then(countOf)),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  }
+  return countOf(await client.call("PUBSUB", ...args));
+}
