@@ -7,6 +7,7 @@
  * @module
  */
 import { type AdapterConstructor, InMemoryAdapter } from "../../mod.ts";
+import { createAdapter, type RedisAdapterOptions } from "../../adapter/redis/mod.ts";
 import type { RedisClients } from "./redis_clients.ts";
 
 /** Makes the `adapter` option of a node; `redis` is undefined when the cluster has no Redis. */
@@ -19,4 +20,9 @@ export type OurAdapterFactory = (
 export const OUR_ADAPTERS: Record<string, OurAdapterFactory> = {
   // One node alone: a sanity run of the rig (our_node.ts and the control API) without a cluster.
   memory: () => InMemoryAdapter,
+  // The classic Redis adapter (@socket.io/redis-adapter's format).
+  classic: (redis, opts) => {
+    if (!redis) throw new Error("the classic adapter needs a Redis");
+    return createAdapter(redis.pub, redis.sub, opts as RedisAdapterOptions);
+  },
 };
