@@ -77,7 +77,8 @@ export interface Ops {
       room?: string;
       close?: boolean;
     },
-    { found: boolean } & Partial<AckResult>,
+    // emitWithAck: the error's message (or null) and the socket's single response.
+    { found: boolean; err?: string | null; response?: unknown },
   ];
   /** `nsp.serverSideEmit(ev, ...args)`. */
   serverSideEmit: [{ nsp?: string; ev: string; args?: unknown[] }, Record<never, never>];

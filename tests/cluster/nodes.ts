@@ -170,6 +170,7 @@ export async function startNode(runtime: NodeRuntime, config: NodeConfig): Promi
       return ended ??= (async () => {
         if (!exited) child.kill("SIGKILL");
         await status;
+        await child.stdin.close().catch(() => {});
       })();
     },
   };

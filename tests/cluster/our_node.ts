@@ -177,12 +177,19 @@ async function run(req: Op): Promise<unknown> {
           socket.emit(req.ev, ...args(req.args));
           return { found: true };
         case "emitWithAck":
-          return {
-            found: true,
-            ...await withAck((cb) =>
-              socket.timeout(req.timeout).emit(req.ev, ...args(req.args), cb)
-            ),
-          };
+          // One socket: the ack gets its single response, as with socket.emit().
+          return await new Promise((resolve) => {
+            socket.timeout(req.timeout).emit(
+              req.ev,
+              ...args(req.args),
+              (err: Error | null, response: unknown) =>
+                resolve({
+                  found: true,
+                  err: err ? err.message : null,
+                  response: encodeValue(response),
+                }),
+            );
+          });
         case "join":
           socket.join(req.room);
           return { found: true };
