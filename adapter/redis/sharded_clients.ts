@@ -8,6 +8,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import type { RedisMethod } from "./clients.ts";
 
 /** Bytes as a Redis client hands them over in buffer mode (a Node `Buffer` is one). */
 type Bytes = Uint8Array;
@@ -16,57 +17,50 @@ type Bytes = Uint8Array;
 export type ShardedListener = (message: Bytes, channel: Bytes) => void;
 
 /**
- * What this adapter uses of a node-redis (`redis` v4 or v5) client, standalone or cluster.
+ * What the sharded adapter uses of a node-redis client (npm `redis` v4 or v5: `createClient()`,
+ * or `createCluster()`); methods typed loosely, as the clients' overloads differ by version.
  *
  * @example
  * ```ts
  * import type { NodeRedisShardedClient } from "@socketio-edge/core/redis";
+ * import { createClient } from "npm:redis@5.12.4";
  *
- * declare const client: NodeRedisShardedClient; // createClient() from npm "redis", connected
- * await client.sPublish("socket.io#/#", "{}");
+ * const client: NodeRedisShardedClient = createClient({ url: "redis://127.0.0.1:6379" });
  * ```
  */
 export interface NodeRedisShardedClient {
-  /** `SSUBSCRIBE` with a listener; `bufferMode` true hands the listener bytes. */
-  sSubscribe(channels: string, listener: ShardedListener, bufferMode: true): Promise<unknown>;
-  /** `SUNSUBSCRIBE` of one listener (node-redis counts listeners per channel). */
-  sUnsubscribe(channels: string, listener?: ShardedListener, bufferMode?: true): Promise<unknown>;
+  /** `SSUBSCRIBE`, with a listener of `(message, channel)` (bytes in buffer mode). */
+  sSubscribe: RedisMethod;
+  /** `SUNSUBSCRIBE` (of one listener: node-redis counts listeners per channel). */
+  sUnsubscribe: RedisMethod;
   /** `SPUBLISH`. */
-  sPublish(channel: string, message: string | Bytes): Promise<unknown>;
-  /** A raw command (a standalone client). */
-  sendCommand?(args: string[]): Promise<unknown>;
-  /** The masters of a cluster client. */
-  readonly masters?: readonly { client?: { sendCommand(args: string[]): Promise<unknown> } }[];
+  sPublish: RedisMethod;
 }
 
 /**
- * What this adapter uses of an ioredis client (`Redis` or `Cluster`).
+ * What the sharded adapter uses of an ioredis client (`new Redis()` or `new Cluster()`).
  *
  * @example
  * ```ts
  * import type { IoRedisShardedClient } from "@socketio-edge/core/redis";
+ * import { Redis } from "npm:ioredis@5.11.1";
  *
- * declare const client: IoRedisShardedClient; // new Redis() from npm "ioredis"
- * await client.spublish("socket.io#/#", "{}");
+ * const client: IoRedisShardedClient = new Redis("redis://127.0.0.1:6379", { lazyConnect: true });
  * ```
  */
 export interface IoRedisShardedClient {
   /** `SSUBSCRIBE`. */
-  ssubscribe(...channels: string[]): Promise<unknown>;
+  ssubscribe: RedisMethod;
   /** `SUNSUBSCRIBE`. */
-  sunsubscribe(...channels: string[]): Promise<unknown>;
+  sunsubscribe: RedisMethod;
   /** `SPUBLISH`. */
-  spublish(channel: string, message: string | Bytes): Promise<unknown>;
-  /** A raw command; ioredis resolves its reply. */
-  call(command: string, ...args: string[]): Promise<unknown>;
-  /** Sharded messages, channel and payload as bytes. */
-  on(event: "smessageBuffer", listener: (channel: Bytes, message: Bytes) => void): unknown;
-  /** Stops listening (when the last channel of this client is unsubscribed). */
-  off?(event: "smessageBuffer", listener: (channel: Bytes, message: Bytes) => void): unknown;
-  /** The nodes of a cluster client. */
-  nodes?(): { call(command: string, ...args: string[]): Promise<unknown> }[];
-  /** Set on ioredis `Cluster` instances. */
-  readonly isCluster?: boolean;
+  spublish: RedisMethod;
+  /** Any command. */
+  call: RedisMethod;
+  /** Listen to `smessageBuffer`. */
+  on: RedisMethod;
+  /** Stop listening. */
+  off: RedisMethod;
 }
 
 /** Either client. */
@@ -132,7 +126,7 @@ export function sUnsubscribe(
   if (set.size > 0) return Promise.resolve();
   routes.handlers.delete(channel);
   if (routes.handlers.size === 0) {
-    client.off?.("smessageBuffer", routes.listener);
+    client.off("smessageBuffer", routes.listener);
     ioRoutes.delete(client);
   }
   return client.sunsubscribe(channel);
@@ -169,23 +163,30 @@ function countOf(reply: unknown): number {
  * nodes of a cluster.
  */
 export async function shardNumSub(client: ShardedRedisClient, channel: string): Promise<number> {
-  const args = ["SHARDNUMSUB", channel];
+  const args = ["PUBSUB", "SHARDNUMSUB", channel];
+  const sum = (counts: number[]) => counts.reduce((a, b) => a + b, 0);
+  const cluster = client as {
+    isCluster?: boolean;
+    nodes?: () => { call: RedisMethod }[];
+    masters?: { client?: { sendCommand: RedisMethod } }[];
+    sendCommand?: RedisMethod;
+  };
   if (isNodeRedis(client)) {
-    if (Array.isArray(client.masters)) {
-      const counts = await Promise.all(
-        client.masters.map((m) => m.client?.sendCommand(["PUBSUB", ...args]).then(countOf) ?? 0),
+    if (Array.isArray(cluster.masters)) {
+      return sum(
+        await Promise.all(
+          cluster.masters.map(async (m) => m.client ? countOf(await m.client.sendCommand(args)) : 0),
+        ),
       );
-      return counts.reduce((a, b) => a + b, 0);
     }
-    if (client.sendCommand === undefined) throw new Error("this Redis client has no sendCommand");
-    return countOf(await client.sendCommand(["PUBSUB", ...args]));
+    if (typeof cluster.sendCommand !== "function") {
+      throw new TypeError("this node-redis client has no sendCommand()");
+    }
+    return countOf(await cluster.sendCommand(args));
   }
-  if (client.isCluster === true && client.nodes !== undefined) {
+  if (cluster.isCluster === true && typeof cluster.nodes === "function") {
     // Every node, replicas too, as the official adapter counts.
-    const counts = await Promise.all(
-      client.nodes().map((node) => node.call("PUBSUB", ...args).then(countOf)),
-    );
-    return counts.reduce((a, b) => a + b, 0);
+    return sum(await Promise.all(cluster.nodes().map(async (n) => countOf(await n.call(...args)))));
   }
-  return countOf(await client.call("PUBSUB", ...args));
+  return countOf(await client.call(...args));
 }
