@@ -452,3 +452,76 @@ redisTest("classic adapter: requestsTimeout ends a request a node never answers"
     await silent.close();
   }
 });
+
+/** Collects what is reported (errors dispatched on globalThis) while `fn` runs. */
+async function reportedDuring(fn: (reported: unknown[]) => Promise<void>): Promise<unknown[]> {
+  const reported: unknown[] = [];
+  const onError = (e: ErrorEvent) => {
+    e.preventDefault();
+    reported.push(e.error);
+  };
+  addEventListener("error", onError);
+  try {
+    await fn(reported);
+  } finally {
+    removeEventListener("error", onError);
+  }
+  return reported;
+}
+
+redisTest("classic adapter: a client's error event nobody listens to is reported", async (
+  redis,
+) => {
+  // The user's clients without an error listener of their own.
+  const pub = createClient({ url: redis.url });
+  const sub = pub.duplicate();
+  await Promise.all([pub.connect(), sub.connect()]);
+  const fx = new Fixture("websocket", { adapter: createAdapter(pub, sub) });
+  fx.io.of("/custom"); // two adapters on the same clients: still one report per error
+  try {
+    const reported = await reportedDuring(async () => {
+      pub.emit("error", new Error("connection lost"));
+      sub.emit("error", new Error("sub connection lost"));
+      await delay(0);
+    });
+    assert.deepStrictEqual(reported.map((e) => (e as Error).message), [
+      "connection lost",
+      "sub connection lost",
+    ]);
+    // With a listener of the user's, the error is theirs.
+    const theirs: unknown[] = [];
+    pub.on("error", (e) => theirs.push(e));
+    const none = await reportedDuring(async () => {
+      pub.emit("error", new Error("handled"));
+      await delay(0);
+    });
+    assert.deepStrictEqual(none, []);
+    assert.equal(theirs.length, 1);
+  } finally {
+    await fx.close();
+    await Promise.all([pub.close(), sub.close()]);
+  }
+});
+
+redisTest(
+  "classic adapter: a PUBLISH the client refuses is reported, the local clients served",
+  async (
+    redis,
+  ) => {
+    const node = await startNode(redis, "node-redis");
+    try {
+      const { client } = await connectWith(node);
+      await (node.redis.pub as { close(): Promise<void> }).close();
+      const got = next(client, "msg");
+      const reported = await reportedDuring(async () => {
+        node.io.emit("msg", "still here");
+        assert.equal(await within(got, "local delivery"), "still here");
+        await delay(0);
+      });
+      assert.equal(reported.length, 1);
+      assert.ok(reported[0] instanceof Error);
+    } finally {
+      await stopNode(node);
+    }
+  },
+);

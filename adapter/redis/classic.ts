@@ -27,7 +27,14 @@ import type {
 } from "../adapter.ts";
 import { InMemoryAdapter } from "../memory.ts";
 import { report } from "../../server/runtime/report.ts";
-import { numsub, publish, type RedisClient, subscribe, type Subscription } from "./clients.ts";
+import {
+  numsub,
+  publish,
+  type RedisClient,
+  subscribe,
+  type Subscription,
+  watchErrors,
+} from "./clients.ts";
 import { decode, encode } from "./msgpack.ts";
 
 /**
@@ -266,6 +273,7 @@ export class RedisAdapter extends InMemoryAdapter {
   readonly #ackRequests = new Map<string, PendingAck>();
   readonly #subscription: Subscription;
   readonly #ready: Promise<void>;
+  readonly #unwatch: (() => void)[];
   #closed = false;
 
   /**
@@ -294,6 +302,7 @@ export class RedisAdapter extends InMemoryAdapter {
     this.responseChannel = `${key}-response#${nsp.name}#`;
     this.specificResponseChannel = `${this.responseChannel}${this.uid}#`;
     this.#timers = nsp.timers ?? fallbackTimers;
+    this.#unwatch = [watchErrors(pubClient, report), watchErrors(subClient, report)];
     this.#subscription = subscribe(
       subClient,
       `${this.channel}*`,
@@ -336,6 +345,7 @@ export class RedisAdapter extends InMemoryAdapter {
       request.done(new Error("the adapter was closed"));
     }
     await this.#subscription.close().catch(report);
+    for (const unwatch of this.#unwatch) unwatch();
   }
 
   /**

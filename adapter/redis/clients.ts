@@ -170,6 +170,46 @@ export function subscribe(
   };
 }
 
+// One listener per client, however many adapters (namespaces) share it.
+const watched = new WeakMap<object, { adapters: number; stop(): void }>();
+
+/**
+ * Reports the `error` events of `client` that nobody else listens to (an EventEmitter throws
+ * an unheard `error` out of the client's socket code, which would end the process). The user's
+ * own listener, when there is one, gets them instead, as with the official adapter.
+ *
+ * @returns Stops listening (once every adapter that watches the client stopped).
+ */
+export function watchErrors(client: RedisClient, onError: (err: unknown) => void): () => void {
+  const emitter = client as {
+    on?: RedisMethod;
+    off?: RedisMethod;
+    listenerCount?: (event: string) => number;
+  };
+  if (typeof emitter.on !== "function" || typeof emitter.off !== "function") return () => {};
+  let entry = watched.get(client);
+  if (entry === undefined) {
+    const listener = (err: unknown) => {
+      if (emitter.listenerCount?.("error") === 1) onError(err);
+    };
+    emitter.on("error", listener);
+    const created = { adapters: 0, stop: () => emitter.off!("error", listener) };
+    watched.set(client, created);
+    entry = created;
+  }
+  entry.adapters++;
+  let stopped = false;
+  const current = entry;
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    if (--current.adapters === 0) {
+      current.stop();
+      watched.delete(client);
+    }
+  };
+}
+
 /**
  * `PUBLISH`es `message` (bytes are sent as a Buffer, which both clients require for binary).
  *

@@ -23,7 +23,14 @@ const OFFICIAL: Record<string, string> = {
 async function packages(): Promise<Record<string, string>> {
   const deno = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
   const pinned = (name: string) => String(deno.imports[name]).replace(`npm:${name}@`, "");
-  return { ...OFFICIAL, redis: pinned("redis"), ioredis: pinned("ioredis") };
+  // Our Redis adapters' codec too: under Bun, NODE_PATH must find the version deno.json pins,
+  // not the 2.x that the official streams adapter would otherwise hoist there.
+  return {
+    ...OFFICIAL,
+    redis: pinned("redis"),
+    ioredis: pinned("ioredis"),
+    "@msgpack/msgpack": pinned("@msgpack/msgpack"),
+  };
 }
 
 /** Whether `name@version` is installed in the folder. */
