@@ -81,7 +81,9 @@ function looksLikeASocketId(room: Room): boolean {
  * Encodes `message` for the wire, as officially: msgpack when it may carry binary and does,
  * else JSON.
  */
-export function encodeShardedMessage(message: ClusterMessage | ClusterResponse): string | Uint8Array {
+export function encodeShardedMessage(
+  message: ClusterMessage | ClusterResponse,
+): string | Uint8Array {
   const data = (message as { data?: unknown }).data;
   return MAY_CONTAIN_BINARY.has(message.type) && hasBinary(data)
     ? encode(message)
@@ -140,8 +142,13 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     }
   }
 
-  /** Unsubscribes from every channel of this namespace. */
+  /**
+   * Unsubscribes from every channel of this namespace (once; a client's failure, such as a
+   * client closed already, is reported).
+   */
   override async close(): Promise<void> {
+    if (this.closed) return;
+    await super.close();
     const done = [
       sUnsubscribe(this.#sub, this.#channel, this.#onMessage),
       sUnsubscribe(this.#sub, this.#responseChannel, this.#onResponse),
@@ -153,7 +160,7 @@ export class ShardedRedisAdapter extends ClusterAdapter {
         }
       }
     }
-    await Promise.all([super.close(), ...done]);
+    await Promise.all(done.map((p) => p.catch(report)));
   }
 
   /** The number of nodes: the subscribers of the namespace's channel. */
@@ -214,8 +221,13 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     } catch {
       return; // not a message of ours: ignored, as officially
     }
-    if (isResponse) this.onResponse(message as ClusterResponse);
-    else this.onMessage(message as ClusterMessage);
+    // What escapes here would reach the Redis client's event emitter: report it instead.
+    try {
+      if (isResponse) this.onResponse(message as ClusterResponse);
+      else this.onMessage(message as ClusterMessage);
+    } catch (err) {
+      report(err);
+    }
   }
 }
 

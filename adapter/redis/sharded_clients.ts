@@ -94,6 +94,15 @@ function routesOf(client: IoRedisShardedClient): IoRedisRoutes {
   return routes;
 }
 
+/** `fn()`'s promise, or a rejection with what it threw (a closed node-redis client throws). */
+function attempt(fn: () => unknown): Promise<unknown> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
 /**
  * `SSUBSCRIBE channel`, `listener` getting its messages as bytes. Several listeners of one
  * channel on one client share the subscription.
@@ -103,12 +112,12 @@ export function sSubscribe(
   channel: string,
   listener: ShardedListener,
 ): Promise<unknown> {
-  if (isNodeRedis(client)) return client.sSubscribe(channel, listener, true);
+  if (isNodeRedis(client)) return attempt(() => client.sSubscribe(channel, listener, true));
   const { handlers } = routesOf(client);
   let set = handlers.get(channel);
   if (set === undefined) handlers.set(channel, set = new Set());
   set.add(listener);
-  return set.size === 1 ? client.ssubscribe(channel) : Promise.resolve();
+  return set.size === 1 ? attempt(() => client.ssubscribe(channel)) : Promise.resolve();
 }
 
 /** Removes `listener` from `channel`; `SUNSUBSCRIBE` once the channel has no listener left. */
@@ -117,7 +126,7 @@ export function sUnsubscribe(
   channel: string,
   listener: ShardedListener,
 ): Promise<unknown> {
-  if (isNodeRedis(client)) return client.sUnsubscribe(channel, listener, true);
+  if (isNodeRedis(client)) return attempt(() => client.sUnsubscribe(channel, listener, true));
   const routes = ioRoutes.get(client);
   const set = routes?.handlers.get(channel);
   if (routes === undefined || set === undefined || !set.delete(listener)) {
@@ -129,7 +138,7 @@ export function sUnsubscribe(
     client.off("smessageBuffer", routes.listener);
     ioRoutes.delete(client);
   }
-  return client.sunsubscribe(channel);
+  return attempt(() => client.sunsubscribe(channel));
 }
 
 /**
@@ -149,7 +158,9 @@ export function sPublish(
   payload: string | Bytes,
 ): Promise<unknown> {
   const bytes = asBuffer(payload);
-  return isNodeRedis(client) ? client.sPublish(channel, bytes) : client.spublish(channel, bytes);
+  return attempt(() =>
+    isNodeRedis(client) ? client.sPublish(channel, bytes) : client.spublish(channel, bytes)
+  );
 }
 
 /** The count of a `PUBSUB SHARDNUMSUB channel` reply (`[channel, count]`). */
@@ -175,7 +186,9 @@ export async function shardNumSub(client: ShardedRedisClient, channel: string): 
     if (Array.isArray(cluster.masters)) {
       return sum(
         await Promise.all(
-          cluster.masters.map(async (m) => m.client ? countOf(await m.client.sendCommand(args)) : 0),
+          cluster.masters.map(async (m) =>
+            m.client ? countOf(await m.client.sendCommand(args)) : 0
+          ),
         ),
       );
     }
