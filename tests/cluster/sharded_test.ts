@@ -173,3 +173,60 @@ redisTest(
     }
   },
 );
+
+redisTest(
+  "sharded: what is not a message on the node's channels is ignored, and it serves on",
+  async (redis) => {
+    const client = await connectRedis("node-redis", redis.url);
+    const node = await startNode("deno", {
+      name: "deno-garbage",
+      adapter: "sharded",
+      client: "ioredis",
+      redisUrl: redis.url,
+    });
+    const socket = officialClient(node.url, {
+      transports: ["websocket"],
+      forceNew: true,
+      reconnection: false,
+      auth: { rooms: ["news"] },
+    });
+    let out = "";
+    try {
+      await within(connected(socket), "connection");
+      const channels = (await command(client, "PUBSUB", "SHARDCHANNELS")) as string[];
+      assert.ok(channels.includes("socket.io#/#news#"));
+      const garbage = [
+        "{not json",
+        "\xc1", // a byte msgpack never uses
+        "\x93\x01\x02\x03", // msgpack, but no message
+        JSON.stringify({ uid: "other", nsp: "/", type: 3, data: null }),
+        JSON.stringify({ uid: "other", nsp: "/", type: 8, data: { requestId: 1 } }),
+      ];
+      for (const channel of channels) {
+        for (const payload of garbage) await command(client, "SPUBLISH", channel, payload);
+      }
+      // What one connection sends arrives in order: once "msg" is here, so was all of the above.
+      const got = new Promise((r) => socket.once("msg", r));
+      await command(
+        client,
+        "SPUBLISH",
+        "socket.io#/#",
+        JSON.stringify({
+          uid: "other",
+          nsp: "/",
+          type: 3,
+          data: {
+            packet: { type: 2, data: ["msg", 1] },
+            opts: { rooms: [], except: [], flags: {} },
+          },
+        }),
+      );
+      assert.equal(await within(got, "the message after the garbage"), 1);
+    } finally {
+      await closeClients([socket]);
+      out = await node.stop();
+      await client.close();
+    }
+    assert.ok(!out.includes("uncaught"), out);
+  },
+);
