@@ -230,3 +230,23 @@ redisTest(
     assert.ok(!out.includes("uncaught"), out);
   },
 );
+
+redisTest("sharded: the docs' example runs as it says", async (redis) => {
+  const example = new URL("../../docs/examples/sharded_redis.ts", import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-prompt", example, redis.url],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(stdout);
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  assert.equal(
+    out,
+    [
+      `A got the answers: ["B's client: are you there?"]`,
+      `A sees in "news": B's client`,
+      "the client of B got: hello from A",
+      "",
+    ].join("\n"),
+  );
+});
