@@ -9,8 +9,10 @@
 import { type AdapterConstructor, InMemoryAdapter } from "../../mod.ts";
 import {
   createAdapter,
+  createShardedAdapter,
   createStreamsAdapter,
   type RedisAdapterOptions,
+  type ShardedRedisAdapterOptions,
   type StreamsAdapterOptions,
 } from "../../adapter/redis/mod.ts";
 import type { RedisClients } from "./redis_clients.ts";
@@ -29,6 +31,11 @@ export const OUR_ADAPTERS: Record<string, OurAdapterFactory> = {
   classic: (redis, opts) => {
     if (!redis) throw new Error("the classic adapter needs a Redis");
     return createAdapter(redis.pub, redis.sub, opts as RedisAdapterOptions);
+  },
+  // The sharded Redis adapter (createShardedAdapter: SPUBLISH / SSUBSCRIBE).
+  sharded: (redis, opts) => {
+    if (!redis) throw new Error("the sharded adapter needs a Redis");
+    return createShardedAdapter(redis.pub, redis.sub, opts as ShardedRedisAdapterOptions);
   },
   // The Redis Streams adapter: one client, which it duplicates for the stream reader and the
   // subscriptions.

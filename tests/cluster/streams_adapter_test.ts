@@ -225,13 +225,12 @@ Deno.test("streams adapter: wrong options and clients are refused with errors na
 });
 
 redisTest(
-  "streams adapter: the demo (demo/redis_streams.ts) runs, and the client recovers",
+  "streams adapter: docs/examples/streams_redis.ts runs, and the client recovers",
   async (redis) => {
-    const demo = new URL("../../demo/redis_streams.ts", import.meta.url).pathname;
+    const demo = new URL("../../docs/examples/streams_redis.ts", import.meta.url).pathname;
     const config = new URL("../../deno.json", import.meta.url).pathname;
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--config", config, demo],
-      env: { REDIS_URL: redis.url },
+      args: ["run", "-A", "--config", config, demo, redis.url],
       stdin: "null",
     }).output();
     const out = new TextDecoder().decode(stdout);

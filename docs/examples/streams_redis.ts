@@ -15,17 +15,21 @@
  *
  * The demo empties the stream "socket.io" and the session keys of that Redis first.
  *
- *   deno run -A demo/redis_streams.ts            # Redis at redis://127.0.0.1:6379
- *   REDIS_URL=redis://host:port deno run -A demo/redis_streams.ts
+ *   deno run -A docs/examples/streams_redis.ts [redis://127.0.0.1:6379]
+ *
+ * An official Node server with `@socket.io/redis-streams-adapter` on the same Redis would be one
+ * more server of the same cluster, for the client to come back to. The client here is the
+ * official `socket.io-client`, whose manager can be pointed at another server between two
+ * connections (as a load balancer would send it elsewhere).
  *
  * @module
  */
-import { createClient } from "redis";
-import { io as connect, type Socket as ClientSocket } from "socket.io-client";
-import { Server } from "../mod.ts";
-import { createStreamsAdapter } from "../adapter/redis/mod.ts";
+import { createClient } from "npm:redis@5.12.4";
+import { io as connect, type Socket as ClientSocket } from "npm:socket.io-client@4.8.4";
+import { Server } from "@socketio-edge/core";
+import { createStreamsAdapter } from "@socketio-edge/core/redis";
 
-const url = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
+const url = Deno.args[0] ?? "redis://127.0.0.1:6379";
 
 /** One server: its own Redis client, the Streams adapter, recovery on, on a free port. */
 async function startServer(name: string) {
@@ -92,7 +96,7 @@ for (const [server, n] of [[first, 2], [second, 3]] as const) {
   await until(async () => await redis.xLen("socket.io") === entries + 1);
 }
 
-// Back, to the other server (as a load balancer would send it).
+// Back, to the other server.
 (client.io as unknown as { uri: string }).uri = second.url;
 const back = once(client, "connect");
 client.connect();
