@@ -17,6 +17,7 @@ import { applyCors } from "./cors.ts";
 import { codecFor } from "./codec.ts";
 import { ERROR_MESSAGES, ErrorCode, errorResponse, upgradeErrorResponse } from "./errors.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import { randomId } from "./ids.ts";
 import { type EngineMiddleware, MiddlewareResponse, runMiddlewares } from "./middleware.ts";
 import { type EngineOptions, resolveEngineOptions } from "./options.ts";
 import { PollingTransport } from "./polling.ts";
@@ -133,14 +134,6 @@ function addHeaders(to: Headers, extra: OutgoingHeaders): void {
       to.append(name, String(value));
     } else to.set(name, String(value));
   }
-}
-
-/** 20 URL-safe random characters. */
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(15));
-  let s = "";
-  for (let i = 0; i < 15; i++) s += String.fromCharCode(bytes[i]);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_");
 }
 
 /**
