@@ -622,8 +622,11 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
  * answered the handshake itself (Node), an empty one that its bridge does not send.
  */
 function upgradeResponse(upgraded: Upgraded): Response {
-  return upgraded.response ?? new Response(null);
+  return upgraded.response ?? (answeredUpgrade ??= new Response(null));
 }
+
+/** The one placeholder of {@linkcode upgradeResponse}, never sent nor read. */
+let answeredUpgrade: Response | undefined;
 
 /** The answer to a request whose URL does not parse: bad input, answered without a log line. */
 function badUrl(): Response {
