@@ -446,7 +446,9 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     const polling = session.transport as PollingTransport;
     if (req.method === "GET") {
       this.#emitHeaders(headers, snapshot, false);
-      return polling.onGet(headers, runtime.disconnectSignal(req), runtime.answer?.(info));
+      const watch = runtime.onDisconnect &&
+        ((gone: () => void) => runtime.onDisconnect!(req, info, gone));
+      return polling.onGet(headers, watch, runtime.answer?.(info));
     }
     if (req.method === "POST") {
       this.#emitHeaders(headers, snapshot, false);
