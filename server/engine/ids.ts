@@ -3,7 +3,7 @@
  * `crypto.getRandomValues`, drawn from a pool refilled 4 KiB at a time. Browser compatible.
  *
  * One `getRandomValues` call per id cost more than the rest of making it (about 7 µs on Node 20,
- * two per Socket.IO connection); a pool makes it one call per 200 ids, as npm `base64id` (the
+ * two per Socket.IO connection); a pool makes it one call per 273 ids, as npm `base64id` (the
  * official servers' ids) pools `crypto.randomBytes`. Every byte is handed out once.
  *
  * @module
