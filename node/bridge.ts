@@ -10,7 +10,11 @@
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { NodeServeInfo, type NodeWebSocketServer } from "../server/runtime/node.ts";
+import {
+  type NodeAnswerWriter,
+  NodeServeInfo,
+  type NodeWebSocketServer,
+} from "../server/runtime/node.ts";
 import { toRequest } from "./request.ts";
 import { writeAnswer, writeRawResponse, writeResponse } from "./response.ts";
 
@@ -40,15 +44,16 @@ function isUnder(url: string, path: string): boolean {
   return url.startsWith(path.slice(0, bare)) && (url.length === bare || url[bare] === "?");
 }
 
+/** Writes a whole answer to the response the bridge put in the info, which is Node's. */
+const writeNodeAnswer: NodeAnswerWriter = (res, status, headers, body) =>
+  writeAnswer(res as ServerResponse, status, headers, body);
+
 /** Answers one Node request with the handler. */
 async function serve(handler: Handler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let response: Response;
-  // The engine writes its whole answers (long-polling's) through this, without a `Response`.
-  const info = new NodeServeInfo(
-    req,
-    undefined,
-    (status, headers, body) => writeAnswer(res, status, headers, body),
-  );
+  // The engine writes its whole answers (long-polling's) through `writeAnswer`, without a
+  // `Response`.
+  const info = new NodeServeInfo(req, undefined, res, writeNodeAnswer);
   try {
     response = await handler(toRequest(req, res), info);
   } catch (err) {

@@ -70,8 +70,32 @@ export class NodeHeaders implements Headers {
     return this.#full().getSetCookie();
   }
 
+  /**
+   * Calls `fn` for each header as `Headers` does (lower-case names in order, repeated names
+   * joined, each `Set-Cookie` on its own), from the raw list: the server copies every header of
+   * a handshake, and a real `Headers` made for that cost more than the copy.
+   */
   forEach(fn: (value: string, key: string, parent: this) => void, thisArg?: unknown): void {
-    this.#full().forEach((value, key) => fn.call(thisArg, value, key, this));
+    if (this.#real) {
+      this.#real.forEach((value, key) => fn.call(thisArg, value, key, this));
+      return;
+    }
+    const raw = this.#raw;
+    const names: string[] = [];
+    const values: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i].charCodeAt(0) === 58) continue; // an HTTP/2 pseudo-header
+      const name = raw[i].toLowerCase();
+      const at = name === "set-cookie" ? -1 : names.indexOf(name);
+      if (at === -1) {
+        names.push(name);
+        values.push(raw[i + 1]);
+      } else values[at] += `, ${raw[i + 1]}`;
+    }
+    // Sorted by name, as `Headers` iterates; repeated `Set-Cookie`s keep their order.
+    const order = names.map((_, i) => i);
+    order.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : a - b));
+    for (const i of order) fn.call(thisArg, values[i], names[i], this);
   }
 
   entries(): ReturnType<Headers["entries"]> {

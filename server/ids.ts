@@ -1,15 +1,7 @@
 /**
- * Random ids: 20 URL-safe characters from `crypto.getRandomValues`. Browser compatible.
+ * Random ids of sockets and their sessions (`socket.id`, the recovery `pid`): the engine's, the
+ * shape of official ids. Browser compatible.
  *
  * @module
  */
-
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/** 20 URL-safe random characters (120 bits), the shape of official session and socket ids. */
-export function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(20));
-  let id = "";
-  for (let i = 0; i < 20; i++) id += ALPHABET[bytes[i] & 63];
-  return id;
-}
+export { randomId } from "./engine/ids.ts";

@@ -8,8 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { Server } from "../mod.ts";
+import { NodeHeaders } from "../node/headers.ts";
 import { buildForNode, type NodeBuild, type NodeProcess, startNode } from "./helpers/node.ts";
 import { addAppHeaders } from "./fixtures/client_handlers.mjs";
+import { handshake, poll, pollingUrl, post } from "./helpers/engine.ts";
 import { rawRequest, rawUpgrade } from "./helpers/raw.ts";
 import { serve } from "./helpers/serve.ts";
 import {
@@ -172,6 +174,32 @@ Deno.test("Socket.IO on Node", async (t) => {
         );
         assert.equal(unknown.status, 400);
         assert.equal(unknown.headers["access-control-allow-origin"], "http://app.example");
+      } finally {
+        await stopServer(server);
+      }
+    });
+
+    await t.step("a held poll whose client goes away ends the session", async () => {
+      const server = await startNode(SERVER, [build.entry, "http"]);
+      const base = `${server.url}/socket.io/`;
+      try {
+        const { sid } = await handshake(base);
+        // The first poll takes the connect packet's answer; the second is held.
+        assert.equal((await post(base, sid, "40")).body, "ok");
+        assert.match(await poll(base, sid), /^40\{"sid"/);
+        const abort = new AbortController();
+        const held = fetch(pollingUrl(base, sid), { signal: abort.signal });
+        await delay(100);
+        abort.abort();
+        await assert.rejects(held);
+        // The session goes once Node reports the response closed early: a noop POST is then
+        // refused, long before the heartbeat would have ended the session.
+        let status = 200;
+        for (let i = 0; i < 100 && status === 200; i++) {
+          await delay(10);
+          status = (await post(base, sid, "6")).status;
+        }
+        assert.equal(status, 400);
       } finally {
         await stopServer(server);
       }
@@ -682,4 +710,38 @@ Deno.test("new Server(httpServer) outside Node names the Node entry", () => {
   );
   assert.throws(() => io.listen(3000), /^TypeError: io\.listen\(port\) is a Node form.*core\/node/);
   return io.close();
+});
+
+Deno.test("a Node request's headers iterate as fetch Headers do", () => {
+  // Node's raw list as it came: names in any case, repeats, cookies, an HTTP/2 pseudo-header.
+  const raw = [
+    [":authority", "example.com"],
+    ["User-Agent", "test"],
+    ["accept", "text/plain"],
+    ["X-Multi", "a"],
+    ["Cookie", "a=1"],
+    ["set-cookie", "s=1"],
+    ["Accept", "text/html"],
+    ["x-multi", "b"],
+    ["Set-Cookie", "s=2"],
+    ["cookie", "b=2"],
+    ["Host", "example.com"],
+  ].flat();
+  const real = new Headers();
+  for (let i = 2; i < raw.length; i += 2) real.append(raw[i], raw[i + 1]);
+  const seen = (h: Headers) => {
+    const out: [string, string][] = [];
+    h.forEach((value, name, parent) => {
+      assert.equal(parent, h);
+      out.push([name, value]);
+    });
+    return out;
+  };
+  const headers = new NodeHeaders(raw);
+  assert.deepEqual(seen(headers), seen(real));
+  assert.deepEqual(seen(new NodeHeaders([])), []);
+  // Once changed, a real Headers answers.
+  headers.set("x-new", "1");
+  real.set("x-new", "1");
+  assert.deepEqual(seen(headers), seen(real));
 });

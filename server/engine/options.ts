@@ -223,9 +223,8 @@ const TRANSPORTS: Rule = (v, name) => {
 const runtimeShape = methods("a Runtime", [
   "canUpgrade",
   "remoteAddress",
-  "disconnectSignal",
   "upgrade",
-], ["fanOut", "answer"]);
+], ["fanOut", "answer", "onDisconnect"]);
 
 /** A {@linkcode Runtime} object; a name ("node") is not one, each runtime's entry passes its own. */
 const RUNTIME: Rule = (v, name) => {

@@ -141,14 +141,15 @@ export class PollingTransport implements Transport {
   }
 
   /**
-   * Answers a GET: at once when packets wait, else held open until they come. `signal` is the
-   * request's, given where it aborts only when the client goes away (Bun, Node): the answer is
-   * then deferred with a plain body, cheaper there than a stream. Whole answers go through
-   * `answer` (the runtime's, where it takes them without a `Response`).
+   * Answers a GET: at once when packets wait, else held open until they come. `watch` is the
+   * runtime's `onDisconnect` for this request, given where it has one (Bun, Node): when it will
+   * tell that the client went away, the answer is deferred with a plain body, cheaper there than
+   * a stream. Whole answers go through `answer` (the runtime's, where it takes them without a
+   * `Response`).
    */
   onGet(
     headers: Headers,
-    signal?: AbortSignal,
+    watch?: (gone: () => void) => boolean,
     answer: Answer = responseAnswer,
   ): Response | Promise<Response> {
     headers.set("Content-Type", TEXT_TYPE);
@@ -174,14 +175,10 @@ export class PollingTransport implements Transport {
       this.#poll = undefined;
       this.owner.onTransportError("transport error", "poll connection closed prematurely");
     };
-    if (signal) {
-      if (signal.aborted) {
-        onAbort();
-        return answer(400, headers, null);
-      }
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
-    if (this.#codec.protocol === 3 || signal) {
+    const watched = watch?.(onAbort) ?? false;
+    // Gone already: `onAbort` ran, and the client reads no answer.
+    if (this.#poll !== poll) return answer(400, headers, null);
+    if (this.#codec.protocol === 3 || watched) {
       // Deferred: a v3 payload is text or bytes, and its content type says which, so answer
       // when it is known; on Bun and Node, a plain body costs less than a stream.
       return new Promise((resolve) =>

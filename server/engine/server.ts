@@ -17,6 +17,7 @@ import { applyCors } from "./cors.ts";
 import { codecFor } from "./codec.ts";
 import { ERROR_MESSAGES, ErrorCode, errorResponse, upgradeErrorResponse } from "./errors.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import { randomId } from "./ids.ts";
 import { type EngineMiddleware, MiddlewareResponse, runMiddlewares } from "./middleware.ts";
 import { type EngineOptions, resolveEngineOptions } from "./options.ts";
 import { PollingTransport } from "./polling.ts";
@@ -133,14 +134,6 @@ function addHeaders(to: Headers, extra: OutgoingHeaders): void {
       to.append(name, String(value));
     } else to.set(name, String(value));
   }
-}
-
-/** 20 URL-safe random characters. */
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(15));
-  let s = "";
-  for (let i = 0; i < 15; i++) s += String.fromCharCode(bytes[i]);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_");
 }
 
 /**
@@ -453,7 +446,9 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     const polling = session.transport as PollingTransport;
     if (req.method === "GET") {
       this.#emitHeaders(headers, snapshot, false);
-      return polling.onGet(headers, runtime.disconnectSignal(req), runtime.answer?.(info));
+      const watch = runtime.onDisconnect &&
+        ((gone: () => void) => runtime.onDisconnect!(req, info, gone));
+      return polling.onGet(headers, watch, runtime.answer?.(info));
     }
     if (req.method === "POST") {
       this.#emitHeaders(headers, snapshot, false);
@@ -629,8 +624,11 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
  * answered the handshake itself (Node), an empty one that its bridge does not send.
  */
 function upgradeResponse(upgraded: Upgraded): Response {
-  return upgraded.response ?? new Response(null);
+  return upgraded.response ?? (answeredUpgrade ??= new Response(null));
 }
+
+/** The one placeholder of {@linkcode upgradeResponse}, never sent nor read. */
+let answeredUpgrade: Response | undefined;
 
 /** The answer to a request whose URL does not parse: bad input, answered without a log line. */
 function badUrl(): Response {

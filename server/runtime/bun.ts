@@ -145,8 +145,12 @@ export const bunRuntime: Runtime = {
   canUpgrade(req: Request): boolean {
     return req.headers.get("upgrade")?.toLowerCase() === "websocket";
   },
-  disconnectSignal(req: Request): AbortSignal {
-    return req.signal;
+  onDisconnect(req: Request, _info: unknown, fn: () => void): boolean {
+    // Bun aborts a request's signal only when its client goes away.
+    const signal = req.signal;
+    if (signal.aborted) fn();
+    else signal.addEventListener("abort", fn, { once: true });
+    return true;
   },
   remoteAddress(req: Request, info: unknown): string {
     return (info as BunServer | undefined)?.requestIP?.(req)?.address ?? "";

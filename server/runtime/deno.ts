@@ -59,10 +59,8 @@ export const denoRuntime: Runtime = {
   canUpgrade(req: Request): boolean {
     return req.headers.get("upgrade")?.toLowerCase() === "websocket";
   },
-  disconnectSignal(): undefined {
-    // Deno aborts `req.signal` after successful responses too: polls watch their stream instead.
-    return undefined;
-  },
+  // No `onDisconnect`: Deno aborts `req.signal` after successful responses too, so polls watch
+  // their stream instead.
   remoteAddress(_req: Request, info: unknown): string {
     return (info as DenoServeInfo | undefined)?.remoteAddr?.hostname ?? "";
   },

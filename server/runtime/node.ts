@@ -30,6 +30,16 @@ export interface NodeRequestLike {
   readonly socket: NodeSocketLike;
 }
 
+/** The part of an `http.ServerResponse` the runtime uses. */
+export interface NodeResponseLike {
+  /** Whether the response's connection or stream closed. */
+  readonly closed: boolean;
+  /** Whether the whole response was handed to the system. */
+  readonly writableFinished: boolean;
+  /** Listens to the close, once: before the end when the client went away. */
+  once(ev: "close", fn: () => void): unknown;
+}
+
 /** A Node `Buffer`: bytes whose `toString()` decodes UTF-8. */
 export interface NodeBuffer extends Uint8Array {
   /** The bytes decoded as UTF-8. */
@@ -78,8 +88,9 @@ export interface NodeWebSocketServer {
   off(ev: "headers", fn: (lines: string[]) => void): unknown;
 }
 
-/** Writes a whole answer to the Node response (the bridge's, which knows Node). */
+/** Writes a whole answer to a Node response (the bridge's, which knows Node). */
 export type NodeAnswerWriter = (
+  res: NodeResponseLike,
   status: number,
   headers: Headers,
   body: string | Uint8Array | null,
@@ -104,7 +115,8 @@ export class NodeServeInfo {
   /**
    * @param req the Node request
    * @param upgrade for an `upgrade` event: the socket, its first bytes and the `ws` server
-   * @param writeAnswer for a plain request: writes a whole answer to its Node response
+   * @param res for a plain request: its Node response
+   * @param writeAnswer for a plain request: writes a whole answer to `res`
    */
   constructor(
     readonly req: NodeRequestLike,
@@ -113,6 +125,7 @@ export class NodeServeInfo {
       readonly head: Uint8Array;
       readonly webSockets: NodeWebSocketServer;
     },
+    readonly res?: NodeResponseLike,
     readonly writeAnswer?: NodeAnswerWriter,
   ) {}
 }
@@ -224,16 +237,26 @@ export const nodeRuntime: Runtime = {
     return isNodeInfo(info) && info.upgrade !== undefined &&
       req.headers.get("upgrade")?.toLowerCase() === "websocket";
   },
-  disconnectSignal(req: Request): AbortSignal {
-    // The bridge aborts it only when the client goes away.
-    return req.signal;
+  onDisconnect(_req: Request, info: unknown, fn: () => void): boolean {
+    const res = isNodeInfo(info) ? info.res : undefined;
+    if (!res) return false;
+    // A response closes once written too; closed before it was, the client went away.
+    if (res.closed) {
+      if (!res.writableFinished) fn();
+    } else {
+      res.once("close", () => {
+        if (!res.writableFinished) fn();
+      });
+    }
+    return true;
   },
   answer(info: unknown): Answer | undefined {
     const write = isNodeInfo(info) ? info.writeAnswer : undefined;
     if (!write) return undefined;
+    const node = info as NodeServeInfo;
     return (status, headers, body) => {
-      (info as NodeServeInfo).answered = true;
-      write(status, headers, body);
+      node.answered = true;
+      write(node.res!, status, headers, body);
       // Never read: one bodiless `Response` serves every request.
       return (written ??= new Response(null));
     };

@@ -89,10 +89,15 @@ export interface Runtime {
   /** The caller's IP address, or `""` when the runtime does not say. Read before any upgrade. */
   remoteAddress(req: Request, info: unknown): string;
   /**
-   * The request's signal when it aborts only if the client goes away, so a held poll may listen
-   * to it; undefined where it also aborts after a successful response (Deno).
+   * Calls `fn` once if the client goes away before the answer to `req` is written (at once when
+   * it is gone already), so that a held poll is let go; returns whether it will. Undefined, or
+   * false, where the runtime cannot tell that from the end of an answer (Deno aborts
+   * `req.signal` after successful answers too) or tells it another way (Workers cancel the
+   * answer's body stream): a held poll then answers with a stream and watches it. A callback
+   * rather than an `AbortSignal`: on Node a signal and its listener cost more than the rest of
+   * holding a poll.
    */
-  disconnectSignal(req: Request): AbortSignal | undefined;
+  onDisconnect?(req: Request, info: unknown, fn: () => void): boolean;
   /**
    * Upgrades the request; `events` receive the socket's frames from now on. `headers` go out on
    * the upgrade's response (`101 Switching Protocols`).

@@ -179,10 +179,8 @@ export class WorkersRuntime implements Runtime {
     return req.headers.get("cf-connecting-ip") ?? "";
   }
 
-  disconnectSignal(): undefined {
-    // A held poll learns that its client left when workerd cancels its body stream.
-    return undefined;
-  }
+  // No `onDisconnect`: a held poll learns that its client left when workerd cancels its body
+  // stream.
 
   upgrade(_req: Request, _info: unknown, events: RawSocketEvents, headers?: Headers): Upgraded {
     const Pair = (globalThis as { WebSocketPair?: WebSocketPairClass }).WebSocketPair;
