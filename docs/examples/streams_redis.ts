@@ -24,8 +24,8 @@
  *
  * @module
  */
-import { createClient } from "npm:redis@5.12.4";
-import { io as connect, type Socket as ClientSocket } from "npm:socket.io-client@4.8.4";
+import { createClient } from "redis";
+import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import { Server } from "@socketio-edge/core";
 import { createStreamsAdapter } from "@socketio-edge/core/redis";
 
