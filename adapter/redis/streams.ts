@@ -85,13 +85,17 @@ export function createStreamsAdapter(
 class SharedConnections {
   readonly redis: Commands;
   readonly #opts: Options;
-  /** Stream name to its reader and to the adapters of the namespaces it carries. */
-  readonly #streams = new Map<
-    string,
-    { reader: Promise<StreamReader>; adapters: Map<string, RedisStreamsAdapter> }
-  >();
+  /**
+   * Stream name to its reader, the adapters that use it, and the one each namespace's entries
+   * go to (the newest, when `io.adapter()` replaced one whose close is still to come).
+   */
+  readonly #streams = new Map<string, {
+    reader: Promise<StreamReader>;
+    members: Set<RedisStreamsAdapter>;
+    byNamespace: Map<string, RedisStreamsAdapter>;
+  }>();
+  readonly #members = new Set<RedisStreamsAdapter>();
   #subscriber: Promise<Commands> | undefined;
-  #users = 0;
 
   constructor(redis: Commands, opts: Options) {
     this.redis = redis;
@@ -108,31 +112,37 @@ class SharedConnections {
    * reader (from its current last entry) if it is the first; resolves once reading.
    */
   async join(stream: string, adapter: RedisStreamsAdapter): Promise<void> {
-    this.#users++;
+    this.#members.add(adapter);
     let entry = this.#streams.get(stream);
     if (!entry) {
-      const adapters = new Map<string, RedisStreamsAdapter>();
-      const reader = this.#startReader(stream, adapters);
-      entry = { reader, adapters };
+      const byNamespace = new Map<string, RedisStreamsAdapter>();
+      const reader = this.#startReader(stream, byNamespace);
+      entry = { reader, members: new Set(), byNamespace };
       this.#streams.set(stream, entry);
     }
-    entry.adapters.set(adapter.nsp.name, adapter);
+    entry.members.add(adapter);
+    entry.byNamespace.set(adapter.nsp.name, adapter);
     await entry.reader;
   }
 
-  /** Unregisters `adapter`; the last adapter of a stream stops its reader. */
+  /**
+   * Unregisters `adapter`; the last adapter of a stream stops its reader, the last of all closes
+   * the subscriber connection.
+   */
   async leave(stream: string, adapter: RedisStreamsAdapter): Promise<void> {
-    const entry = this.#streams.get(stream);
     const tasks: Promise<void>[] = [];
-    if (entry?.adapters.get(adapter.nsp.name) === adapter) {
-      entry.adapters.delete(adapter.nsp.name);
-      this.#users--;
-      if (entry.adapters.size === 0) {
+    this.#members.delete(adapter);
+    const entry = this.#streams.get(stream);
+    if (entry?.members.delete(adapter)) {
+      if (entry.byNamespace.get(adapter.nsp.name) === adapter) {
+        entry.byNamespace.delete(adapter.nsp.name);
+      }
+      if (entry.members.size === 0) {
         this.#streams.delete(stream);
         tasks.push(entry.reader.then((reader) => reader.stop(), () => {}));
       }
     }
-    if (this.#users === 0 && this.#subscriber) {
+    if (this.#members.size === 0 && this.#subscriber) {
       const subscriber = this.#subscriber;
       this.#subscriber = undefined;
       tasks.push(subscriber.then((s) => s.close(), () => {}));
@@ -142,7 +152,7 @@ class SharedConnections {
 
   async #startReader(
     stream: string,
-    adapters: Map<string, RedisStreamsAdapter>,
+    byNamespace: Map<string, RedisStreamsAdapter>,
   ): Promise<StreamReader> {
     // From the last entry now rather than "$" at the first XREAD: nothing added after the
     // adapter is ready is missed, even before the first read reaches Redis.
@@ -160,7 +170,7 @@ class SharedConnections {
       start,
       (entry: StreamEntry) => {
         const nsp = entry.message.nsp;
-        if (nsp) adapters.get(nsp)?.onEntry(entry);
+        if (nsp) byNamespace.get(nsp)?.onEntry(entry);
       },
       report,
     );

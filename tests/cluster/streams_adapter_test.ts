@@ -209,6 +209,47 @@ redisTest("streams adapter: entries and sessions in the official layout", async 
   }
 });
 
+redisTest(
+  "streams adapter: io.adapter() with the same factory again, then close()",
+  async (redis) => {
+    const watch = await watcher(redis);
+    let client: ClientSocket | undefined;
+    const clients = await connectRedis("ioredis", redis.url);
+    const b = await node(redis, "node-redis");
+    const before = (await commands(watch)).length;
+    const factory = createStreamsAdapter(clients.pub);
+    const io = new Server({ adapter: factory });
+    const http = serve(io.handler());
+    try {
+      await io.of("/").adapter.init();
+      // A new adapter of the same factory for "/": the old one closes, the connections stay.
+      io.adapter(factory);
+      await io.of("/").adapter.init();
+      client = officialClient(http.origin, { transports: ["websocket"], reconnection: false });
+      await within(connected(client), "connection");
+      const got = next(client, "m");
+      b.io.emit("m", "through the new adapter");
+      assert.equal(
+        await within(got, "a broadcast from the other server"),
+        "through the new adapter",
+      );
+      await closeClients([client]);
+      client = undefined;
+      await settle();
+      await io.close();
+      await until(async () => (await commands(watch)).length === before, "connections closed");
+    } finally {
+      if (client) await closeClients([client]);
+      await settle();
+      await io.close();
+      await http.close();
+      await clients.close();
+      await b.close();
+      await watch.close();
+    }
+  },
+);
+
 Deno.test("streams adapter: wrong options and clients are refused with errors naming them", () => {
   // Never connected: only checked.
   const client = createClient();
