@@ -94,7 +94,8 @@ if (cluster) {
   console.log(
     "\ncluster: two nodes on one Redis (ours on Deno and Bun, official on Node), BroadcastChannel",
   );
-  clusterTable = await runClusterBench({ quick });
+  const rounds = argValue(Deno.args, "rounds");
+  clusterTable = await runClusterBench({ quick, rounds: rounds ? Number(rounds) : undefined });
   console.log(clusterTable);
 }
 
