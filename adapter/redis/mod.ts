@@ -55,6 +55,5 @@ export {
 export type {
   IoRedisShardedClient,
   NodeRedisShardedClient,
-  ShardedListener,
   ShardedRedisClient,
 } from "./sharded_clients.ts";
