@@ -243,8 +243,8 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
    * channel.onmessage = (event) => adapter.onMessage(event.data);
    * ```
    */
-  onMessage(message: ClusterMessage, offset?: Offset): void {
-    if (typeof message !== "object" || message === null) return;
+  onMessage(message: ClusterMessage | ClusterResponse, offset?: Offset): void {
+    if (typeof message !== "object" || message === null || this.#closed) return;
     if (message.uid === this.uid || message.nsp !== this.nsp.name) return;
     const data = message.data as Record<string, unknown> | undefined;
     // A number: a transport may hand responses here too.
@@ -364,7 +364,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
    * ```
    */
   onResponse(response: ClusterResponse): void {
-    if (typeof response !== "object" || response === null) return;
+    if (typeof response !== "object" || response === null || this.#closed) return;
     const data = response.data as Record<string, unknown> | undefined;
     const requestId = data?.requestId;
     if (typeof requestId !== "string") return;
