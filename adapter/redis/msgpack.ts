@@ -155,7 +155,8 @@ function prepare(value: unknown, depth: number): unknown {
     case "string":
       return value.isWellFormed() ? value : notepackString(value);
     case "number":
-      return Number.isInteger(value) && (value >= UINT32_END || value < INT32_MIN) &&
+      // Rarely out of int32 / uint32: checked first.
+      return (value >= UINT32_END || value < INT32_MIN) && Number.isInteger(value) &&
           value >= INT64_MIN && value < UINT64_END
         ? BigInt(value)
         : value;

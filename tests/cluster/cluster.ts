@@ -56,7 +56,11 @@ export interface ClusterSpec {
   launch?: (runtime: NodeRuntime, config: NodeConfig) => Promise<ClusterNode>;
 }
 
-/** What the rig gives every adapter: short waits, so that timeouts are tested quickly. */
+/**
+ * What the rig gives every adapter: short waits, so that timeouts are tested quickly. (The
+ * official sharded and streams adapters take no `requestsTimeout`: their serverSideEmit waits a
+ * fixed 5 s, their fetchSockets `io.timeout(ms)`, which the scenarios give.)
+ */
 export const ADAPTER_DEFAULTS: Record<string, Record<string, unknown>> = {
   classic: { requestsTimeout: 1_000 },
   sharded: { requestsTimeout: 1_000 },
@@ -89,6 +93,13 @@ export interface Run {
   readonly requestsTimeout: number;
   /** A connected official client of `node` (an index in `nodes`, or an added node). */
   connect(node: number | ClusterNode, opts?: ConnectOptions): Promise<ClientSocket>;
+  /**
+   * Resolves once what every other node sends to each of `rooms` reaches `client` (bounded):
+   * an adapter may subscribe to a room's channel after the join (the sharded one's dynamic
+   * mode), and what is published before that never arrives. `connect` waits so for the
+   * client's rooms; a scenario does it for rooms joined later.
+   */
+  reachable(client: ClientSocket, rooms: string[], nsp?: string): Promise<void>;
   /** Another node, of `runtime` (the last node's by default), ready; stopped after the run. */
   addNode(runtime?: NodeRuntime): Promise<ClusterNode>;
   /** Resolves once every running node counts `n` servers (bounded). */
@@ -114,6 +125,7 @@ export async function until(
 }
 
 let runs = 0;
+let probes = 0;
 let names = 0;
 
 /** The nodes of a cluster and how to start more. */
@@ -159,6 +171,7 @@ async function runOnce(
   base: number,
 ): Promise<void> {
   const clients: ClientSocket[] = [];
+  const owners = new Map<ClientSocket, ClusterNode>();
   const extra: ClusterNode[] = [];
   const room = `run-${++runs}`;
   const main = nodes.all.slice(0, base);
@@ -178,8 +191,33 @@ async function runOnce(
         auth: { rooms: [room, ...opts.rooms ?? []], data: opts.data },
       });
       clients.push(socket);
+      owners.set(socket, target);
       await within(connected(socket), `connection to ${target.name}`);
+      await run.reachable(socket, [room, ...opts.rooms ?? []], opts.nsp);
       return socket;
+    },
+    async reachable(client, rooms, nsp = "/") {
+      const owner = owners.get(client);
+      for (const node of nodes.all) {
+        if (node === owner || !node.running()) continue;
+        for (const r of rooms) {
+          await until(async () => {
+            const token = `probe-${++probes}`;
+            const got = new Promise<boolean>((resolve) => {
+              const timer = setTimeout(() => done(false), 200);
+              const on = (t: string) => t === token && done(true);
+              const done = (v: boolean) => {
+                clearTimeout(timer);
+                client.off("probe", on);
+                resolve(v);
+              };
+              client.on("probe", on);
+            });
+            await node.control({ op: "emit", nsp, rooms: [r], ev: "probe", args: [token] });
+            return await got;
+          }, `${r} of ${owner?.name} reachable from ${node.name}`);
+        }
+      }
     },
     async addNode(runtime = main[main.length - 1].runtime) {
       const node = await nodes.start(runtime);

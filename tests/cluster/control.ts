@@ -57,8 +57,8 @@ export interface Ops {
   emit: [Selection & { ev: string; args?: unknown[] }, Record<never, never>];
   /** `io.timeout(timeout).to(...).emit(ev, ...args, cb)`. */
   emitWithAck: [Selection & { ev: string; args?: unknown[]; timeout: number }, AckResult];
-  /** `io.to(...).fetchSockets()`, sorted by id. */
-  fetchSockets: [Selection, { sockets: SocketInfo[] }];
+  /** `io.to(...).fetchSockets()` (with `timeout`: `io.timeout(ms)...`), sorted by id. */
+  fetchSockets: [Selection & { timeout?: number }, { sockets: SocketInfo[] }];
   /** `io.to(...).socketsJoin(room)`. */
   socketsJoin: [Selection & { room: string | string[] }, Record<never, never>];
   /** `io.to(...).socketsLeave(room)`. */

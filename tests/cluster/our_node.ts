@@ -150,7 +150,8 @@ async function run(req: Op): Promise<unknown> {
         target(nsp, req).timeout(req.timeout).emit(req.ev, ...args(req.args), cb)
       );
     case "fetchSockets": {
-      const sockets = await target(nsp, req).fetchSockets();
+      const op = req.timeout ? target(nsp, req).timeout(req.timeout) : target(nsp, req);
+      const sockets = await op.fetchSockets();
       return {
         sockets: sockets.map(describe).sort((
           a: SocketInfo,

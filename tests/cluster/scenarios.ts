@@ -320,7 +320,7 @@ export const SCENARIOS: Scenario[] = [
         const notR = await node.control({ op: "fetchSockets", rooms: [run.room], except: ["r"] });
         assert.deepEqual(ids(notR.sockets), [c.id!]);
         const local = await node.control({ op: "fetchSockets", rooms: [run.room], local: true });
-        const mine = node === run.nodes[0] ? [a.id!] : [b.id!, c.id!];
+        const mine = [[a.id!], [b.id!, c.id!]][run.nodes.indexOf(node)] ?? [];
         assert.deepEqual(ids(local.sockets), sorted(mine));
       }
     },
@@ -338,6 +338,7 @@ export const SCENARIOS: Scenario[] = [
       await n0.control({ op: "socketsJoin", rooms: ["a"], room: "joined" });
       await fetchedEventually(n1, ["joined"], [clients[0].id!, clients[2].id!]);
       await fetchedEventually(n0, ["joined"], [clients[0].id!, clients[2].id!]);
+      for (const c of [clients[0], clients[2]]) await run.reachable(c, ["joined"]);
       // Broadcasts to the new room reach them, from either node.
       for (const node of run.nodes) {
         const got = await during(
@@ -432,9 +433,16 @@ export const SCENARIOS: Scenario[] = [
       assert.deepEqual(await observedEventually(n0, 1), [
         { nsp: "/custom", ev: "sse", args: [[4, 5]] },
       ]);
-      // Each has what the other sent, and nothing of its own.
-      for (const node of run.nodes) {
+      // Each has what the other sent, and nothing of its own; any other node has both.
+      for (const node of [n0, n1]) {
         assert.deepEqual((await node.control({ op: "observed" })).events, []);
+      }
+      for (const node of run.nodes.slice(2)) {
+        const events = await observedEventually(node, 2);
+        assert.deepEqual(events.sort((x, y) => x.nsp < y.nsp ? -1 : 1), [
+          { nsp: "/", ev: "sse", args: [1, "two", { three: 3 }] },
+          { nsp: "/custom", ev: "sse", args: [[4, 5]] },
+        ]);
       }
     },
   },
@@ -500,7 +508,8 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: "a node killed: requests settle within requestsTimeout, then go on without it",
+    name:
+      "a node killed: the others' requests settle (answered or timed out), then go on without it",
     async run(run) {
       const extra = await run.addNode();
       const gone = await run.connect(extra);
@@ -511,7 +520,8 @@ export const SCENARIOS: Scenario[] = [
       // Whatever the adapter knows yet, a request settles: answered, or failed by its timeout.
       for (const node of run.nodes) {
         await within(
-          node.control({ op: "fetchSockets", rooms: [run.room] }).catch(() => undefined),
+          node.control({ op: "fetchSockets", rooms: [run.room], timeout: run.requestsTimeout })
+            .catch(() => undefined),
           `fetchSockets on ${node.name} after a node died`,
           run.requestsTimeout + BOUND,
         );
