@@ -605,4 +605,37 @@ export const SCENARIOS: Scenario[] = [
       assert.deepEqual(bytes(await within(bytesOf, '"bin" event')), [9, 8]);
     },
   },
+  {
+    name: "the official emitter's requests reach every node: socketsJoin, socketsLeave, " +
+      "disconnectSockets, serverSideEmit",
+    adapters: ["classic"],
+    needs: (spec) => spec.nodes.includes("official"),
+    async run(run) {
+      const host = run.nodes.find((n) => n.runtime === "official")!;
+      const [a0, b0, a1, b1] = await Promise.all([
+        run.connect(0, { rooms: ["a"] }),
+        run.connect(0),
+        run.connect(1, { rooms: ["a"] }),
+        run.connect(1),
+      ]);
+      await host.control({ op: "emitter", action: "socketsJoin", rooms: ["a"], room: "joined" });
+      for (const node of run.nodes) await fetchedEventually(node, ["joined"], [a0.id!, a1.id!]);
+      await host.control({ op: "emitter", action: "socketsLeave", rooms: ["a"], room: "joined" });
+      for (const node of run.nodes) await fetchedEventually(node, ["joined"], []);
+      await host.control({ op: "emitter", action: "serverSideEmit", ev: "sse", args: ["e", 1] });
+      for (const node of run.nodes) {
+        assert.deepEqual(await observedEventually(node, 1), [
+          { nsp: "/", ev: "sse", args: ["e", 1] },
+        ]);
+      }
+      const reasons = [a0, a1].map((c) => within(next<string>(c, "disconnect"), '"disconnect"'));
+      await host.control({ op: "emitter", action: "disconnectSockets", rooms: ["a"] });
+      assert.deepEqual(await Promise.all(reasons), [
+        "io server disconnect",
+        "io server disconnect",
+      ]);
+      assert.equal(await ask(b0, "echo", "still"), "still");
+      assert.equal(await ask(b1, "echo", "still"), "still");
+    },
+  },
 ];
