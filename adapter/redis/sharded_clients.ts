@@ -117,13 +117,27 @@ export function sSubscribe(
   return set.size === 1 ? attempt(() => client.ssubscribe(channel)) : Promise.resolve();
 }
 
+/**
+ * Whether the user closed `client` already (node-redis `isOpen`, ioredis `status`): its
+ * subscriptions are gone with its connection, and a command would wait for a reconnection that
+ * never comes (node-redis) or fail.
+ */
+function isClosed(client: ShardedRedisClient): boolean {
+  const state = client as { isOpen?: boolean; status?: string };
+  return state.isOpen === false || state.status === "end";
+}
+
 /** Removes `listener` from `channel`; `SUNSUBSCRIBE` once the channel has no listener left. */
 export function sUnsubscribe(
   client: ShardedRedisClient,
   channel: string,
   listener: ShardedListener,
 ): Promise<unknown> {
-  if (isNodeRedis(client)) return attempt(() => client.sUnsubscribe(channel, listener, true));
+  if (isNodeRedis(client)) {
+    return isClosed(client)
+      ? Promise.resolve()
+      : attempt(() => client.sUnsubscribe(channel, listener, true));
+  }
   const routes = ioRoutes.get(client);
   const set = routes?.handlers.get(channel);
   if (routes === undefined || set === undefined || !set.delete(listener)) {
@@ -135,7 +149,7 @@ export function sUnsubscribe(
     client.off("smessageBuffer", routes.listener);
     ioRoutes.delete(client);
   }
-  return attempt(() => client.sunsubscribe(channel));
+  return isClosed(client) ? Promise.resolve() : attempt(() => client.sunsubscribe(channel));
 }
 
 /**
