@@ -299,6 +299,7 @@ Deno.test("requests wait for exactly the live nodes; close() answers what is pen
 Deno.test("ClusterAdapter without heartbeats: requests count the answers of serverCount() - 1 nodes", async () => {
   const bus = new Set<BusAdapter>();
   let servers = 2;
+  let counting: Error | undefined;
   class BusAdapter extends ClusterAdapter {
     constructor(nsp: AdapterNamespace) {
       super(nsp, { requestsTimeout: 300 });
@@ -313,7 +314,7 @@ Deno.test("ClusterAdapter without heartbeats: requests count the answers of serv
       return Promise.resolve();
     }
     override serverCount(): Promise<number> {
-      return Promise.resolve(servers);
+      return counting ? Promise.reject(counting) : Promise.resolve(servers);
     }
     override close(): void {
       bus.delete(this);
@@ -342,6 +343,26 @@ Deno.test("ClusterAdapter without heartbeats: requests count the answers of serv
     const err = await a.io.serverSideEmitWithAck("question").catch((e) => e);
     assert.equal(err.message, "timeout reached: only 1 responses received out of 2");
     assert.deepEqual(err.responses, ["b"]);
+
+    // The nodes cannot be counted (a transport down): errors where the app awaits, no crash.
+    counting = new Error("transport down");
+    const reported: unknown[] = [];
+    const onError = (event: ErrorEvent) => {
+      event.preventDefault();
+      reported.push(event.error);
+    };
+    addEventListener("error", onError);
+    try {
+      await assert.rejects(a.io.fetchSockets(), /transport down/);
+      await assert.rejects(a.io.serverSideEmitWithAck("question"), /transport down/);
+      const partial = await a.io.timeout(300).emitWithAck("ask").catch((e) => e);
+      assert.equal(partial.message, "operation has timed out");
+      assert.deepEqual(partial.responses.sort(), ["a1", "b1"]);
+      assert.deepEqual(reported, [counting]);
+    } finally {
+      removeEventListener("error", onError);
+      counting = undefined;
+    }
   } finally {
     await closeClients(clients);
     for (const n of [a, b]) {
