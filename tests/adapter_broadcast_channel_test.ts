@@ -261,7 +261,7 @@ function clusterTests(runtime: string, start: Start): void {
           const closed = next(c1.socket, "disconnect");
           c.terminate();
           await within(closed, "the crashed node's client disconnecting");
-          // Waits for c until c counts as gone (1 s without heartbeat), never for ever.
+          // Waits for c until c counts as gone (2 s without heartbeat), never for ever.
           const found = await a.call<Fetched[]>("fetchSockets");
           assert.deepEqual(found.map((s) => s.data.label).sort(), ["a1", "b1"]);
           assert.equal(await a.call("serverCount"), 2);
@@ -334,3 +334,8 @@ function clusterTests(runtime: string, start: Start): void {
 
 clusterTests("Deno", startDenoCluster);
 clusterTests("Bun", startBunCluster);
+// Node b runs the official socket.io server with the official ClusterAdapterWithHeartbeat.
+clusterTests(
+  "Deno (b: the official server)",
+  (n, o) => startDenoCluster(n, o, ["ours", "official", "ours"]),
+);

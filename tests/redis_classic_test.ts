@@ -3,6 +3,7 @@
 // mixed clusters with official nodes are in tests/cluster/classic_test.ts.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { createRequire } from "node:module";
 import { createClient } from "redis";
 import type { Server, Socket } from "../mod.ts";
 import {
@@ -10,6 +11,7 @@ import {
   type RedisAdapter,
   type RedisAdapterOptions,
 } from "../adapter/redis/mod.ts";
+import { officialRedisModules } from "./helpers/official_redis.ts";
 import { type RedisServer, redisTest } from "./helpers/redis.ts";
 import {
   connectRedis,
@@ -522,6 +524,48 @@ redisTest(
       assert.ok(reported[0] instanceof Error);
     } finally {
       await stopNode(node);
+    }
+  },
+);
+
+// The official emitter (uid "emitter"), run here from the official packages' folder, on the
+// user's node-redis client: what it sends reaches our node.
+redisTest(
+  "classic adapter: @socket.io/redis-emitter's emit, socketsJoin/Leave, disconnectSockets, serverSideEmit",
+  async (
+    redis,
+  ) => {
+    const modules = await officialRedisModules();
+    const { Emitter } = createRequire(`${modules}/`)("@socket.io/redis-emitter");
+    const node = await startNode(redis, "node-redis");
+    const pub = createClient({ url: redis.url });
+    pub.on("error", () => {});
+    await pub.connect();
+    try {
+      const emitter = new Emitter(pub);
+      const { client, socket } = await connectWith(node, { rooms: ["news"] });
+      const got = nextArgs<[string, ArrayBuffer]>(client, "hello");
+      emitter.to("news").emit("hello", "world", Buffer.from([7, 8]));
+      const [text, bytes] = await within(got, "emitter's emit");
+      assert.equal(text, "world");
+      assert.deepStrictEqual(new Uint8Array(bytes), new Uint8Array([7, 8]));
+      const joined = adapterEvent(node.adapter, "join-room");
+      emitter.in("news").socketsJoin("sports");
+      await within(joined, "emitter's socketsJoin");
+      assert.ok(socket.rooms.has("sports"));
+      const left = adapterEvent(node.adapter, "leave-room");
+      emitter.in("sports").socketsLeave("news");
+      await within(left, "emitter's socketsLeave");
+      assert.ok(!socket.rooms.has("news"));
+      const event = nextArgs(node.io, "from-emitter");
+      emitter.serverSideEmit("from-emitter", 1, { a: 2 });
+      assert.deepStrictEqual(await within(event, "emitter's serverSideEmit"), [1, { a: 2 }]);
+      const gone = next(client, "disconnect");
+      emitter.in("sports").disconnectSockets();
+      assert.equal(await within(gone, "emitter's disconnectSockets"), "io server disconnect");
+    } finally {
+      await stopNode(node);
+      await pub.close();
     }
   },
 );

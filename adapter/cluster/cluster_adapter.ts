@@ -159,6 +159,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   readonly #requests = new Map<string, PendingRequest>();
   readonly #ackRequests = new Map<string, AckRequest>();
   #closed = false;
+  #timers: AdapterTimers | undefined;
 
   /**
    * Build the adapter of a namespace.
@@ -171,9 +172,12 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     this.requestsTimeout = options.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT;
   }
 
-  /** The timers of the server (its engine's scheduler). */
+  /**
+   * The timers of the server (its engine's scheduler), taken once: every timer of the adapter
+   * is cleared where it was armed.
+   */
   protected get timers(): AdapterTimers {
-    return this.nsp.timers ?? DEFAULT_TIMERS;
+    return this.#timers ??= this.nsp.timers ?? DEFAULT_TIMERS;
   }
 
   /** Whether {@linkcode ClusterAdapter.close} was called. */
@@ -243,8 +247,8 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
    * channel.onmessage = (event) => adapter.onMessage(event.data);
    * ```
    */
-  onMessage(message: ClusterMessage, offset?: Offset): void {
-    if (typeof message !== "object" || message === null) return;
+  onMessage(message: ClusterMessage | ClusterResponse, offset?: Offset): void {
+    if (typeof message !== "object" || message === null || this.#closed) return;
     if (message.uid === this.uid || message.nsp !== this.nsp.name) return;
     const data = message.data as Record<string, unknown> | undefined;
     // A number: a transport may hand responses here too.
@@ -364,7 +368,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
    * ```
    */
   onResponse(response: ClusterResponse): void {
-    if (typeof response !== "object" || response === null) return;
+    if (typeof response !== "object" || response === null || this.#closed) return;
     const data = response.data as Record<string, unknown> | undefined;
     const requestId = data?.requestId;
     if (typeof requestId !== "string") return;
@@ -576,12 +580,11 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
    * ```
    */
   override async fetchSockets(opts: BroadcastOptions): Promise<(AdapterSocket | SocketDetails)[]> {
-    const [local, responders] = await Promise.all([
-      super.fetchSockets(opts),
-      this.expectedResponders(),
-    ]);
+    const local = await super.fetchSockets(opts);
+    if (opts.flags?.local || this.#closed) return local;
+    const responders = await this.expectedResponders();
     const expected = typeof responders === "number" ? responders : responders.size;
-    if (opts.flags?.local || expected <= 0 || this.#closed) return local;
+    if (expected <= 0) return local;
     return new Promise((resolve, reject) => {
       this.#request(
         "fetch",
@@ -618,7 +621,13 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
         report(thrown); // the application's callback
       }
     };
-    const responders = await this.expectedResponders();
+    let responders: number | Set<ServerId>;
+    try {
+      responders = await this.expectedResponders();
+    } catch (err) {
+      // The nodes cannot be counted (the transport failed): the callback says so.
+      return answer(err instanceof Error ? err : new Error(String(err)), []);
+    }
     const expected = typeof responders === "number" ? responders : responders.size;
     if (expected <= 0 || this.#closed) return answer(null, []);
     this.#request(

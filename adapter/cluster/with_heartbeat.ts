@@ -6,7 +6,13 @@
  */
 import type { AdapterNamespace } from "../adapter.ts";
 import { ClusterAdapter, type ClusterAdapterOptions, EMITTER_UID } from "./cluster_adapter.ts";
-import { type ClusterMessage, MessageType, type Offset, type ServerId } from "./messages.ts";
+import {
+  type ClusterMessage,
+  type ClusterResponse,
+  MessageType,
+  type Offset,
+  type ServerId,
+} from "./messages.ts";
 
 /**
  * Options of {@linkcode ClusterAdapterWithHeartbeat}.
@@ -168,7 +174,7 @@ export abstract class ClusterAdapterWithHeartbeat extends ClusterAdapter {
    * channel.onmessage = (event) => adapter.onMessage(event.data);
    * ```
    */
-  override onMessage(message: ClusterMessage, offset?: Offset): void {
+  override onMessage(message: ClusterMessage | ClusterResponse, offset?: Offset): void {
     if (typeof message !== "object" || message === null) return;
     const uid = message.uid;
     if (uid === this.uid || message.nsp !== this.nsp.name || this.closed) return;

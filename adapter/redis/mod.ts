@@ -55,7 +55,6 @@ export {
 export type {
   IoRedisShardedClient,
   NodeRedisShardedClient,
-  ShardedListener,
   ShardedRedisClient,
 } from "./sharded_clients.ts";
 export { createStreamsAdapter, type StreamsAdapterOptions } from "./streams.ts";

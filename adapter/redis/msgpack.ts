@@ -101,7 +101,6 @@ const encoder = new Encoder({
   extensionCodec: extensions,
   // Only integers that prepare() turned into bigints: as notepack, uint64 / int64.
   useBigInt64: true,
-  ignoreUndefined: true,
   maxDepth: MAX_DEPTH + 1,
 });
 
@@ -155,7 +154,8 @@ function prepare(value: unknown, depth: number): unknown {
     case "string":
       return value.isWellFormed() ? value : notepackString(value);
     case "number":
-      return Number.isInteger(value) && (value >= UINT32_END || value < INT32_MIN) &&
+      // Rarely out of int32 / uint32: checked first.
+      return (value >= UINT32_END || value < INT32_MIN) && Number.isInteger(value) &&
           value >= INT64_MIN && value < UINT64_END
         ? BigInt(value)
         : value;
@@ -201,10 +201,12 @@ function prepareObject(value: object, depth: number): unknown {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     const item = record[key];
-    const skip = typeof item === "function";
+    // Left out as by notepack (here rather than by the encoder's ignoreUndefined, which counts
+    // every map's entries once more).
+    const skip = item === undefined || typeof item === "function";
     const fixedKey = key.isWellFormed() ? key : notepackString(key);
-    // A value whose toJSON() gives undefined keeps its key, as nil (the encoder drops undefined).
-    const prepared = skip || item === undefined ? item : (prepare(item, depth + 1) ?? null);
+    // A value whose toJSON() gives undefined keeps its key, as nil.
+    const prepared = skip ? item : (prepare(item, depth + 1) ?? null);
     if (copy === undefined && (skip || fixedKey !== key || !Object.is(prepared, item))) {
       copy = Object.create(null) as Record<string, unknown>;
       for (let j = 0; j < i; j++) copy[keys[j]] = record[keys[j]];

@@ -143,8 +143,10 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   }
 
   /**
-   * Unsubscribes from every channel of this namespace (once; a client's failure, such as a
-   * client closed already, is reported).
+   * Unsubscribes from every channel of this namespace, once. Resolves when Redis confirmed, or
+   * after `requestsTimeout` when it does not answer (a client that reconnects); a client's failure
+   * is reported. Clients the user closed already are left alone: their subscriptions went with
+   * their connections.
    */
   override async close(): Promise<void> {
     if (this.closed) return;
@@ -160,7 +162,13 @@ export class ShardedRedisAdapter extends ClusterAdapter {
         }
       }
     }
-    await Promise.all(done.map((p) => p.catch(report)));
+    const timers = this.timers;
+    let timer: unknown;
+    await Promise.race([
+      Promise.all(done.map((p) => p.catch(report))),
+      new Promise<void>((resolve) => timer = timers.set(resolve, this.requestsTimeout)),
+    ]);
+    timers.clear(timer);
   }
 
   /** The number of nodes: the subscribers of the namespace's channel. */

@@ -10,11 +10,8 @@
 import { Buffer } from "node:buffer";
 import type { RedisMethod } from "./clients.ts";
 
-/** Bytes as a Redis client hands them over in buffer mode (a Node `Buffer` is one). */
-type Bytes = Uint8Array;
-
-/** A message listener: the payload and the channel, as bytes. */
-export type ShardedListener = (message: Bytes, channel: Bytes) => void;
+/** A message listener: the payload and the channel, as bytes (Node `Buffer`s in practice). */
+export type ShardedListener = (message: Uint8Array, channel: Uint8Array) => void;
 
 /**
  * What the sharded adapter uses of a node-redis client (npm `redis` v4 or v5: `createClient()`,
@@ -75,7 +72,7 @@ const decoder = new TextDecoder();
 /** ioredis emits one event per client for every channel: each client's channel table. */
 interface IoRedisRoutes {
   handlers: Map<string, Set<ShardedListener>>;
-  listener: (channel: Bytes, message: Bytes) => void;
+  listener: (channel: Uint8Array, message: Uint8Array) => void;
 }
 const ioRoutes = new WeakMap<IoRedisShardedClient, IoRedisRoutes>();
 
@@ -83,7 +80,7 @@ function routesOf(client: IoRedisShardedClient): IoRedisRoutes {
   let routes = ioRoutes.get(client);
   if (routes === undefined) {
     const handlers = new Map<string, Set<ShardedListener>>();
-    const listener = (channel: Bytes, message: Bytes) => {
+    const listener = (channel: Uint8Array, message: Uint8Array) => {
       const set = handlers.get(decoder.decode(channel));
       if (set !== undefined) { for (const handler of set) handler(message, channel); }
     };
@@ -120,13 +117,27 @@ export function sSubscribe(
   return set.size === 1 ? attempt(() => client.ssubscribe(channel)) : Promise.resolve();
 }
 
+/**
+ * Whether the user closed `client` already (node-redis `isOpen`, ioredis `status`): its
+ * subscriptions are gone with its connection, and a command would wait for a reconnection that
+ * never comes (node-redis) or fail.
+ */
+function isClosed(client: ShardedRedisClient): boolean {
+  const state = client as { isOpen?: boolean; status?: string };
+  return state.isOpen === false || state.status === "end";
+}
+
 /** Removes `listener` from `channel`; `SUNSUBSCRIBE` once the channel has no listener left. */
 export function sUnsubscribe(
   client: ShardedRedisClient,
   channel: string,
   listener: ShardedListener,
 ): Promise<unknown> {
-  if (isNodeRedis(client)) return attempt(() => client.sUnsubscribe(channel, listener, true));
+  if (isNodeRedis(client)) {
+    return isClosed(client)
+      ? Promise.resolve()
+      : attempt(() => client.sUnsubscribe(channel, listener, true));
+  }
   const routes = ioRoutes.get(client);
   const set = routes?.handlers.get(channel);
   if (routes === undefined || set === undefined || !set.delete(listener)) {
@@ -138,14 +149,14 @@ export function sUnsubscribe(
     client.off("smessageBuffer", routes.listener);
     ioRoutes.delete(client);
   }
-  return attempt(() => client.sunsubscribe(channel));
+  return isClosed(client) ? Promise.resolve() : attempt(() => client.sunsubscribe(channel));
 }
 
 /**
  * The payload as the clients take bytes: a `Buffer` (node-redis throws on other views, ioredis
  * would send their `toString()`), sharing the view's memory.
  */
-function asBuffer(payload: string | Bytes): string | Bytes {
+function asBuffer(payload: string | Uint8Array): string | Uint8Array {
   return typeof payload === "string" || Buffer.isBuffer(payload)
     ? payload
     : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -155,7 +166,7 @@ function asBuffer(payload: string | Bytes): string | Bytes {
 export function sPublish(
   client: ShardedRedisClient,
   channel: string,
-  payload: string | Bytes,
+  payload: string | Uint8Array,
 ): Promise<unknown> {
   const bytes = asBuffer(payload);
   return attempt(() =>

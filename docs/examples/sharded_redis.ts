@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { createClient } from "npm:redis@5.12.4";
+// npm `redis` (deno.json maps it; in a project of your own: `deno add npm:redis`).
+import { createClient } from "redis";
 import { Server } from "@socketio-edge/core";
 import { createShardedAdapter } from "@socketio-edge/core/redis";
 import { io as connect } from "@socketio-edge/core/client";

@@ -1,6 +1,7 @@
 // The mixed-cluster scenarios (scenarios.ts) on the classic Redis adapter: the official
 // socket.io 4.8.4 with @socket.io/redis-adapter@8.3.0 on Node beside our server on Deno, two of
-// ours, and ours on Bun beside the official one; each on node-redis and on ioredis.
+// ours, ours on Bun beside the official one, and the three together; each on node-redis and on
+// ioredis.
 import assert from "node:assert/strict";
 import { Server } from "../../mod.ts";
 import { createAdapter, type RedisAdapter } from "../../adapter/redis/mod.ts";
@@ -19,6 +20,8 @@ import { connectRedis, REDIS_CLIENT_KINDS } from "./redis_clients.ts";
 clusterTests({ adapter: "classic", nodes: ["official", "deno"] });
 clusterTests({ adapter: "classic", nodes: ["deno", "deno"] });
 clusterTests({ adapter: "classic", nodes: ["bun", "official"] });
+// All three at once: every request is answered by two nodes of different kinds.
+clusterTests({ adapter: "classic", nodes: ["official", "deno", "bun"] });
 
 async function connect(node: ClusterNode, rooms: string[]): Promise<ClientSocket> {
   const socket = officialClient(node.url, {

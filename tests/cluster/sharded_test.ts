@@ -10,6 +10,8 @@
 import assert from "node:assert/strict";
 import { closeClients, connected, officialClient, within } from "../helpers/socketio.ts";
 import { redisTest } from "../helpers/redis.ts";
+import { Server } from "../../mod.ts";
+import { createShardedAdapter } from "../../adapter/redis/mod.ts";
 import { clusterTests, until } from "./cluster.ts";
 import { type NodeRuntime, startNode } from "./nodes.ts";
 import { connectRedis, type RedisClients } from "./redis_clients.ts";
@@ -250,3 +252,35 @@ redisTest("sharded: the docs' example runs as it says", async (redis) => {
     ].join("\n"),
   );
 });
+
+for (const kind of ["node-redis", "ioredis"] as const) {
+  redisTest(
+    `sharded, ${kind}: io.close() after the Redis clients were closed resolves`,
+    async (redis) => {
+      const watcher = await connectRedis("node-redis", redis.url);
+      const clients = await connectRedis(kind, redis.url);
+      const io = new Server({ adapter: createShardedAdapter(clients.pub, clients.sub) });
+      const reported: unknown[] = [];
+      const listener = (e: ErrorEvent) => {
+        e.preventDefault();
+        reported.push(e.error);
+      };
+      addEventListener("error", listener);
+      try {
+        io.of("/").adapter.addAll("a", new Set(["a", "news"]));
+        // The namespace's channel, its responses' and the room's.
+        await until(
+          async () =>
+            ((await command(watcher, "PUBSUB", "SHARDCHANNELS")) as string[]).length === 3,
+          "the subscriptions",
+        );
+        await clients.close();
+        await within(io.close(), "io.close()");
+      } finally {
+        removeEventListener("error", listener);
+        await watcher.close();
+      }
+      assert.deepEqual(reported, []);
+    },
+  );
+}

@@ -104,12 +104,15 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** Adapter options for every node: a channel of the test's own, quick heartbeats. */
+/**
+ * Adapter options for every node: a channel of the test's own, quick heartbeats (but a timeout
+ * that a busy machine's stalls of a worker do not reach).
+ */
 function nodeOptions(options: Record<string, unknown>): Record<string, unknown> {
   return {
     channel: `test-${crypto.randomUUID()}`,
     heartbeatInterval: 200,
-    heartbeatTimeout: 1_000,
+    heartbeatTimeout: 2_000,
     requestsTimeout: 5_000,
     ...options,
   };
@@ -124,10 +127,14 @@ async function joined(nodes: ClusterNode[]): Promise<void> {
   }
 }
 
-/** `count` nodes in Deno Workers. */
+/**
+ * `count` nodes in Deno Workers; `kinds` says which run the official server (with the official
+ * adapter) rather than ours.
+ */
 export async function startDenoCluster(
   count: number,
   options: Record<string, unknown> = {},
+  kinds: ("ours" | "official")[] = [],
 ): Promise<Cluster> {
   const opts = nodeOptions(options);
   const url = new URL("../fixtures/cluster_node.ts", import.meta.url).href;
@@ -144,7 +151,7 @@ export async function startDenoCluster(
       event.preventDefault();
       node.receive({ type: "error", error: event.message });
     };
-    worker.postMessage({ type: "start", name: node.name, options: opts });
+    worker.postMessage({ type: "start", name: node.name, kind: kinds[i], options: opts });
     nodes.push(node);
   }
   const cluster = {
