@@ -1,14 +1,16 @@
 /**
- * Connection state recovery across the nodes of a Redis Streams cluster: an official
- * socket.io-client connected to one node loses its connection, broadcasts go on meanwhile, and
- * it comes back to ANOTHER node, which restores it from Redis: `recovered`, the same id, its
- * rooms and data, and every packet it missed, in order, once. Both ways between the official
- * `@socket.io/redis-streams-adapter@0.3.1` on Node and ours (Deno, Bun), and ours to ours, on
- * npm `redis` and `ioredis`.
+ * Connection state recovery across the nodes of a Redis Streams cluster: a client (the official
+ * socket.io-client, or ours) connected to one node through a switching proxy loses its
+ * connection, broadcasts go on meanwhile, and it reconnects to the same URL, which now leads to
+ * ANOTHER node (as a load balancer may send it), which restores it from Redis: `recovered`, the
+ * same id, its rooms and data, and every packet it missed, in order, once. Both ways between the
+ * official `@socket.io/redis-streams-adapter@0.3.1` on Node and ours (Deno, Bun), and ours to
+ * ours, on npm `redis` and `ioredis`.
  *
  * @module
  */
 import assert from "node:assert/strict";
+import { io as ourClient, type Socket as OurSocket } from "../../client/mod.ts";
 import { redisTest } from "../helpers/redis.ts";
 import {
   type ClientSocket,
@@ -19,6 +21,7 @@ import {
   settle,
   within,
 } from "../helpers/socketio.ts";
+import { TcpSwitch } from "../helpers/tcp_switch.ts";
 import { bin } from "./control.ts";
 import { type ClusterNode, type NodeRuntime, startNode, unavailable } from "./nodes.ts";
 import { createClient } from "redis";
@@ -27,22 +30,63 @@ import type { RedisClientKind } from "./redis_clients.ts";
 const SERVER_OPTIONS = { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } };
 const STREAM = "socket.io";
 
-/** Who persists the session (first node), who restores it (second), their clients, the mode. */
+/** Which socket.io-client: the official one or ours. */
+type ClientKind = "official" | "ours";
+
+/**
+ * Who persists the session (first node) and who restores it (second), their Redis clients, the
+ * transport, and the Socket.IO client.
+ */
 const CASES: [
   NodeRuntime,
   RedisClientKind,
   NodeRuntime,
   RedisClientKind,
   "websocket" | "polling",
+  ClientKind,
 ][] = [
-  ["official", "node-redis", "deno", "ioredis", "websocket"],
-  ["deno", "ioredis", "official", "node-redis", "polling"],
-  ["official", "ioredis", "deno", "node-redis", "polling"],
-  ["deno", "node-redis", "official", "ioredis", "websocket"],
-  ["deno", "node-redis", "deno", "ioredis", "websocket"],
-  ["bun", "ioredis", "official", "node-redis", "websocket"],
-  ["official", "node-redis", "bun", "ioredis", "polling"],
+  ["official", "node-redis", "deno", "ioredis", "websocket", "official"],
+  ["deno", "ioredis", "official", "node-redis", "polling", "official"],
+  ["official", "ioredis", "deno", "node-redis", "polling", "official"],
+  ["deno", "node-redis", "official", "ioredis", "websocket", "official"],
+  ["deno", "node-redis", "deno", "ioredis", "websocket", "official"],
+  ["bun", "ioredis", "official", "node-redis", "websocket", "official"],
+  ["official", "node-redis", "bun", "ioredis", "polling", "official"],
+  ["official", "ioredis", "deno", "node-redis", "websocket", "ours"],
+  ["deno", "node-redis", "official", "ioredis", "polling", "ours"],
+  ["deno", "ioredis", "bun", "node-redis", "websocket", "ours"],
 ];
+
+/** What the test uses of a client, the official one's or ours. */
+interface TestClient {
+  readonly id: string | undefined;
+  readonly recovered: boolean;
+  auth: unknown;
+  readonly io: { engine: { close(): void } };
+  onAny(fn: (ev: string, ...args: unknown[]) => void): unknown;
+  once(ev: string, fn: (...args: never[]) => void): unknown;
+  off(ev: string, fn?: (...args: never[]) => void): unknown;
+  connect(): unknown;
+  emitWithAck(ev: string): Promise<unknown>;
+}
+
+/** A client of `kind`, not reconnecting by itself. */
+function clientOf(kind: ClientKind, url: string, opts: Record<string, unknown>): TestClient {
+  const options = { reconnection: false, forceNew: true, ...opts };
+  return kind === "official"
+    ? officialClient(url, options) as unknown as TestClient
+    : ourClient(url, options) as unknown as TestClient;
+}
+
+/** Disconnects `client` and resolves once its connection is closed. */
+async function closeClient(kind: ClientKind, client: TestClient): Promise<void> {
+  if (kind === "official") return await closeClients([client as unknown as ClientSocket]);
+  const socket = client as unknown as OurSocket;
+  const engine = socket.io.engine;
+  const closed = engine && engine.readyState !== "closed" ? next(engine, "close") : undefined;
+  socket.disconnect();
+  await closed;
+}
 
 /** Waits (bounded) until `check` holds, looking again every few milliseconds. */
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -54,10 +98,10 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   );
 }
 
-for (const [first, firstClient, second, secondClient, mode] of CASES) {
+for (const [first, firstClient, second, secondClient, mode, kind] of CASES) {
   redisTest(
     `streams recovery: persisted by ${first} (${firstClient}), restored by ${second} ` +
-      `(${secondClient}) [${mode}]`,
+      `(${secondClient}) [${mode}, ${kind} client]`,
     async (redis) => {
       for (const runtime of [first, second]) {
         const why = await unavailable(runtime);
@@ -67,7 +111,8 @@ for (const [first, firstClient, second, secondClient, mode] of CASES) {
       const watch = createClient({ url: redis.url });
       await watch.connect();
       const nodes: ClusterNode[] = [];
-      let client: ClientSocket | undefined;
+      let client: TestClient | undefined;
+      let proxy: TcpSwitch | undefined;
       try {
         const config = (name: string, client: RedisClientKind) => ({
           name,
@@ -95,14 +140,14 @@ for (const [first, firstClient, second, secondClient, mode] of CASES) {
           await until(async () => await entries() === before + 1, `the entry of ${op.op}`);
         };
 
-        client = officialClient(a.url, {
+        proxy = new TcpSwitch(Number(new URL(a.url).port));
+        client = clientOf(kind, proxy.url, {
           transports: [mode],
-          reconnection: false,
           auth: { rooms: ["news"], data: { user: "ann" } },
         });
         const got: unknown[][] = [];
         client.onAny((ev: string, ...args: unknown[]) => got.push([ev, ...args]));
-        await within(connected(client), "first connection");
+        await within(connected(client as unknown as ClientSocket), "first connection");
         assert.deepEqual(client.recovered, false);
         const id = client.id!;
         // A first broadcast gives the client an offset to come back with.
@@ -132,11 +177,13 @@ for (const [first, firstClient, second, secondClient, mode] of CASES) {
         // Back, to the other node, without the auth that made the first node set rooms and
         // data: what the second node has, it restored.
         got.length = 0;
-        // As a load balancer would send it elsewhere: the manager's next connection goes to b.
-        (client.io as unknown as { uri: string }).uri = b.url;
+        await proxy.point(Number(new URL(b.url).port));
         client.auth = {};
         client.connect();
-        await within(connected(client), "reconnection to the other node");
+        await within(
+          connected(client as unknown as ClientSocket),
+          "reconnection to the other node",
+        );
         assert.deepEqual(client.recovered, true);
         assert.deepEqual(client.id, id);
         const me = await within(client.emitWithAck("whoami"), "whoami") as {
@@ -165,8 +212,9 @@ for (const [first, firstClient, second, secondClient, mode] of CASES) {
         assert.deepEqual(offsets, [ids[1], ids[2], ids[5], ids[6], ids[9]]);
         assert.ok(new Set(offsets).size === offsets.length);
       } finally {
-        if (client) await closeClients([client]);
+        if (client) await closeClient(kind, client);
         await settle();
+        await proxy?.close();
         for (const node of nodes.reverse()) await node.stop();
         await watch.close();
       }
