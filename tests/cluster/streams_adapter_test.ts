@@ -250,6 +250,76 @@ redisTest(
   },
 );
 
+/**
+ * A client of a server with recovery on (`maxDisconnectionDuration` of `ttl`) gets a broadcast,
+ * loses its connection, and comes back once `meanwhile` is done: whether it was recovered.
+ */
+async function dropAndReturn(
+  redis: RedisServer,
+  ttl: number,
+  meanwhile: (watch: Watch) => Promise<void>,
+): Promise<{ recovered: boolean; sameId: boolean }> {
+  const watch = await watcher(redis);
+  const clients = await connectRedis("node-redis", redis.url);
+  const io = new Server({
+    adapter: createStreamsAdapter(clients.pub),
+    connectionStateRecovery: { maxDisconnectionDuration: ttl },
+  });
+  const http = serve(io.handler());
+  let client: ClientSocket | undefined;
+  try {
+    await io.of("/").adapter.init();
+    client = officialClient(http.origin, { transports: ["websocket"], reconnection: false });
+    await within(connected(client), "connection");
+    const got = next(client, "m");
+    io.emit("m", 1);
+    await within(got, "a broadcast");
+    const id = client.id;
+    const gone = next(client, "disconnect");
+    client.io.engine.close();
+    await gone;
+    await until(async () => (await watch.keys("sio:session:*")).length === 1, "a session");
+    await meanwhile(watch);
+    client.connect();
+    await within(connected(client), "reconnection");
+    return { recovered: client.recovered, sameId: client.id === id };
+  } finally {
+    if (client) await closeClients([client]);
+    await settle();
+    await io.close();
+    await http.close();
+    await clients.close();
+    await watch.close();
+  }
+}
+
+redisTest("streams adapter: no recovery once the session expired", async (redis) => {
+  // PX maxDisconnectionDuration: Redis deletes the session.
+  const expired = await dropAndReturn(
+    redis,
+    200,
+    (watch) =>
+      until(async () => (await watch.keys("sio:session:*")).length === 0, "the session expired"),
+  );
+  assert.deepEqual(expired, { recovered: false, sameId: false });
+});
+
+redisTest(
+  "streams adapter: no recovery once the stream lost the client's offset",
+  async (redis) => {
+    // The session is there, but the stream was trimmed past the offset: packets may be missing.
+    const trimmed = await dropAndReturn(redis, 60_000, async (watch) => {
+      await watch.xTrim("socket.io", "MAXLEN", 0);
+    });
+    assert.deepEqual(trimmed, { recovered: false, sameId: false });
+  },
+);
+
+redisTest("streams adapter: recovery on the same server, for comparison", async (redis) => {
+  const kept = await dropAndReturn(redis, 60_000, async () => {});
+  assert.deepEqual(kept, { recovered: true, sameId: true });
+});
+
 Deno.test("streams adapter: wrong options and clients are refused with errors naming them", () => {
   // Never connected: only checked.
   const client = createClient();
