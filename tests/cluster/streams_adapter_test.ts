@@ -320,6 +320,45 @@ redisTest("streams adapter: recovery on the same server, for comparison", async 
   assert.deepEqual(kept, { recovered: true, sameId: true });
 });
 
+/** How many times Redis ran `command` so far (`INFO commandstats`). */
+async function calls(watch: Watch, command: string): Promise<number> {
+  const info = await watch.sendCommand(["INFO", "commandstats"]) as string;
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+}
+
+redisTest(
+  "streams adapter: one XADD per broadcast, whatever the receivers; none for local",
+  async (redis) => {
+    const watch = await watcher(redis);
+    const a = await node(redis, "node-redis");
+    const b = await node(redis, "ioredis");
+    const clients: ClientSocket[] = [];
+    try {
+      for (const n of [a, a, b, b, b]) {
+        const c = officialClient(n.url, { transports: ["websocket"], reconnection: false });
+        clients.push(c);
+        await within(connected(c), "connection");
+      }
+      const before = await calls(watch, "xadd");
+      for (let i = 0; i < 4; i++) {
+        const all = Promise.all(clients.map((c) => next(c, "m")));
+        (i % 2 ? a : b).io.emit("m", i);
+        await within(all, "a broadcast to every client");
+      }
+      const local = Promise.all(clients.slice(0, 2).map((c) => next(c, "m")));
+      a.io.local.emit("m", "local");
+      await within(local, "a local broadcast");
+      assert.equal(await calls(watch, "xadd") - before, 4);
+    } finally {
+      await closeClients(clients);
+      await settle();
+      await a.close();
+      await b.close();
+      await watch.close();
+    }
+  },
+);
+
 Deno.test("streams adapter: wrong options and clients are refused with errors naming them", () => {
   // Never connected: only checked.
   const client = createClient();
