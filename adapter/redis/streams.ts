@@ -32,7 +32,7 @@ import type {
   SessionToPersist,
 } from "../adapter.ts";
 import { report } from "../../server/runtime/report.ts";
-import type { RedisClient } from "./clients.ts";
+import { type RedisClient, watchErrors } from "./clients.ts";
 import { Commands, type StreamEntry } from "./streams_commands.ts";
 import { decodeEntry, encodeEntry } from "./streams_entry.ts";
 import { StreamReader } from "./streams_reader.ts";
@@ -73,7 +73,7 @@ export function createStreamsAdapter(
   opts: StreamsAdapterOptions = {},
 ): AdapterConstructor {
   const options = streamsOptions(opts);
-  const shared = new SharedConnections(new Commands(redisClient), options);
+  const shared = new SharedConnections(redisClient, options);
   return class extends RedisStreamsAdapter {
     constructor(nsp: AdapterNamespace) {
       super(nsp, shared, options);
@@ -83,6 +83,9 @@ export function createStreamsAdapter(
 
 /** The stream readers and the subscriber connection of one factory, shared by its adapters. */
 class SharedConnections {
+  /** The user's client. */
+  readonly client: RedisClient;
+  /** Its commands. */
   readonly redis: Commands;
   readonly #opts: Options;
   /**
@@ -97,8 +100,9 @@ class SharedConnections {
   readonly #members = new Set<RedisStreamsAdapter>();
   #subscriber: Promise<Commands> | undefined;
 
-  constructor(redis: Commands, opts: Options) {
-    this.redis = redis;
+  constructor(client: RedisClient, opts: Options) {
+    this.client = client;
+    this.redis = new Commands(client);
     this.#opts = opts;
   }
 
@@ -189,6 +193,7 @@ class RedisStreamsAdapter extends ClusterAdapter {
   readonly #sessions: StreamsSessionStore;
   #ready: Promise<void> | undefined;
   #unsubscribe: (() => Promise<void>) | undefined;
+  readonly #unwatch: () => void;
   #closed = false;
 
   constructor(nsp: AdapterNamespace, shared: SharedConnections, opts: Options) {
@@ -205,6 +210,8 @@ class RedisStreamsAdapter extends ClusterAdapter {
       opts.sessionKeyPrefix,
       nsp.name,
     );
+    // An `error` event of the user's client that nobody listens to would end the process.
+    this.#unwatch = watchErrors(shared.client, report);
   }
 
   /**
@@ -231,6 +238,7 @@ class RedisStreamsAdapter extends ClusterAdapter {
   override async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unwatch();
     await super.close();
     if (!this.#ready) return;
     await this.#ready;

@@ -359,6 +359,36 @@ redisTest(
   },
 );
 
+redisTest(
+  "streams adapter: an error of the user's client that nobody hears is reported",
+  async (redis) => {
+    const watch = await watcher(redis);
+    const reported: unknown[] = [];
+    const onError = (e: ErrorEvent) => {
+      e.preventDefault();
+      reported.push(e.error);
+    };
+    addEventListener("error", onError);
+    // No `error` listener of the user's: node-redis would throw the event out of its socket code.
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    const io = new Server({ adapter: createStreamsAdapter(client) });
+    try {
+      await io.of("/").adapter.init();
+      const id = await client.sendCommand(["CLIENT", "ID"]) as number;
+      await watch.sendCommand(["CLIENT", "KILL", "ID", String(id)]);
+      await until(() => reported.length > 0, "the client's error reported");
+      // It reconnects by itself, and the adapter goes on with it.
+      await until(async () => (await client.ping().catch(() => "")) === "PONG", "a reconnection");
+    } finally {
+      await io.close();
+      await client.close();
+      removeEventListener("error", onError);
+      await watch.close();
+    }
+  },
+);
+
 Deno.test("streams adapter: wrong options and clients are refused with errors naming them", () => {
   // Never connected: only checked.
   const client = createClient();
