@@ -81,6 +81,24 @@ export function createStreamsAdapter(
   };
 }
 
+/** A connection of the adapters, and the promise of it being connected. */
+type Duplicate = ReturnType<Commands["duplicate"]>;
+
+/** A stream's reader, while it starts and once it reads, with the adapters that use it. */
+interface StreamUse {
+  /** The reader's connection (closed by its `stop()`, or directly while it connects). */
+  connection: Commands;
+  /** The reader, once its connection is up and its start known. */
+  reader: Promise<StreamReader>;
+  /** Set when the last adapter left: a reader still to start must not start. */
+  aborted: boolean;
+  /** Ends a start that still waits for Redis (its last entry, its connection). */
+  abort(): void;
+  members: Set<RedisStreamsAdapter>;
+  /** The adapter each namespace's entries go to (the newest, when `io.adapter()` replaced one). */
+  byNamespace: Map<string, RedisStreamsAdapter>;
+}
+
 /** The stream readers and the subscriber connection of one factory, shared by its adapters. */
 class SharedConnections {
   /** The user's client. */
@@ -88,17 +106,9 @@ class SharedConnections {
   /** Its commands. */
   readonly redis: Commands;
   readonly #opts: Options;
-  /**
-   * Stream name to its reader, the adapters that use it, and the one each namespace's entries
-   * go to (the newest, when `io.adapter()` replaced one whose close is still to come).
-   */
-  readonly #streams = new Map<string, {
-    reader: Promise<StreamReader>;
-    members: Set<RedisStreamsAdapter>;
-    byNamespace: Map<string, RedisStreamsAdapter>;
-  }>();
+  readonly #streams = new Map<string, StreamUse>();
   readonly #members = new Set<RedisStreamsAdapter>();
-  #subscriber: Promise<Commands> | undefined;
+  #subscriber: Duplicate | undefined;
 
   constructor(client: RedisClient, opts: Options) {
     this.client = client;
@@ -106,9 +116,11 @@ class SharedConnections {
     this.#opts = opts;
   }
 
-  /** The subscriber connection, opened by the first adapter. */
-  subscriber(): Promise<Commands> {
-    return this.#subscriber ??= this.redis.duplicate(report);
+  /** The subscriber connection, opened by the first adapter; resolves once connected. */
+  async subscriber(): Promise<Commands> {
+    const subscriber = this.#subscriber ??= this.redis.duplicate(report);
+    await subscriber.connected;
+    return subscriber.connection;
   }
 
   /**
@@ -117,67 +129,96 @@ class SharedConnections {
    */
   async join(stream: string, adapter: RedisStreamsAdapter): Promise<void> {
     this.#members.add(adapter);
-    let entry = this.#streams.get(stream);
-    if (!entry) {
-      const byNamespace = new Map<string, RedisStreamsAdapter>();
-      const reader = this.#startReader(stream, byNamespace);
-      entry = { reader, members: new Set(), byNamespace };
-      this.#streams.set(stream, entry);
+    let use = this.#streams.get(stream);
+    if (!use) {
+      use = this.#startReader(stream);
+      this.#streams.set(stream, use);
     }
-    entry.members.add(adapter);
-    entry.byNamespace.set(adapter.nsp.name, adapter);
-    await entry.reader;
+    use.members.add(adapter);
+    use.byNamespace.set(adapter.nsp.name, adapter);
+    await use.reader;
   }
 
   /**
-   * Unregisters `adapter`; the last adapter of a stream stops its reader, the last of all closes
-   * the subscriber connection.
+   * Unregisters `adapter` (and `unsubscribe`s its channels); the last adapter of a stream stops
+   * its reader, the last of all closes the subscriber connection. Resolves without waiting for
+   * a Redis that does not answer.
    */
-  async leave(stream: string, adapter: RedisStreamsAdapter): Promise<void> {
+  async leave(
+    stream: string,
+    adapter: RedisStreamsAdapter,
+    unsubscribe: (() => Promise<void>) | undefined,
+  ): Promise<void> {
     const tasks: Promise<void>[] = [];
     this.#members.delete(adapter);
-    const entry = this.#streams.get(stream);
-    if (entry?.members.delete(adapter)) {
-      if (entry.byNamespace.get(adapter.nsp.name) === adapter) {
-        entry.byNamespace.delete(adapter.nsp.name);
+    const use = this.#streams.get(stream);
+    if (use?.members.delete(adapter)) {
+      if (use.byNamespace.get(adapter.nsp.name) === adapter) {
+        use.byNamespace.delete(adapter.nsp.name);
       }
-      if (entry.members.size === 0) {
+      if (use.members.size === 0) {
         this.#streams.delete(stream);
-        tasks.push(entry.reader.then((reader) => reader.stop(), () => {}));
+        use.aborted = true;
+        use.abort();
+        // A reader that reads stops; one that still starts fails once its connection is closed.
+        tasks.push(
+          use.connection.close().then(() => use.reader).then((reader) => reader.stop(), () => {}),
+        );
       }
     }
-    if (this.#members.size === 0 && this.#subscriber) {
+    if (this.#members.size > 0) {
+      // Not awaited: node-redis holds an UNSUBSCRIBE until Redis answers again.
+      void unsubscribe?.().catch(() => {});
+    } else if (this.#subscriber) {
       const subscriber = this.#subscriber;
       this.#subscriber = undefined;
-      tasks.push(subscriber.then((s) => s.close(), () => {}));
+      tasks.push(subscriber.connection.close());
     }
     await Promise.all(tasks);
   }
 
-  async #startReader(
-    stream: string,
-    byNamespace: Map<string, RedisStreamsAdapter>,
-  ): Promise<StreamReader> {
-    // From the last entry now rather than "$" at the first XREAD: nothing added after the
-    // adapter is ready is missed, even before the first read reaches Redis.
-    const [start, connection] = await Promise.all([
-      this.redis.lastId(stream).then((id) => id ?? "0-0", (err) => {
-        report(err);
-        return "$";
-      }),
-      this.redis.duplicate(report),
-    ]);
-    const { readCount, blockTimeInMs } = this.#opts;
-    return new StreamReader(
+  #startReader(stream: string): StreamUse {
+    const { connection, connected } = this.redis.duplicate(report);
+    const use: StreamUse = {
       connection,
-      { stream, readCount, blockTimeInMs },
-      start,
-      (entry: StreamEntry) => {
-        const nsp = entry.message.nsp;
-        if (nsp) byNamespace.get(nsp)?.onEntry(entry);
-      },
-      report,
-    );
+      reader: Promise.resolve(undefined as unknown as StreamReader),
+      aborted: false,
+      abort: () => {},
+      members: new Set(),
+      byNamespace: new Map(),
+    };
+    // While Redis does not answer, node-redis holds commands (and a connect()) until it does.
+    const aborted = new Promise<never>((_, reject) => {
+      use.abort = () => reject(new Error("the adapters closed before the stream reader started"));
+    });
+    aborted.catch(() => {});
+    use.reader = (async () => {
+      // From the last entry now rather than "$" at the first XREAD: nothing added after the
+      // adapter is ready is missed, even before the first read reaches Redis.
+      const [start] = await Promise.race([
+        Promise.all([
+          this.redis.lastId(stream).then((id) => id ?? "0-0", (err) => {
+            if (!use.aborted) report(err);
+            return "$";
+          }),
+          connected,
+        ]),
+        aborted,
+      ]);
+      if (use.aborted) throw new Error("the adapters closed before the stream reader started");
+      const { readCount, blockTimeInMs } = this.#opts;
+      return new StreamReader(
+        connection,
+        { stream, readCount, blockTimeInMs },
+        start,
+        (entry: StreamEntry) => {
+          const nsp = entry.message.nsp;
+          if (nsp) use.byNamespace.get(nsp)?.onEntry(entry);
+        },
+        report,
+      );
+    })();
+    return use;
   }
 }
 
@@ -220,30 +261,37 @@ class RedisStreamsAdapter extends ClusterAdapter {
    * rejects: a failure is reported.
    */
   override init(): Promise<void> {
-    return this.#ready ??= this.#start().catch(report);
+    if (this.#closed) return Promise.resolve();
+    return this.#ready ??= this.#start().catch((err) => {
+      if (!this.#closed) report(err);
+    });
   }
 
   async #start(): Promise<void> {
     await this.#shared.join(this.#stream, this);
+    if (this.#closed) return;
     const privateChannel = `${this.#opts.channelPrefix}#${this.nsp.name}#${this.uid}#`;
     const subscriber = await this.#shared.subscriber();
-    this.#unsubscribe = await subscriber.subscribe(
+    if (this.#closed) return;
+    const unsubscribe = await subscriber.subscribe(
       [this.#publicChannel, privateChannel],
       (payload) => this.#onPayload(payload),
       this.#opts.useShardedPubSub,
     );
+    if (this.#closed) await unsubscribe().catch(() => {});
+    else this.#unsubscribe = unsubscribe;
   }
 
-  /** Unsubscribes, and closes the shared connections once the last namespace closed. */
+  /**
+   * Unsubscribes, and closes the shared connections once the last namespace closed; resolves
+   * even while Redis does not answer (what still starts is closed under it).
+   */
   override async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#unwatch();
     await super.close();
-    if (!this.#ready) return;
-    await this.#ready;
-    await this.#unsubscribe?.().catch(() => {});
-    await this.#shared.leave(this.#stream, this);
+    await this.#shared.leave(this.#stream, this, this.#unsubscribe);
   }
 
   /** An entry of this namespace read from the stream. */

@@ -87,14 +87,23 @@ export class Commands {
   }
 
   /**
-   * A new connection of the same kind and options, connected (node-redis, or ioredis with
-   * `lazyConnect`), whose errors go to `onError` rather than crash the process.
+   * A new connection of the same kind and options, whose errors go to `onError` rather than
+   * crash the process: at once, to close even while it connects, and once connected (node-redis,
+   * or ioredis with `lazyConnect`, connect it; node-redis waits for as long as Redis is down).
    */
-  async duplicate(onError: (err: unknown) => void): Promise<Commands> {
+  duplicate(onError: (err: unknown) => void): { connection: Commands; connected: Promise<void> } {
     const copy = this.#c.duplicate() as AnyClient;
     copy.on?.("error", onError);
-    if (this.#node || this.#c.options?.lazyConnect) await copy.connect?.();
-    return new Commands(copy as unknown as RedisClient);
+    const connection = new Commands(copy as unknown as RedisClient);
+    let connected: Promise<void>;
+    try {
+      connected = this.#node || this.#c.options?.lazyConnect
+        ? Promise.resolve(copy.connect?.()).then(() => {})
+        : Promise.resolve();
+    } catch (err) {
+      connected = Promise.reject(err);
+    }
+    return { connection, connected };
   }
 
   /** Closes this connection now, failing its pending commands (a blocked XREAD included). */

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { decode } from "@msgpack/msgpack";
 import { createClient } from "redis";
+import { Redis } from "ioredis";
 import { Server } from "../../mod.ts";
 import { createStreamsAdapter, type StreamsAdapterOptions } from "../../adapter/redis/mod.ts";
 import { type RedisServer, redisTest } from "../helpers/redis.ts";
@@ -388,6 +389,47 @@ redisTest(
     }
   },
 );
+
+for (const kind of REDIS_CLIENT_KINDS) {
+  Deno.test(`streams adapter (${kind}): io.close() resolves while Redis does not answer`, async () => {
+    // Nothing listens there: node-redis tries again and again, ioredis fails its commands.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const url = `redis://127.0.0.1:${listener.addr.port}`;
+    listener.close();
+    const reported: unknown[] = [];
+    const onError = (e: ErrorEvent) => {
+      e.preventDefault();
+      reported.push(e.error);
+    };
+    addEventListener("error", onError);
+    const client = kind === "node-redis"
+      ? createClient({ url, socket: { reconnectStrategy: 50 } })
+      // ioredis ends a socket that never opened on a timer of disconnectTimeout: short here.
+      : new Redis(url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => 50,
+        disconnectTimeout: 10,
+      });
+    client.on("error", () => {});
+    // The app's own connect() waits for Redis (node-redis) or fails (ioredis).
+    const connecting = (client.connect() as Promise<unknown>).catch(() => {});
+    try {
+      const io = new Server({ adapter: createStreamsAdapter(client) });
+      io.of("/custom");
+      // The adapters start, and wait for Redis (or fail and report it).
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await within(io.close(), "io.close() with Redis down", 5_000);
+    } finally {
+      if (kind === "node-redis") (client as ReturnType<typeof createClient>).destroy();
+      else (client as Redis).disconnect();
+      await connecting;
+      // ioredis' disconnectTimeout timers, of the adapter's connections and of the app's.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      removeEventListener("error", onError);
+    }
+  });
+}
 
 Deno.test("streams adapter: wrong options and clients are refused with errors naming them", () => {
   // Never connected: only checked.
