@@ -94,6 +94,8 @@ interface StreamUse {
   aborted: boolean;
   /** Ends a start that still waits for Redis (its last entry, its connection). */
   abort(): void;
+  /** The reader, once started. */
+  started: StreamReader | undefined;
   members: Set<RedisStreamsAdapter>;
   /** The adapter each namespace's entries go to (the newest, when `io.adapter()` replaced one). */
   byNamespace: Map<string, RedisStreamsAdapter>;
@@ -160,10 +162,9 @@ class SharedConnections {
         this.#streams.delete(stream);
         use.aborted = true;
         use.abort();
-        // A reader that reads stops; one that still starts fails once its connection is closed.
-        tasks.push(
-          use.connection.close().then(() => use.reader).then((reader) => reader.stop(), () => {}),
-        );
+        // A reader that reads stops (then closes its connection, so its XREAD failing is no
+        // error); one that still starts is aborted and its connection closed under it.
+        tasks.push(use.started ? use.started.stop() : use.connection.close());
       }
     }
     if (this.#members.size > 0) {
@@ -184,6 +185,7 @@ class SharedConnections {
       reader: Promise.resolve(undefined as unknown as StreamReader),
       aborted: false,
       abort: () => {},
+      started: undefined,
       members: new Set(),
       byNamespace: new Map(),
     };
@@ -207,7 +209,7 @@ class SharedConnections {
       ]);
       if (use.aborted) throw new Error("the adapters closed before the stream reader started");
       const { readCount, blockTimeInMs } = this.#opts;
-      return new StreamReader(
+      return use.started = new StreamReader(
         connection,
         { stream, readCount, blockTimeInMs },
         start,
