@@ -50,6 +50,7 @@ export {
   type SocketReservedEvents,
 } from "./server/socket.ts";
 export { BroadcastOperator, type OperatorHost } from "./server/broadcast.ts";
+export { RemoteSocket } from "./server/remote_socket.ts";
 export { Client } from "./server/client.ts";
 export type * from "./server/typed_events.ts";
 export type { Packet, PacketType } from "./parser/socket.ts";
@@ -96,19 +97,22 @@ export type {
   Upgraded,
 } from "./server/engine/mod.ts";
 export { ERROR_MESSAGES, ErrorCode } from "./server/engine/mod.ts";
-export { InMemoryAdapter, SessionAwareAdapter } from "./adapter/memory.ts";
+export { InMemoryAdapter } from "./adapter/memory.ts";
+export { SessionAwareAdapter } from "./adapter/session_aware.ts";
 export type {
   Adapter,
   AdapterConstructor,
   AdapterEvents,
   AdapterNamespace,
   AdapterSocket,
+  AdapterTimers,
   BroadcastFlags,
   BroadcastOptions,
   PrivateSessionId,
   Room,
   Session,
   SessionToPersist,
+  SocketDetails,
   SocketId,
   WriteOptions,
 } from "./adapter/adapter.ts";

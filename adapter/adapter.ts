@@ -45,14 +45,97 @@ export interface WriteOptions {
 }
 
 /**
+ * What the client sent at handshake, as the official `socket.handshake`. Plain data (JSON-able),
+ * so that a cluster adapter can send it to another node.
+ *
+ * @example
+ * ```ts
+ * import type { Handshake } from "@socketio-edge/core/adapter";
+ *
+ * const handshake: Handshake = {
+ *   headers: { host: "example.com" },
+ *   time: new Date(0).toString(),
+ *   address: "127.0.0.1",
+ *   xdomain: false,
+ *   secure: true,
+ *   issued: 0,
+ *   url: "/socket.io/?EIO=4&transport=websocket",
+ *   query: { EIO: "4", transport: "websocket" },
+ *   auth: {},
+ * };
+ * ```
+ */
+export interface Handshake {
+  /** Request headers, as a plain object with lower-case names. */
+  headers: Record<string, string>;
+  /** When the handshake happened, as a date string. */
+  time: string;
+  /** The caller's address. */
+  address: string;
+  /** Whether the request was cross-origin (it carried an `Origin`). */
+  xdomain: boolean;
+  /** Whether the request came over TLS. */
+  secure: boolean;
+  /** When the handshake happened, in ms since the epoch. */
+  issued: number;
+  /** The request URL (path and query). */
+  url: string;
+  /** Query parameters, as a plain object. */
+  query: Record<string, string>;
+  /** The CONNECT packet's payload (`auth` option of the client). */
+  auth: Record<string, unknown>;
+}
+
+/**
+ * A socket of another node, as a cluster adapter's `fetchSockets` gets it from there: plain
+ * data, which the server wraps in a `RemoteSocket`.
+ *
+ * @example
+ * ```ts
+ * import type { SocketDetails } from "@socketio-edge/core/adapter";
+ *
+ * const details: SocketDetails = {
+ *   id: "abc",
+ *   handshake: {
+ *     headers: {},
+ *     time: "",
+ *     address: "127.0.0.1",
+ *     xdomain: false,
+ *     secure: false,
+ *     issued: 0,
+ *     url: "/",
+ *     query: {},
+ *     auth: {},
+ *   },
+ *   rooms: ["abc", "news"],
+ *   data: { user: "ann" },
+ * };
+ * ```
+ */
+export interface SocketDetails<SocketData = unknown> {
+  /** The socket id. */
+  id: SocketId;
+  /** Its handshake. */
+  handshake: Handshake;
+  /** The rooms it is in. */
+  rooms: Room[];
+  /** Its `data` attribute. */
+  data: SocketData;
+}
+
+/**
  * What the adapter needs from a server-side socket.
  *
  * @example A socket that logs what it is sent
  * ```ts
- * import type { AdapterSocket } from "@socketio-edge/core/adapter";
+ * import type { AdapterSocket, Handshake } from "@socketio-edge/core/adapter";
  *
+ * declare const handshake: Handshake;
  * const socket: AdapterSocket = {
  *   id: "abc",
+ *   handshake,
+ *   rooms: new Set(["abc"]),
+ *   data: {},
  *   writable: true,
  *   writeEncoded: (chunks) => console.log(chunks),
  *   registerAck: () => {},
@@ -65,6 +148,12 @@ export interface WriteOptions {
 export interface AdapterSocket {
   /** The socket id. */
   readonly id: SocketId;
+  /** What the client sent at handshake (sent to other nodes by `fetchSockets`). */
+  readonly handshake: Handshake;
+  /** The rooms the socket is in. */
+  readonly rooms: Set<Room>;
+  /** The socket's free-form `data` attribute. */
+  readonly data: unknown;
   /**
    * Write already-encoded Socket.IO packet chunks (first a string, then binary attachments) to
    * this socket's connection.
@@ -88,16 +177,43 @@ export interface AdapterSocket {
 }
 
 /**
+ * The timers an adapter arms (a cluster adapter's heartbeats and request timeouts): the
+ * engine's scheduler, so that a test's manual clock or a Durable Object's alarm drives them too.
+ * Structurally the engine's `Scheduler`.
+ *
+ * @example Timers on `setTimeout`
+ * ```ts
+ * import type { AdapterTimers } from "@socketio-edge/core/adapter";
+ *
+ * const timers: AdapterTimers = {
+ *   now: () => Date.now(),
+ *   set: (fn, ms) => setTimeout(fn, ms),
+ *   clear: (handle) => clearTimeout(handle as number),
+ * };
+ * ```
+ */
+export interface AdapterTimers {
+  /** The current time in milliseconds. */
+  now(): number;
+  /** Calls `fn` once, `ms` milliseconds from now, unless cleared first. */
+  set(fn: () => void, ms: number): unknown;
+  /** Cancels a timer; handles that fired or were cleared already are ignored. */
+  clear(handle: unknown): void;
+}
+
+/**
  * What the adapter needs from a namespace.
  *
  * @example A namespace with a JSON encoder
  * ```ts
  * import type { AdapterNamespace, AdapterSocket } from "@socketio-edge/core/adapter";
  *
+ * let ids = 0;
  * const nsp: AdapterNamespace = {
  *   name: "/",
  *   sockets: new Map<string, AdapterSocket>(),
  *   encoder: { encode: (packet) => [`${packet.type}${JSON.stringify(packet.data)}`] },
+ *   nextAckId: () => ids++,
  * };
  * ```
  */
@@ -109,8 +225,20 @@ export interface AdapterNamespace {
   /** The server's encoder (custom parsers allowed). */
   readonly encoder: { encode(packet: Packet): unknown[] };
   /**
-   * Called with `serverSideEmit` args received from another node. The in-memory adapter never
-   * calls it: like `socket.io-adapter`, a single node does not deliver to itself.
+   * The namespace-wide ack id source, shared with `socket.emit()` acknowledgements (and by the
+   * children of a dynamic parent namespace): the adapter takes the id of each broadcast with
+   * acks from it, so one id never means two callbacks on a socket, even for a broadcast relayed
+   * from another node.
+   */
+  nextAckId(): number;
+  /**
+   * The server's timers (its engine's scheduler); adapters fall back to `setTimeout` without.
+   */
+  readonly timers?: AdapterTimers;
+  /**
+   * Called with `serverSideEmit` args received from another node (a function last when the
+   * sender waits for an acknowledgement). The in-memory adapter never calls it: like
+   * `socket.io-adapter`, a single node does not deliver to itself.
    */
   onServerSideEmit?(args: unknown[]): void;
 }
@@ -265,10 +393,10 @@ export interface Adapter {
   /** Encode `packet` once and write it to every matching socket. */
   broadcast(packet: Packet, opts: BroadcastOptions): void;
   /**
-   * Like {@linkcode Adapter.broadcast}, expecting an acknowledgement from each receiver.
-   * `packet.id` must be set by the caller from the namespace's ack id counter.
-   * `clientCountCallback` is called (once per server) with the number of receivers and `ack`
-   * once per client response.
+   * Like {@linkcode Adapter.broadcast}, expecting an acknowledgement from each receiver. The
+   * adapter sets `packet.id` from {@linkcode AdapterNamespace.nextAckId} (the caller reads it
+   * afterwards). `clientCountCallback` is called (once per server) with the number of receivers
+   * and `ack` once per client response.
    */
   broadcastWithAck(
     packet: Packet,
@@ -280,8 +408,8 @@ export interface Adapter {
   sockets(rooms: Set<Room>): Promise<Set<SocketId>>;
   /** The rooms socket `id` is in, or `undefined` when it is in none. */
   socketRooms(id: SocketId): Set<Room> | undefined;
-  /** The matching sockets. */
-  fetchSockets(opts: BroadcastOptions): Promise<AdapterSocket[]>;
+  /** The matching sockets: this node's, and the details of other nodes' (cluster adapters). */
+  fetchSockets(opts: BroadcastOptions): Promise<(AdapterSocket | SocketDetails)[]>;
   /** Make the matching sockets join `rooms`. */
   addSockets(opts: BroadcastOptions, rooms: Room[]): void;
   /** Make the matching sockets leave `rooms`. */

@@ -19,6 +19,7 @@ import type {
   Room,
   Session,
   SessionToPersist,
+  SocketDetails,
   SocketId,
   WriteOptions,
 } from "./adapter.ts";
@@ -42,6 +43,7 @@ const NO_SIDS: ReadonlySet<SocketId> = new Set();
  *   name: "/",
  *   sockets: new Map(),
  *   encoder: { encode: (packet) => [JSON.stringify(packet)] },
+ *   nextAckId: () => 0,
  * });
  * adapter.on("create-room", (room) => console.log("created", room));
  * adapter.addAll("abc", new Set(["abc", "news"]));
@@ -80,7 +82,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * await adapter.init();
    * ```
    */
@@ -93,7 +100,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * await adapter.close();
    * ```
    */
@@ -106,7 +118,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * console.log(await adapter.serverCount()); // 1
    * ```
    */
@@ -122,7 +139,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * adapter.addAll("abc", new Set(["abc", "news"]));
    * console.log(adapter.rooms.get("news")); // Set { "abc" }
    * ```
@@ -168,7 +190,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * adapter.addAll("abc", new Set(["news"]));
    * adapter.del("abc", "news");
    * console.log(adapter.rooms.has("news")); // false
@@ -189,7 +216,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * adapter.addAll("abc", new Set(["abc", "news"]));
    * adapter.delAll("abc");
    * console.log(adapter.socketRooms("abc")); // undefined
@@ -251,7 +283,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * adapter.broadcast({ type: 2, nsp: "/", data: ["hello"] }, { rooms: new Set(["news"]) });
    * ```
    */
@@ -290,19 +327,26 @@ export class InMemoryAdapter implements Adapter {
   }
 
   /**
-   * Like {@linkcode InMemoryAdapter.broadcast}, registering `ack` on each receiver under
+   * Like {@linkcode InMemoryAdapter.broadcast}, registering `ack` on each receiver under a new
    * `packet.id`, then reporting the number of receivers to `clientCountCallback`.
    *
-   * The caller sets `packet.id` from the namespace's ack id counter: that counter is shared with
-   * `socket.emit()` acknowledgements, so one id never means two callbacks on a socket.
+   * The id comes from the namespace's counter ({@linkcode AdapterNamespace.nextAckId}), shared
+   * with `socket.emit()` acknowledgements, so one id never means two callbacks on a socket; a
+   * packet relayed from another node gets a local id the same way.
    *
    * @example
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * let ids = 0;
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => ids++,
+   * });
    * adapter.broadcastWithAck(
-   *   { type: 2, nsp: "/", data: ["ping"], id: 0 },
+   *   { type: 2, nsp: "/", data: ["ping"] },
    *   { rooms: new Set() },
    *   (count) => console.log("expecting", count, "responses"),
    *   (response) => console.log(response),
@@ -315,10 +359,8 @@ export class InMemoryAdapter implements Adapter {
     clientCountCallback: (clientCount: number) => void,
     ack: (...args: unknown[]) => void,
   ): void {
-    const id = packet.id;
-    if (typeof id !== "number") {
-      throw new TypeError("broadcastWithAck: set packet.id from the namespace's ack id counter");
-    }
+    const id = this.nsp.nextAckId();
+    packet.id = id;
     const writeOpts = writeOptions(opts);
     packet.nsp = this.nsp.name;
     const chunks = this.nsp.encoder.encode(packet) as Chunks;
@@ -340,7 +382,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * console.log(await adapter.sockets(new Set(["news"]))); // Set {}
    * ```
    */
@@ -357,7 +404,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * adapter.addAll("abc", new Set(["abc"]));
    * console.log(adapter.socketRooms("abc")); // Set { "abc" }
    * ```
@@ -373,12 +425,17 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * const sockets = await adapter.fetchSockets({ rooms: new Set(["news"]) });
    * console.log(sockets.length); // 0
    * ```
    */
-  fetchSockets(opts: BroadcastOptions): Promise<AdapterSocket[]> {
+  fetchSockets(opts: BroadcastOptions): Promise<(AdapterSocket | SocketDetails)[]> {
     const sockets: AdapterSocket[] = [];
     this.apply(opts, (socket) => sockets.push(socket));
     return Promise.resolve(sockets);
@@ -391,7 +448,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * adapter.addSockets({ rooms: new Set(["news"]) }, ["sports"]);
    * ```
    */
@@ -406,7 +468,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * adapter.delSockets({ rooms: new Set(["news"]) }, ["sports"]);
    * ```
    */
@@ -423,7 +490,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * adapter.disconnectSockets({ rooms: new Set(["banned"]) }, true);
    * ```
    */
@@ -496,7 +568,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * adapter.serverSideEmit(["hello", "world"]); // warns
    * ```
    */
@@ -506,13 +583,18 @@ export class InMemoryAdapter implements Adapter {
 
   /**
    * Save a disconnected socket's state. The in-memory adapter keeps nothing; see
-   * {@linkcode SessionAwareAdapter}.
+   * `SessionAwareAdapter`.
    *
    * @example
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * adapter.persistSession({ sid: "abc", pid: "secret", rooms: [], data: {} });
    * ```
    */
@@ -520,13 +602,18 @@ export class InMemoryAdapter implements Adapter {
 
   /**
    * Restore a session: always `null` for the in-memory adapter; see
-   * {@linkcode SessionAwareAdapter}.
+   * `SessionAwareAdapter`.
    *
    * @example
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * console.log(await adapter.restoreSession("secret", "offset")); // null
    * ```
    */
@@ -541,7 +628,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * adapter.on("delete-room", (room) => console.log("deleted", room));
    * ```
    */
@@ -559,7 +651,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * const listener = (room: string) => console.log(room);
    * adapter.on("create-room", listener).off("create-room", listener);
    * ```
@@ -580,7 +677,12 @@ export class InMemoryAdapter implements Adapter {
    * ```ts
    * import { InMemoryAdapter } from "@socketio-edge/core/adapter";
    *
-   * const adapter = new InMemoryAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
+   * const adapter = new InMemoryAdapter({
+   *   name: "/",
+   *   sockets: new Map(),
+   *   encoder: { encode: () => [] },
+   *   nextAckId: () => 0,
+   * });
    * console.log(adapter.emit("create-room", "news")); // false
    * ```
    */
@@ -595,184 +697,4 @@ export class InMemoryAdapter implements Adapter {
 function writeOptions(opts: BroadcastOptions): WriteOptions {
   const flags = opts.flags;
   return { preEncoded: true, volatile: flags?.volatile, compress: flags?.compress };
-}
-
-/** Options of {@linkcode SessionAwareAdapter}. */
-export interface SessionAwareAdapterOptions {
-  /**
-   * How long, in milliseconds, a disconnected session and the packets broadcast meanwhile are
-   * kept. Default: 120000 (2 minutes), as in Socket.IO.
-   */
-  maxDisconnectionDuration?: number;
-}
-
-interface StoredPacket {
-  offset: string;
-  opts: BroadcastOptions;
-  data: unknown[];
-  emittedAt: number;
-}
-
-interface StoredSession extends SessionToPersist {
-  disconnectedAt: number;
-}
-
-// How often expired sessions are swept (lazily, on persist: no timer keeps the process alive).
-const SWEEP_INTERVAL = 60_000;
-
-/**
- * The in-memory adapter with connection state recovery, as `SessionAwareAdapter` from
- * `socket.io-adapter`: it keeps disconnected sessions and the event packets broadcast for
- * `maxDisconnectionDuration`, tags each such packet with an offset (appended to its data), and
- * replays what a client missed after its last offset.
- *
- * Packets with an ack id or the `volatile` flag are not stored. Expired state is dropped lazily,
- * without timers.
- *
- * @example
- * ```ts
- * import { SessionAwareAdapter } from "@socketio-edge/core/adapter";
- *
- * const adapter = new SessionAwareAdapter(
- *   { name: "/", sockets: new Map(), encoder: { encode: () => [] } },
- *   { maxDisconnectionDuration: 60_000 },
- * );
- * adapter.persistSession({ sid: "abc", pid: "secret", rooms: ["abc"], data: {} });
- * ```
- */
-export class SessionAwareAdapter extends InMemoryAdapter {
-  readonly #maxDisconnectionDuration: number;
-  readonly #sessions = new Map<PrivateSessionId, StoredSession>();
-  // Oldest first; live packets are #packets[#head..]. Dead ones are compacted away in bulk.
-  #packets: StoredPacket[] = [];
-  #head = 0;
-  // Offset to the packet's absolute sequence number; #base is that of #packets[0].
-  readonly #seqs = new Map<string, number>();
-  #base = 0;
-  #nextSeq = 0;
-  readonly #epoch = Date.now().toString(36);
-  #lastSweep = Date.now();
-
-  /**
-   * Build the adapter of a namespace.
-   *
-   * @param nsp The namespace this adapter serves.
-   * @param options How long sessions are kept.
-   */
-  constructor(nsp: AdapterNamespace, options: SessionAwareAdapterOptions = {}) {
-    super(nsp);
-    this.#maxDisconnectionDuration = options.maxDisconnectionDuration ?? 120_000;
-  }
-
-  /**
-   * Save a disconnected socket's state until `maxDisconnectionDuration` has passed.
-   *
-   * @example
-   * ```ts
-   * import { SessionAwareAdapter } from "@socketio-edge/core/adapter";
-   *
-   * const adapter = new SessionAwareAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
-   * adapter.persistSession({ sid: "abc", pid: "secret", rooms: ["abc"], data: {} });
-   * ```
-   */
-  override persistSession(session: SessionToPersist): void | Promise<void> {
-    const now = Date.now();
-    this.#sweepSessions(now);
-    this.#sessions.set(session.pid, { ...session, disconnectedAt: now });
-  }
-
-  /**
-   * Restore the session saved under `pid` with the packets broadcast after
-   * `offset` that reached its rooms, or `null` when the session or the offset has expired or is
-   * unknown.
-   *
-   * @example
-   * ```ts
-   * import { SessionAwareAdapter } from "@socketio-edge/core/adapter";
-   *
-   * const adapter = new SessionAwareAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
-   * console.log(await adapter.restoreSession("secret", "unknown")); // null
-   * ```
-   */
-  override restoreSession(pid: PrivateSessionId, offset: string): Promise<Session | null> {
-    const stored = this.#sessions.get(pid);
-    if (stored === undefined) return Promise.resolve(null);
-    const now = Date.now();
-    if (stored.disconnectedAt + this.#maxDisconnectionDuration < now) {
-      this.#sessions.delete(pid);
-      return Promise.resolve(null);
-    }
-    this.#dropExpiredPackets(now);
-    const seq = this.#seqs.get(offset);
-    if (seq === undefined) return Promise.resolve(null);
-    const missedPackets: unknown[][] = [];
-    for (let i = seq - this.#base + 1; i < this.#packets.length; i++) {
-      const packet = this.#packets[i];
-      if (reaches(stored.rooms, packet.opts)) missedPackets.push(packet.data);
-    }
-    const { disconnectedAt: _, ...session } = stored;
-    return Promise.resolve({ ...session, missedPackets });
-  }
-
-  /**
-   * Broadcast `packet`; an event without ack id or `volatile` flag is first stored and its
-   * offset appended to its data, so that clients can resume after it.
-   *
-   * @example
-   * ```ts
-   * import { SessionAwareAdapter } from "@socketio-edge/core/adapter";
-   *
-   * const adapter = new SessionAwareAdapter({ name: "/", sockets: new Map(), encoder: { encode: () => [] } });
-   * const packet = { type: 2 as const, nsp: "/", data: ["hello"] };
-   * adapter.broadcast(packet, { rooms: new Set() });
-   * console.log(packet.data.length); // 2: the offset was appended
-   * ```
-   */
-  override broadcast(packet: Packet, opts: BroadcastOptions): void {
-    // Packets with an ack are not stored: the callback cannot be restored on reconnection.
-    if (
-      packet.type === 2 && packet.id === undefined && !opts.flags?.volatile &&
-      Array.isArray(packet.data)
-    ) {
-      const now = Date.now();
-      this.#dropExpiredPackets(now);
-      const seq = this.#nextSeq++;
-      const offset = `${this.#epoch}.${seq.toString(36)}`;
-      // The offset goes last in the data, so the client knows the last packet it processed.
-      packet.data.push(offset);
-      this.#packets.push({ offset, opts, data: packet.data, emittedAt: now });
-      this.#seqs.set(offset, seq);
-    }
-    super.broadcast(packet, opts);
-  }
-
-  #dropExpiredPackets(now: number): void {
-    const threshold = now - this.#maxDisconnectionDuration;
-    const packets = this.#packets;
-    while (this.#head < packets.length && packets[this.#head].emittedAt < threshold) {
-      this.#seqs.delete(packets[this.#head].offset);
-      this.#head++;
-    }
-    // Compact when at least half the array is dead, so the work stays amortized O(1).
-    if (this.#head > 0 && this.#head * 2 >= packets.length) {
-      this.#packets = packets.slice(this.#head);
-      this.#base += this.#head;
-      this.#head = 0;
-    }
-  }
-
-  #sweepSessions(now: number): void {
-    if (now - this.#lastSweep < SWEEP_INTERVAL) return;
-    this.#lastSweep = now;
-    const threshold = now - this.#maxDisconnectionDuration;
-    for (const [pid, session] of this.#sessions) {
-      if (session.disconnectedAt < threshold) this.#sessions.delete(pid);
-    }
-  }
-}
-
-function reaches(rooms: Room[], opts: BroadcastOptions): boolean {
-  const included = opts.rooms.size === 0 || rooms.some((room) => opts.rooms.has(room));
-  const except = opts.except;
-  return included && (except === undefined || rooms.every((room) => !except.has(room)));
 }

@@ -13,6 +13,7 @@
  *   name: "/",
  *   sockets: new Map(),
  *   encoder: { encode: (packet) => [JSON.stringify(packet)] },
+ *   nextAckId: () => 0,
  * });
  * adapter.on("join-room", (room, id) => console.log(id, "joined", room));
  * adapter.addAll("abc", new Set(["news"]));
@@ -27,15 +28,19 @@ export type {
   AdapterEvents,
   AdapterNamespace,
   AdapterSocket,
+  AdapterTimers,
   BroadcastFlags,
   BroadcastOptions,
+  Handshake,
   Packet,
   PrivateSessionId,
   Room,
   Session,
   SessionToPersist,
+  SocketDetails,
   SocketId,
   WriteOptions,
 } from "./adapter.ts";
 export type { AdapterFanOut } from "./fanout.ts";
-export { InMemoryAdapter, SessionAwareAdapter, type SessionAwareAdapterOptions } from "./memory.ts";
+export { InMemoryAdapter } from "./memory.ts";
+export { SessionAwareAdapter, type SessionAwareAdapterOptions } from "./session_aware.ts";

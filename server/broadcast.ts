@@ -4,11 +4,18 @@
  *
  * @module
  */
-import type { Adapter, BroadcastFlags, Room } from "../adapter/adapter.ts";
+import type {
+  Adapter,
+  AdapterSocket,
+  BroadcastFlags,
+  Room,
+  SocketDetails,
+} from "../adapter/adapter.ts";
 import { type Packet, PacketType } from "../parser/socket.ts";
 import type { EngineOptions } from "./engine/options.ts";
 import { report } from "./runtime/report.ts";
-import { RESERVED_EVENTS, type Socket } from "./socket.ts";
+import { RemoteSocket } from "./remote_socket.ts";
+import { RESERVED_EVENTS } from "./socket.ts";
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -27,10 +34,8 @@ export interface OperatorHost {
   readonly name: string;
   /** The namespace's adapter. */
   readonly adapter: Adapter;
-  /** The next ack id (shared with `socket.emit` acks). */
-  _nextId(): number;
-  /** Forgets a timed-out broadcast's ack in every socket. */
-  _dropAck(id: number): void;
+  /** Forgets a timed-out broadcast's ack callback in every socket. */
+  _dropAck(ack: (...args: unknown[]) => void): void;
   /** The server, whose engine's scheduler times acks out. */
   readonly server: { readonly engine: { readonly opts: Pick<EngineOptions, "scheduler"> } };
 }
@@ -145,7 +150,7 @@ export class BroadcastOperator<
       return true;
     }
     const ack = data.pop() as Ack;
-    packet.id = this.#host._nextId();
+    // The adapter gives the packet its id (from the namespace's counter).
     this.#broadcastWithAck(packet, opts, ack);
     return true;
   }
@@ -177,7 +182,7 @@ export class BroadcastOperator<
     const timer = scheduler.set(() => {
       timedOut = true;
       // Late answers must not find the callback, nor keep it alive.
-      this.#host._dropAck(packet.id!);
+      this.#host._dropAck(onAck);
       answer(new Error("operation has timed out"), single ? null : responses);
     }, flags.timeout ?? 0);
     const check = () => {
@@ -188,14 +193,15 @@ export class BroadcastOperator<
         answer(null, single ? responses[0] : responses);
       }
     };
+    const onAck = (response: unknown) => {
+      responses.push(response);
+      check();
+    };
     adapter.broadcastWithAck(packet, opts, (clients) => {
       expectedClients += clients;
       servers++;
       check();
-    }, (response) => {
-      responses.push(response);
-      check();
-    });
+    }, onAck);
     adapter.serverCount().then((n) => {
       expectedServers = n;
       check();
@@ -226,21 +232,31 @@ export class BroadcastOperator<
     return this.#host.adapter.sockets(this.#rooms);
   }
 
-  /** The target sockets. */
-  async fetchSockets(): Promise<
-    Socket<DefaultEventsMap, EmitEvents, DefaultEventsMap, SocketData>[]
-  > {
+  /**
+   * The target sockets: this node's `Socket`s, and a {@linkcode RemoteSocket} for each socket
+   * of another node (cluster adapters).
+   */
+  async fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
     const sockets = await this.#host.adapter.fetchSockets({
       rooms: this.#rooms,
       except: this.#except,
       flags: this.#flags,
     });
-    return sockets as unknown as Socket<
-      DefaultEventsMap,
-      EmitEvents,
-      DefaultEventsMap,
-      SocketData
-    >[];
+    return sockets.map((socket) => {
+      // A local socket has the members of a RemoteSocket (and more), as officially.
+      if (typeof (socket as AdapterSocket).writeEncoded === "function") {
+        return socket as unknown as RemoteSocket<EmitEvents, SocketData>;
+      }
+      const details = socket as SocketDetails<SocketData>;
+      // As socket.emit() with an ack: one response, not an array of them.
+      const operator = new BroadcastOperator<EmitEvents, SocketData>(
+        this.#host,
+        new Set([details.id]),
+        new Set(),
+        { expectSingleResponse: true },
+      );
+      return new RemoteSocket(operator, details);
+    });
   }
 
   /** Makes the target sockets join rooms. */

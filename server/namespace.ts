@@ -3,13 +3,20 @@
  *
  * @module
  */
-import type { Adapter, AdapterNamespace, BroadcastFlags, Room } from "../adapter/adapter.ts";
+import type {
+  Adapter,
+  AdapterNamespace,
+  AdapterTimers,
+  BroadcastFlags,
+  Room,
+} from "../adapter/adapter.ts";
 import { InMemoryAdapter } from "../adapter/memory.ts";
 import { PacketType } from "../parser/socket.ts";
 import { BroadcastOperator } from "./broadcast.ts";
 import type { Client } from "./client.ts";
 import { NamespaceFanOut } from "./fanout.ts";
 import { report } from "./runtime/report.ts";
+import type { RemoteSocket } from "./remote_socket.ts";
 import type { Server } from "./server.ts";
 import { type DisconnectReason, Socket } from "./socket.ts";
 import type {
@@ -140,14 +147,22 @@ export class Namespace<
     return this.server.encoder;
   }
 
-  /** @internal the next ack id; shared by emits and broadcasts of this namespace. */
-  _nextId(): number {
+  /**
+   * The next ack id, shared by the emits and broadcasts of this namespace (and of its siblings
+   * under a dynamic parent): adapters take broadcast ids from it.
+   */
+  nextAckId(): number {
     return this._ids.next++;
   }
 
-  /** @internal forgets a timed-out broadcast's ack in every socket. */
-  _dropAck(id: number): void {
-    for (const socket of this.sockets.values()) socket._dropAck(id);
+  /** The engine's scheduler, which times the adapter's requests and heartbeats. */
+  get timers(): AdapterTimers {
+    return this.server.engine.opts.scheduler;
+  }
+
+  /** @internal forgets a timed-out broadcast's ack callback in every socket. */
+  _dropAck(ack: (...args: unknown[]) => void): void {
+    for (const socket of this.sockets.values()) socket._dropAck(ack);
   }
 
   /** Adds a connection middleware. */
@@ -263,10 +278,14 @@ export class Namespace<
     return this._operator().timeout(ms);
   }
 
-  /** Every socket of the namespace. */
-  fetchSockets(): Promise<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[]> {
-    return this._operator().fetchSockets() as Promise<
-      Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[]
+  /**
+   * Every socket of the namespace: this node's `Socket`s and, with a cluster adapter, a
+   * {@linkcode RemoteSocket} for each socket of another node (typed as the official server
+   * types it).
+   */
+  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+    return this._operator().fetchSockets() as unknown as Promise<
+      RemoteSocket<EmitEvents, SocketData>[]
     >;
   }
 

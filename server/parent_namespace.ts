@@ -10,6 +10,7 @@ import type {
   BroadcastOptions,
   Packet,
   Room,
+  SocketDetails,
 } from "../adapter/adapter.ts";
 import { InMemoryAdapter } from "../adapter/memory.ts";
 import { Namespace } from "./namespace.ts";
@@ -66,8 +67,8 @@ export class ParentNamespace<
   }
 
   /** @internal */
-  override _dropAck(id: number): void {
-    for (const nsp of this.children) nsp._dropAck(id);
+  override _dropAck(ack: (...args: unknown[]) => void): void {
+    for (const nsp of this.children) nsp._dropAck(ack);
   }
 
   /**
@@ -130,8 +131,10 @@ class ParentAdapter extends InMemoryAdapter {
     return ids;
   }
 
-  override async fetchSockets(opts: BroadcastOptions): Promise<AdapterSocket[]> {
-    const all: AdapterSocket[] = [];
+  override async fetchSockets(
+    opts: BroadcastOptions,
+  ): Promise<(AdapterSocket | SocketDetails)[]> {
+    const all: (AdapterSocket | SocketDetails)[] = [];
     for (const nsp of this.#parent.children) all.push(...await nsp.adapter.fetchSockets(opts));
     return all;
   }

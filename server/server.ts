@@ -5,7 +5,8 @@
  * @module
  */
 import type { AdapterConstructor, Room } from "../adapter/adapter.ts";
-import { InMemoryAdapter, SessionAwareAdapter } from "../adapter/memory.ts";
+import { InMemoryAdapter } from "../adapter/memory.ts";
+import { SessionAwareAdapter } from "../adapter/session_aware.ts";
 import { Encoder, type Packet } from "../parser/socket.ts";
 import * as defaultParser from "../parser/socket.ts";
 import type { BroadcastOperator } from "./broadcast.ts";
@@ -19,6 +20,7 @@ import { nodeFormError, validateServerOptions } from "./options.ts";
 import { report } from "./runtime/report.ts";
 import type { Scheduler, TimerHandle } from "./runtime/scheduler.ts";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent_namespace.ts";
+import type { RemoteSocket } from "./remote_socket.ts";
 import type { Socket } from "./socket.ts";
 import type {
   AllButLast,
@@ -616,8 +618,8 @@ export class Server<
     return this.sockets.timeout(ms);
   }
 
-  /** Every socket of the main namespace. */
-  fetchSockets(): Promise<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[]> {
+  /** Every socket of the main namespace (a `RemoteSocket` for those of other nodes). */
+  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
     return this.sockets.fetchSockets();
   }
 

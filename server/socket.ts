@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { AdapterSocket, Room, WriteOptions } from "../adapter/adapter.ts";
+import type { AdapterSocket, Handshake, Room, WriteOptions } from "../adapter/adapter.ts";
 import { type Packet, PacketType, RESERVED_EVENTS } from "../parser/socket.ts";
 import type { BroadcastOperator } from "./broadcast.ts";
 import type { Client } from "./client.ts";
@@ -56,26 +56,7 @@ export interface SocketReservedEvents {
 }
 
 /** What the client sent at handshake, as the official `socket.handshake`. */
-export interface Handshake {
-  /** Request headers, as a plain object with lower-case names. */
-  headers: Record<string, string>;
-  /** When the handshake happened, as a date string. */
-  time: string;
-  /** The caller's address. */
-  address: string;
-  /** Whether the request was cross-origin (it carried an `Origin`). */
-  xdomain: boolean;
-  /** Whether the request came over TLS. */
-  secure: boolean;
-  /** When the handshake happened, in ms since the epoch. */
-  issued: number;
-  /** The request URL (path and query). */
-  url: string;
-  /** Query parameters, as a plain object. */
-  query: Record<string, string>;
-  /** The CONNECT packet's payload (`auth` option of the client). */
-  auth: Record<string, unknown>;
-}
+export type { Handshake };
 
 /** Flags of the next emit. */
 export interface SocketFlags {
@@ -191,9 +172,14 @@ export class Socket<
     return this.#acks ??= new Map();
   }
 
-  /** @internal forgets a timed-out broadcast's ack. */
-  _dropAck(id: number): void {
-    this.#acks?.delete(id);
+  /**
+   * @internal forgets a timed-out broadcast's ack. By the callback rather than by id: the
+   * children of a parent namespace each gave the broadcast an id of their own.
+   */
+  _dropAck(ack: Ack): void {
+    const acks = this.#acks;
+    if (acks === undefined || acks.size === 0) return;
+    for (const [id, registered] of acks) if (registered === ack) acks.delete(id);
   }
 
   /** The server. */
@@ -238,7 +224,7 @@ export class Socket<
     const flags = this.#flags ?? {};
     this.#flags = undefined;
     if (typeof data[data.length - 1] === "function") {
-      const id = this.nsp._nextId();
+      const id = this.nsp.nextAckId();
       this.#registerAck(id, data.pop() as Ack, flags.timeout);
       packet.id = id;
     }

@@ -19,7 +19,24 @@ class FakeSocket implements AdapterSocket {
   readonly outgoing: Packet[] = [];
   closed: boolean | undefined;
 
+  readonly handshake = {
+    headers: {},
+    time: "",
+    address: "127.0.0.1",
+    xdomain: false,
+    secure: false,
+    issued: 0,
+    url: "/",
+    query: {},
+    auth: {},
+  };
+  readonly data = {};
+
   constructor(readonly id: string, readonly env: Env) {}
+
+  get rooms(): Set<Room> {
+    return this.env.adapter.socketRooms(this.id) ?? new Set();
+  }
 
   writeEncoded(chunks: Chunks, opts: WriteOptions): void {
     this.writes.push({ chunks, opts });
@@ -58,9 +75,11 @@ function setup(
 ): Env {
   const sockets = new Map<string, FakeSocket>();
   const encodes: Packet[] = [];
+  let ids = 0;
   const nsp: AdapterNamespace = {
     name: "/chat",
     sockets,
+    nextAckId: () => ids++,
     encoder: {
       encode(packet) {
         encodes.push(packet);
@@ -282,7 +301,10 @@ Deno.test("volatile broadcasts skip sockets that are not writable", () => {
 Deno.test("broadcastWithAck registers the ack on each receiver and reports the count", () => {
   const env = setup({ a: ["r"], b: ["r"], c: ["r", "muted"], d: [] });
   env.socket("b").writable = false; // not volatile: still a receiver
-  const packet: Packet = { ...event("ping"), id: 7 };
+  // Ids 0 to 6 were taken (by socket.emit acks, say): the broadcast gets the next one.
+  for (let i = 0; i < 7; i++) env.nsp.nextAckId();
+  // An id from elsewhere (another node's, relayed) is replaced by the namespace's.
+  const packet: Packet = { ...event("ping"), id: 3 };
   const counts: number[] = [];
   const responses: unknown[] = [];
   env.adapter.broadcastWithAck(
@@ -295,6 +317,7 @@ Deno.test("broadcastWithAck registers the ack on each receiver and reports the c
   assert.deepEqual(counts, [2]);
   assert.equal(env.encodes.length, 1);
   assert.equal(packet.id, 7);
+  assert.equal(env.nsp.nextAckId(), 8, "the broadcast took one id");
   assert.equal(packet.nsp, "/chat");
   assert.deepEqual(received(env), ["a", "b"]);
   assert.equal(env.socket("a").writes[0].chunks, env.socket("b").writes[0].chunks);
@@ -310,7 +333,7 @@ Deno.test("broadcastWithAck: volatile skips unwritable sockets from the count", 
   env.socket("a").writable = false;
   let count = -1;
   env.adapter.broadcastWithAck(
-    { ...event("ping"), id: 0 },
+    event("ping"),
     { rooms: new Set(), flags: { volatile: true } },
     (n) => count = n,
     () => {},
@@ -320,21 +343,17 @@ Deno.test("broadcastWithAck: volatile skips unwritable sockets from the count", 
   assert.equal(env.socket("b").acks.size, 1);
 });
 
-Deno.test("broadcastWithAck: no receivers reports 0; a missing packet id throws", () => {
+Deno.test("broadcastWithAck: no receivers reports 0; each broadcast takes a new id", () => {
   const env = setup({ a: [] });
   let count = -1;
-  env.adapter.broadcastWithAck(
-    { ...event("x"), id: 1 },
-    opts(["none"]),
-    (n) => count = n,
-    () => {},
-  );
+  const first = event("x");
+  env.adapter.broadcastWithAck(first, opts(["none"]), (n) => count = n, () => {});
   assert.equal(count, 0);
-  assert.throws(
-    () => env.adapter.broadcastWithAck(event("x"), opts(), () => {}, () => {}),
-    TypeError,
-  );
   assert.equal(env.socket("a").writes.length, 0);
+  const second = event("x");
+  env.adapter.broadcastWithAck(second, opts(), () => {}, () => {});
+  assert.deepEqual([first.id, second.id], [0, 1]);
+  assert.deepEqual([...env.socket("a").acks.keys()], [1]);
 });
 
 Deno.test("sockets() lists the ids in the rooms, or all", async () => {
@@ -346,7 +365,7 @@ Deno.test("sockets() lists the ids in the rooms, or all", async () => {
 
 Deno.test("fetchSockets() returns the matching local sockets", async () => {
   const env = setup({ a: ["r"], b: ["r", "x"], c: [] });
-  const ids = (sockets: AdapterSocket[]) => sockets.map((s) => s.id).sort();
+  const ids = (sockets: { id: string }[]) => sockets.map((s) => s.id).sort();
   assert.deepEqual(ids(await env.adapter.fetchSockets(opts(["r"]))), ["a", "b"]);
   assert.deepEqual(ids(await env.adapter.fetchSockets(opts(["r"], ["x"]))), ["a"]);
   assert.deepEqual(ids(await env.adapter.fetchSockets(opts([], ["x"]))), ["a", "c"]);

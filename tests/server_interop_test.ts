@@ -161,8 +161,9 @@ eachMode("namespaces are multiplexed on one connection", async (fx) => {
   assert.equal(fx.io.engine.clientsCount, 1, "one Engine.IO connection");
   assert.equal(await admin.emitWithAck("who"), "/admin");
   // Both sockets ride the same engine session on the server.
-  const [mainServer] = await fx.io.fetchSockets();
-  const [adminServer] = await fx.io.of("/admin").fetchSockets();
+  // On one node, fetchSockets() gives the Socket itself (typed as the official RemoteSocket).
+  const [mainServer] = await fx.io.fetchSockets() as unknown as Socket[];
+  const [adminServer] = await fx.io.of("/admin").fetchSockets() as unknown as Socket[];
   assert.equal(mainServer.conn, adminServer.conn);
   assert.notEqual(mainServer.id, adminServer.id);
   // Leaving one namespace keeps the other.
@@ -219,7 +220,8 @@ eachMode("dynamic parents: rooms across children, cleanup of empty children", as
   parent.to("members").emit("news", "for members");
   assert.deepEqual(await both, ["for members", "for members"]);
   assert.deepEqual(
-    (await parent.in("members").fetchSockets()).map((s) => s.nsp.name).sort(),
+    (await parent.in("members").fetchSockets() as unknown as Socket[]).map((s) => s.nsp.name)
+      .sort(),
     ["/team-a", "/team-b"],
   );
   assert.throws(() => parent.fetchSockets(), /not supported on parent namespaces/);

@@ -1,0 +1,37 @@
+/**
+ * Redis adapters, wire-compatible with the official `@socket.io/redis-adapter@8.3.0` (and
+ * `@socket.io/redis-emitter@5.1.0`), on the user's own Redis client (npm `redis` or `ioredis`),
+ * and their MessagePack codec (byte-compatible with `notepack.io`, the official adapters'
+ * codec). The only entry of the package that loads `@msgpack/msgpack`.
+ *
+ * @example Two servers, one Redis
+ * ```ts ignore
+ * import { Server } from "@socketio-edge/core";
+ * import { createAdapter } from "@socketio-edge/core/redis";
+ * import { createClient } from "npm:redis@5.12.4";
+ *
+ * const pubClient = createClient({ url: "redis://127.0.0.1:6379" });
+ * const subClient = pubClient.duplicate();
+ * await Promise.all([pubClient.connect(), subClient.connect()]);
+ * const io = new Server({ adapter: createAdapter(pubClient, subClient) });
+ * io.emit("hello"); // reaches the clients of every server on this Redis
+ * ```
+ *
+ * @example The codec
+ * ```ts
+ * import { decode, encode } from "@socketio-edge/core/redis";
+ *
+ * console.log(decode(encode({ rooms: ["news"], data: new Uint8Array([1]) })));
+ * ```
+ *
+ * @module
+ */
+
+export {
+  createAdapter,
+  RedisAdapter,
+  type RedisAdapterOptions,
+  type RedisParser,
+} from "./classic.ts";
+export type { IoRedisClient, NodeRedisClient, RedisClient, RedisMethod } from "./clients.ts";
+export { decode, encode } from "./msgpack.ts";

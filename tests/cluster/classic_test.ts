@@ -1,0 +1,67 @@
+// The mixed-cluster scenarios (scenarios.ts) on the classic Redis adapter: the official
+// socket.io 4.8.4 with @socket.io/redis-adapter@8.3.0 on Node beside our server on Deno, two of
+// ours, ours on Bun beside the official one, and the three together; each on node-redis and on
+// ioredis.
+import assert from "node:assert/strict";
+import { Server } from "../../mod.ts";
+import { createAdapter, type RedisAdapter } from "../../adapter/redis/mod.ts";
+import { redisTest } from "../helpers/redis.ts";
+import {
+  type ClientSocket,
+  closeClients,
+  connected,
+  officialClient,
+  settle,
+} from "../helpers/socketio.ts";
+import { clusterTests, until } from "./cluster.ts";
+import { type ClusterNode, startNode } from "./nodes.ts";
+import { connectRedis, REDIS_CLIENT_KINDS } from "./redis_clients.ts";
+
+clusterTests({ adapter: "classic", nodes: ["official", "deno"] });
+clusterTests({ adapter: "classic", nodes: ["deno", "deno"] });
+clusterTests({ adapter: "classic", nodes: ["bun", "official"] });
+// All three at once: every request is answered by two nodes of different kinds.
+clusterTests({ adapter: "classic", nodes: ["official", "deno", "bun"] });
+
+async function connect(node: ClusterNode, rooms: string[]): Promise<ClientSocket> {
+  const socket = officialClient(node.url, {
+    transports: ["websocket"],
+    forceNew: true,
+    reconnection: false,
+    auth: { rooms },
+  });
+  await connected(socket);
+  return socket;
+}
+
+// allRooms is no operation of the control API: our adapter, in this process, asks an official
+// node (ALL_ROOMS), which answers as it answers its own kind.
+for (const kind of REDIS_CLIENT_KINDS) {
+  redisTest(`classic cluster: our allRooms() gets an official node's rooms (${kind})`, async (
+    redis,
+  ) => {
+    const official = await startNode("official", {
+      name: "official",
+      adapter: "classic",
+      client: kind,
+      redisUrl: redis.url,
+    });
+    const clients = await connectRedis(kind, redis.url);
+    const io = new Server({ adapter: createAdapter(clients.pub, clients.sub) });
+    const adapter = io.of("/").adapter as unknown as RedisAdapter;
+    const remote: ClientSocket[] = [];
+    try {
+      await adapter.init();
+      remote.push(await connect(official, ["news"]));
+      await until(async () => await adapter.serverCount() === 2, "both nodes counted");
+      const rooms = await adapter.allRooms();
+      assert.deepStrictEqual([...rooms].sort(), [remote[0].id!, "news"].sort());
+    } finally {
+      await closeClients(remote);
+      await settle();
+      await io.close();
+      await clients.close();
+      await official.stop();
+    }
+  });
+}
