@@ -27,7 +27,7 @@ import {
   unavailable,
 } from "./nodes.ts";
 import { REDIS_CLIENT_KINDS, type RedisClientKind } from "./redis_clients.ts";
-import { SCENARIOS } from "./scenarios.ts";
+import { type Scenario, SCENARIOS } from "./scenarios.ts";
 
 /** A cluster to run the scenarios on. */
 export interface ClusterSpec {
@@ -50,6 +50,13 @@ export interface ClusterSpec {
   /** Options of every node's adapter, over the rig's defaults ({@linkcode ADAPTER_DEFAULTS}). */
   adapterOptions?: Record<string, unknown>;
   /**
+   * Options of every node's server (JSON), e.g. `connectionStateRecovery` (with which the
+   * official client sees each packet's offset as a last argument: give `scenarios` too).
+   */
+  serverOptions?: NodeConfig["serverOptions"];
+  /** Which scenarios to run, when not all that apply. */
+  scenarios?: (scenario: Scenario) => boolean;
+  /**
    * Starts a node (default {@linkcode startNode}: a process): another way to run one, e.g. a
    * worker answering the same control API, for adapters that do not cross processes.
    */
@@ -59,13 +66,13 @@ export interface ClusterSpec {
 /**
  * What the rig gives every adapter: short waits, so that timeouts are tested quickly. (The
  * official sharded and streams adapters take no `requestsTimeout`: their serverSideEmit waits a
- * fixed 5 s, their fetchSockets `io.timeout(ms)`, which the scenarios give.)
+ * fixed 5 s and their fetchSockets `io.timeout(ms)`, which the scenarios give; the streams one
+ * passes no heartbeat options to its base either, but counts servers with PUBSUB NUMSUB.)
  */
 export const ADAPTER_DEFAULTS: Record<string, Record<string, unknown>> = {
   classic: { requestsTimeout: 1_000 },
   sharded: { requestsTimeout: 1_000 },
-  // Heartbeats: a node that died leaves the others' count within 2 s.
-  streams: { requestsTimeout: 1_000, heartbeatInterval: 500, heartbeatTimeout: 2_000 },
+  streams: { requestsTimeout: 1_000 },
   memory: {},
 };
 
@@ -79,6 +86,10 @@ export interface ConnectOptions {
   nsp?: string;
   /** Its transport (by default the clients alternate: polling, websocket, polling...). */
   transport?: "polling" | "websocket";
+  /** More of its `auth` (e.g. the `pid` and `offset` of a session to restore). */
+  auth?: Record<string, unknown>;
+  /** Called with the socket before it connects (to listen to what comes at once). */
+  setup?: (socket: ClientSocket) => void;
 }
 
 /** What a scenario gets: the nodes, and clients connected to them. */
@@ -145,6 +156,7 @@ class Nodes {
       client: this.client,
       redisUrl: this.redisUrl,
       adapterOptions: this.adapterOptions,
+      serverOptions: this.spec.serverOptions,
     });
     this.all.push(node);
     return node;
@@ -188,8 +200,9 @@ async function runOnce(
         transports: [transport],
         forceNew: true,
         reconnection: false,
-        auth: { rooms: [room, ...opts.rooms ?? []], data: opts.data },
+        auth: { ...opts.auth, rooms: [room, ...opts.rooms ?? []], data: opts.data },
       });
+      opts.setup?.(socket);
       clients.push(socket);
       owners.set(socket, target);
       await within(connected(socket), `connection to ${target.name}`);
@@ -258,7 +271,8 @@ export function clusterTests(spec: ClusterSpec): void {
   const kinds = needsRedis ? spec.clients ?? REDIS_CLIENT_KINDS : ["node-redis" as const];
   for (const client of kinds) {
     const label = `cluster: ${spec.nodes.join(" + ")} nodes, ${spec.adapter} adapter` +
-      (needsRedis ? `, ${client}` : "");
+      (needsRedis ? `, ${client}` : "") +
+      Object.keys(spec.serverOptions ?? {}).map((option) => `, ${option}`).join("");
     Deno.test(label, async (t) => {
       for (const runtime of new Set(spec.nodes)) {
         const why = await unavailable(runtime);
@@ -281,6 +295,7 @@ export function clusterTests(spec: ClusterSpec): void {
           if ((scenario.nodes ?? 2) > spec.nodes.length) continue;
           if (scenario.adapters && !scenario.adapters.includes(spec.adapter)) continue;
           if (scenario.needs && !scenario.needs(spec)) continue;
+          if (spec.scenarios && !spec.scenarios(scenario)) continue;
           await t.step(scenario.name, () => runOnce(scenario.run, nodes, spec.nodes.length));
         }
       } catch (err) {

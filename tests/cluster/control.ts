@@ -90,10 +90,23 @@ export interface Ops {
   observed: [Record<never, never>, { events: ObservedEvent[] }];
   /** App settings: whether it answers `sse-ack`. */
   configure: [{ answerServerSide?: boolean }, Record<never, never>];
-  /** `@socket.io/redis-emitter` (official nodes only) on the node's client: emits. */
-  emitter: [{ nsp?: string; rooms?: string[]; except?: string[]; ev: string; args?: unknown[] }, {
-    error?: string;
-  }];
+  /**
+   * `@socket.io/redis-emitter` (official nodes only) on the node's Redis client: `emit` (the
+   * default), `socketsJoin` / `socketsLeave` (`room`), `disconnectSockets` or `serverSideEmit`.
+   */
+  emitter: [
+    {
+      nsp?: string;
+      rooms?: string[];
+      except?: string[];
+      action?: "emit" | "socketsJoin" | "socketsLeave" | "disconnectSockets" | "serverSideEmit";
+      ev?: string;
+      args?: unknown[];
+      room?: string | string[];
+      close?: boolean;
+    },
+    Record<never, never>,
+  ];
 }
 
 /** An operation's name. */

@@ -537,6 +537,40 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: "connection state recovery across nodes: restored on another node with what it missed",
+    adapters: ["streams"],
+    needs: (spec) => spec.serverOptions?.connectionStateRecovery !== undefined,
+    async run(run) {
+      const [n0, n1] = run.nodes;
+      const first = await run.connect(0, { rooms: ["kept"] });
+      const before = next<string>(first, "msg");
+      await n1.control({ op: "emit", rooms: [run.room], ev: "msg", args: ["before"] });
+      assert.equal(await within(before, '"msg" event'), "before");
+      // What the official client sends when it reconnects: its session id and last offset.
+      const { _pid: pid, _lastOffset: offset, id } = first as unknown as {
+        _pid?: string;
+        _lastOffset?: string;
+        id: string;
+      };
+      assert.ok(pid && offset, "no session id or offset: is connectionStateRecovery on?");
+      const lost = within(next<string>(first, "disconnect"), '"disconnect" event');
+      first.io.engine.close();
+      // The connection drops under the socket (not a disconnect() of the client's own).
+      assert.equal(await lost, "forced close");
+      await fetchedEventually(n1, [run.room], []);
+      await n1.control({ op: "emit", rooms: ["kept"], ev: "msg", args: ["missed"] });
+      const got: string[] = [];
+      const again = await run.connect(1, {
+        auth: { pid, offset },
+        setup: (c) => c.on("msg", (m: string) => got.push(m)),
+      });
+      assert.equal(again.id, id);
+      assert.deepEqual(got, ["missed"]);
+      const { sockets } = await n0.control({ op: "fetchSockets", rooms: ["kept"] });
+      assert.deepEqual(sockets.map((s) => [s.id, s.rooms]), [[id, sorted([id, run.room, "kept"])]]);
+    },
+  },
+  {
     name: "the official emitter's messages reach the clients of every node",
     adapters: ["classic"],
     needs: (spec) => spec.nodes.includes("official"),
@@ -569,6 +603,39 @@ export const SCENARIOS: Scenario[] = [
       const bytesOf = next<unknown>(clients[3], "bin");
       await host.control({ op: "emitter", rooms: [run.room], ev: "bin", args: [bin(9, 8)] });
       assert.deepEqual(bytes(await within(bytesOf, '"bin" event')), [9, 8]);
+    },
+  },
+  {
+    name: "the official emitter's requests reach every node: socketsJoin, socketsLeave, " +
+      "disconnectSockets, serverSideEmit",
+    adapters: ["classic"],
+    needs: (spec) => spec.nodes.includes("official"),
+    async run(run) {
+      const host = run.nodes.find((n) => n.runtime === "official")!;
+      const [a0, b0, a1, b1] = await Promise.all([
+        run.connect(0, { rooms: ["a"] }),
+        run.connect(0),
+        run.connect(1, { rooms: ["a"] }),
+        run.connect(1),
+      ]);
+      await host.control({ op: "emitter", action: "socketsJoin", rooms: ["a"], room: "joined" });
+      for (const node of run.nodes) await fetchedEventually(node, ["joined"], [a0.id!, a1.id!]);
+      await host.control({ op: "emitter", action: "socketsLeave", rooms: ["a"], room: "joined" });
+      for (const node of run.nodes) await fetchedEventually(node, ["joined"], []);
+      await host.control({ op: "emitter", action: "serverSideEmit", ev: "sse", args: ["e", 1] });
+      for (const node of run.nodes) {
+        assert.deepEqual(await observedEventually(node, 1), [
+          { nsp: "/", ev: "sse", args: ["e", 1] },
+        ]);
+      }
+      const reasons = [a0, a1].map((c) => within(next<string>(c, "disconnect"), '"disconnect"'));
+      await host.control({ op: "emitter", action: "disconnectSockets", rooms: ["a"] });
+      assert.deepEqual(await Promise.all(reasons), [
+        "io server disconnect",
+        "io server disconnect",
+      ]);
+      assert.equal(await ask(b0, "echo", "still"), "still");
+      assert.equal(await ask(b1, "echo", "still"), "still");
     },
   },
 ];
