@@ -130,7 +130,17 @@ export interface SocketDetails<SocketData = unknown> {
  * ```ts
  * import type { AdapterSocket, Handshake } from "@socketio-edge/core/adapter";
  *
- * declare const handshake: Handshake;
+ * const handshake: Handshake = {
+ *   headers: {},
+ *   time: new Date(0).toString(),
+ *   address: "127.0.0.1",
+ *   xdomain: false,
+ *   secure: false,
+ *   issued: 0,
+ *   url: "/",
+ *   query: {},
+ *   auth: {},
+ * };
  * const socket: AdapterSocket = {
  *   id: "abc",
  *   handshake,

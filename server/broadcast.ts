@@ -202,10 +202,11 @@ export class BroadcastOperator<
       servers++;
       check();
     }, onAck);
+    // A cluster adapter that cannot count its servers: the timeout answers, with what came.
     adapter.serverCount().then((n) => {
       expectedServers = n;
       check();
-    });
+    }, report);
   }
 
   /**

@@ -229,6 +229,13 @@ eachMode("dynamic parents: rooms across children, cleanup of empty children", as
   a.on("count", (ack: (n: string) => void) => ack("a"));
   b.on("count", (ack: (n: string) => void) => ack("b"));
   assert.deepEqual((await parent.timeout(5000).emitWithAck("count")).sort(), ["a", "b"]);
+  // Each child gives the broadcast an ack id of its own: a timeout forgets the callback in all.
+  a.on("silent", () => {});
+  b.on("silent", () => {});
+  await assert.rejects(parent.timeout(100).emitWithAck("silent"), /operation has timed out/);
+  for (const child of parent.children) {
+    for (const socket of child.sockets.values()) assert.equal(socket.acks.size, 0);
+  }
   // io.of(name) of a matching name gives the child.
   assert.equal(fx.io.of("/team-a"), [...parent.children][0]);
 
