@@ -355,7 +355,7 @@ Deno.test("ClusterAdapter without heartbeats: requests count the answers of serv
     try {
       await assert.rejects(a.io.fetchSockets(), /transport down/);
       await assert.rejects(a.io.serverSideEmitWithAck("question"), /transport down/);
-      const partial = await a.io.timeout(300).emitWithAck("ask").catch((e) => e);
+      const partial = await a.io.timeout(2_000).emitWithAck("ask").catch((e) => e);
       assert.equal(partial.message, "operation has timed out");
       assert.deepEqual(partial.responses.sort(), ["a1", "b1"]);
       assert.deepEqual(reported, [counting]);

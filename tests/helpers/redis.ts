@@ -80,6 +80,22 @@ async function pong(port: number): Promise<boolean> {
 }
 
 /**
+ * Runs redis-server under a small shell that ends it when its stdin closes and then removes its
+ * folder: at `stop()`, and also when the test process dies without stopping it (the pipe closes
+ * with the process), so that no redis-server or folder outlives a crashed test.
+ */
+const WRAPPER = `
+dir="$1"; shift
+exec 3<&0
+"$0" "$@" &
+pid=$!
+{ cat <&3 >/dev/null; kill -TERM "$pid" 2>/dev/null; } &
+wait "$pid"; status=$?
+rm -rf "$dir"
+exit "$status"
+`;
+
+/**
  * Starts a redis-server `exe` on a free loopback port (`--save "" --appendonly no`, its folder a
  * new temporary one) and resolves once it answers PING.
  */
@@ -89,51 +105,37 @@ export async function startRedis(exe: string, version: string): Promise<RedisSer
   for (let attempt = 0; attempt < 3; attempt++) {
     const dir = await Deno.makeTempDir({ prefix: "socketio-edge-redis-" });
     const port = freePort();
-    const log = `${dir}/redis.log`;
-    const child = new Deno.Command(exe, {
-      args: [
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        dir,
-        "--logfile",
-        log,
-        "--daemonize",
-        "no",
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
+    const args = ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly"];
+    args.push("no", "--dir", dir, "--daemonize", "no");
+    const child = new Deno.Command("sh", {
+      args: ["-c", WRAPPER, exe, dir, ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
     }).spawn();
+    // Its log (stdout) and errors, read as they come so the pipes never fill up.
+    const output = Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ])
+      .then(([out, err]) => out + err);
     let exited = false;
     const status = child.status.then((s) => (exited = true, s));
     const stop = async () => {
-      if (!exited) {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* exited meanwhile */ }
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* exited */ }
-      }, 5_000);
+      await child.stdin.close().catch(() => {});
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
       await status;
       clearTimeout(timer);
-      await Deno.remove(dir, { recursive: true });
+      await output;
+      // The shell removed it; unless it was killed first.
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
     };
     for (let i = 0; i < 200 && !exited; i++) {
       if (await pong(port)) return { port, url: `redis://127.0.0.1:${port}`, version, stop };
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    lastError = await Deno.readTextFile(log).catch(() => "(no log)");
     await stop();
+    lastError = await output;
   }
   throw new Error(`redis-server did not start: ${lastError}`);
 }
