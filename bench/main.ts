@@ -4,17 +4,21 @@
  *
  * Options: `--quick` (shorter measurements, for a smoke run), `--no-write` (print only),
  * `--parser-only` (skip the server scenarios, which take about 9 minutes), `--rounds=N`,
- * `--servers=key,key` (only those servers, the first the baseline; see bench/server/servers.ts).
+ * `--servers=key,key` (only those servers, the first the baseline; see bench/server/servers.ts),
+ * `--no-cluster` (skip the cluster bench of bench/cluster.ts, about 4 minutes), `--cluster-only`.
  *
  * @module
  */
 import { formatOps, type Row } from "./measure.ts";
 import { runParserBench } from "./parser.ts";
 import { argValue, pickServers, runServerBench, type ServerBenchResult } from "./server.ts";
+import { runClusterBench } from "./cluster.ts";
 
 const quick = Deno.args.includes("--quick");
 const write = !Deno.args.includes("--no-write");
+const clusterOnly = Deno.args.includes("--cluster-only");
 const parserOnly = Deno.args.includes("--parser-only");
+const cluster = !parserOnly && !Deno.args.includes("--no-cluster");
 const FILE = new URL("../BENCHMARKS.md", import.meta.url);
 
 function environment(): string {
@@ -47,38 +51,52 @@ function replaceSection(doc: string, name: string, body: string): string {
   return doc.slice(0, i + start.length) + "\n" + body + "\n" + doc.slice(j);
 }
 
-console.log("parser micro-benchmarks (ours vs engine.io-parser@5.2.3 + socket.io-parser@4.2.7)");
-const rows = runParserBench(quick ? 100 : 400, quick ? 2 : 3);
-const table = `${environment()}\n\n${parserTable(rows)}`;
-console.log(table);
-
-console.log("\nclient bundle sizes (minified, gzip -9), beside the official ones");
-const sizes = await new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "--allow-all",
-    new URL("../scripts/bundle.ts", import.meta.url).pathname,
-    "--check",
-  ],
-  stdout: "piped",
-  stderr: "inherit",
-}).output();
-const bundles = new TextDecoder().decode(sizes.stdout).trim();
-if (!sizes.success) throw new Error("the bundles are out of date: run deno task bundle");
-console.log(bundles);
-
+let table: string | undefined;
+let bundles: string | undefined;
 let server: ServerBenchResult | undefined;
-if (!parserOnly) {
+if (!clusterOnly) {
+  console.log("parser micro-benchmarks (ours vs engine.io-parser@5.2.3 + socket.io-parser@4.2.7)");
+  const rows = runParserBench(quick ? 100 : 400, quick ? 2 : 3);
+  table = `${environment()}\n\n${parserTable(rows)}`;
+  console.log(table);
+
+  console.log("\nclient bundle sizes (minified, gzip -9), beside the official ones");
+  const sizes = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL("../scripts/bundle.ts", import.meta.url).pathname,
+      "--check",
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  bundles = new TextDecoder().decode(sizes.stdout).trim();
+  if (!sizes.success) throw new Error("the bundles are out of date: run deno task bundle");
+  console.log(bundles);
+
+  if (!parserOnly) {
+    console.log(
+      "\nserver scenarios (ours on Deno, Bun and Node, official on Node and Bun, raw ceilings)",
+    );
+    const rounds = argValue(Deno.args, "rounds");
+    server = await runServerBench({
+      quick,
+      rounds: rounds ? Number(rounds) : undefined,
+      servers: pickServers(argValue(Deno.args, "servers")?.split(",")),
+    });
+    console.log(server.node ? `${server.server}\n\n${server.node}` : server.server);
+  }
+}
+
+let clusterTable: string | undefined;
+if (cluster) {
   console.log(
-    "\nserver scenarios (ours on Deno, Bun and Node, official on Node and Bun, raw ceilings)",
+    "\ncluster: two nodes on one Redis (ours on Deno and Bun, official on Node), BroadcastChannel",
   );
   const rounds = argValue(Deno.args, "rounds");
-  server = await runServerBench({
-    quick,
-    rounds: rounds ? Number(rounds) : undefined,
-    servers: pickServers(argValue(Deno.args, "servers")?.split(",")),
-  });
-  console.log(server.node ? `${server.server}\n\n${server.node}` : server.server);
+  clusterTable = await runClusterBench({ quick, rounds: rounds ? Number(rounds) : undefined });
+  console.log(clusterTable);
 }
 
 if (write) {
@@ -88,11 +106,12 @@ if (write) {
   } catch {
     doc = "# Benchmarks\n";
   }
-  doc = replaceSection(doc, "parser", table);
-  doc = replaceSection(doc, "bundles", bundles);
+  if (table) doc = replaceSection(doc, "parser", table);
+  if (bundles) doc = replaceSection(doc, "bundles", bundles);
   // A subset of the servers (--servers) leaves the full table as it was.
   if (server?.complete) doc = replaceSection(doc, "server", server.server);
   if (server?.node) doc = replaceSection(doc, "node", server.node);
+  if (clusterTable) doc = replaceSection(doc, "cluster", clusterTable);
   await Deno.writeTextFile(FILE, doc);
   console.log(`\nwritten to ${FILE.pathname}`);
 }

@@ -17,6 +17,18 @@
  * io.emit("hello"); // reaches the clients of every server on this Redis
  * ```
  *
+ * @example Sharded Pub/Sub (Redis 7)
+ * ```ts ignore
+ * import { Server } from "@socketio-edge/core";
+ * import { createShardedAdapter } from "@socketio-edge/core/redis";
+ * import { createClient } from "npm:redis@5.12.4";
+ *
+ * const pubClient = createClient({ url: "redis://127.0.0.1:6379" });
+ * const subClient = pubClient.duplicate();
+ * await Promise.all([pubClient.connect(), subClient.connect()]);
+ * const io = new Server({ adapter: createShardedAdapter(pubClient, subClient) });
+ * ```
+ *
  * @example The codec
  * ```ts
  * import { decode, encode } from "@socketio-edge/core/redis";
@@ -35,3 +47,13 @@ export {
 } from "./classic.ts";
 export type { IoRedisClient, NodeRedisClient, RedisClient, RedisMethod } from "./clients.ts";
 export { decode, encode } from "./msgpack.ts";
+export {
+  createShardedAdapter,
+  ShardedRedisAdapter,
+  type ShardedRedisAdapterOptions,
+} from "./sharded.ts";
+export type {
+  IoRedisShardedClient,
+  NodeRedisShardedClient,
+  ShardedRedisClient,
+} from "./sharded_clients.ts";

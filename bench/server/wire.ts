@@ -31,9 +31,14 @@ export class WsClient {
     );
   }
 
-  /** Opens a WebSocket and joins the main namespace; rejects after `timeoutMs`. */
-  static connect(port: number, timeoutMs: number): Promise<WsClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
+  /**
+   * Opens a WebSocket and joins the main namespace; rejects after `timeoutMs`. `query` (such as
+   * `&room=1`) is appended to the handshake's query string.
+   */
+  static connect(port: number, timeoutMs: number, query = ""): Promise<WsClient> {
+    const ws = new WebSocket(
+      `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket${query}`,
+    );
     const client = new WsClient(ws);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error("handshake timed out")), timeoutMs);

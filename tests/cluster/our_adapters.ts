@@ -7,7 +7,12 @@
  * @module
  */
 import { type AdapterConstructor, InMemoryAdapter } from "../../mod.ts";
-import { createAdapter, type RedisAdapterOptions } from "../../adapter/redis/mod.ts";
+import {
+  createAdapter,
+  createShardedAdapter,
+  type RedisAdapterOptions,
+  type ShardedRedisAdapterOptions,
+} from "../../adapter/redis/mod.ts";
 import type { RedisClients } from "./redis_clients.ts";
 
 /** Makes the `adapter` option of a node; `redis` is undefined when the cluster has no Redis. */
@@ -24,5 +29,10 @@ export const OUR_ADAPTERS: Record<string, OurAdapterFactory> = {
   classic: (redis, opts) => {
     if (!redis) throw new Error("the classic adapter needs a Redis");
     return createAdapter(redis.pub, redis.sub, opts as RedisAdapterOptions);
+  },
+  // The sharded Redis adapter (createShardedAdapter: SPUBLISH / SSUBSCRIBE).
+  sharded: (redis, opts) => {
+    if (!redis) throw new Error("the sharded adapter needs a Redis");
+    return createShardedAdapter(redis.pub, redis.sub, opts as ShardedRedisAdapterOptions);
   },
 };
