@@ -327,6 +327,7 @@ export async function runClusterBench(opts: ClusterBenchOptions): Promise<string
   const load = (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ")
     .slice(0, 3).join(" ");
   const n = (x: number) => x.toLocaleString("en-US");
+  const ran = (def: ClusterDef) => results.has(def.key);
   return [
     `Measured ${date} on ${navigator.hardwareConcurrency} cores (${cpu}), load average ` +
     `${load} at the end: Deno ${Deno.version.deno}, Bun ${await runtimeVersion(ctx.bun)}, ` +
@@ -336,11 +337,15 @@ export async function runClusterBench(opts: ClusterBenchOptions): Promise<string
     `WebSocket clients split across them, ${size.inflight} broadcasts under way (each sent by ` +
     "the next client in turn, so from both nodes; the next leaves once every receiver got one); " +
     `${size.warmupMs / 1000} s warm-up + ${size.measureMs / 1000} s.`,
-    table(REDIS_SETUPS, results, ["all", "room"]),
-    `BroadcastChannel: the same broadcast to everyone, ${n(size.clients)} clients on one Deno ` +
-    "worker (in-memory adapter) against two workers of one process (the BroadcastChannel " +
-    "adapter), clients split; CPU is the whole process's.",
-    table(CHANNEL_SETUPS, results, ["all"]),
+    table(REDIS_SETUPS.filter(ran), results, ["all", "room"]),
+    ...(CHANNEL_SETUPS.some(ran)
+      ? [
+        `BroadcastChannel: the same broadcast to everyone, ${n(size.clients)} clients on one ` +
+        "Deno worker (in-memory adapter) against two workers of one process (the " +
+        "BroadcastChannel adapter), clients split; CPU is the whole process's.",
+        table(CHANNEL_SETUPS.filter(ran), results, ["all"]),
+      ]
+      : []),
     [
       "Notes:",
       `- ${rounds === 1 ? "One round (quick run)" : `${rounds} rounds, setups interleaved`}; ` +

@@ -8,6 +8,7 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { Http2SecureServer } from "node:http2";
 import type { Server as HttpsServer } from "node:https";
+// @ts-types="./ws.d.ts"
 import { WebSocketServer } from "ws";
 import { Server as Engine } from "../server/engine/server.ts";
 import { nodeRuntime, type NodeWebSocketServer } from "../server/runtime/node.ts";

@@ -272,7 +272,8 @@ export function clusterTests(spec: ClusterSpec): void {
   for (const client of kinds) {
     const label = `cluster: ${spec.nodes.join(" + ")} nodes, ${spec.adapter} adapter` +
       (needsRedis ? `, ${client}` : "") +
-      Object.keys(spec.serverOptions ?? {}).map((option) => `, ${option}`).join("");
+      Object.keys(spec.serverOptions ?? {}).map((option) => `, ${option}`).join("") +
+      Object.entries(spec.adapterOptions ?? {}).map(([k, v]) => `, ${k} ${v}`).join("");
     Deno.test(label, async (t) => {
       for (const runtime of new Set(spec.nodes)) {
         const why = await unavailable(runtime);
