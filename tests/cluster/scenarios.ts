@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { type ClientSocket, next, receivedDuring, within } from "../helpers/socketio.ts";
 import { type AckResult, bin, type SocketInfo } from "./control.ts";
-import { type ClusterSpec, type Run, until } from "./cluster.ts";
+import { type Capability, type ClusterSpec, type Run, until } from "./cluster.ts";
 import type { ClusterNode } from "./nodes.ts";
 
 /** One scenario. */
@@ -22,6 +22,8 @@ export interface Scenario {
   run(run: Run): Promise<void>;
   /** The fewest nodes it needs (default 2). */
   nodes?: number;
+  /** What the cluster must have for it (else it shows as an ignored step). */
+  requires?: readonly Capability[];
   /** The adapters it applies to, when not all. */
   adapters?: readonly string[];
   /** Whether it applies to a cluster, when that depends on more than the adapter. */
@@ -538,6 +540,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "connection state recovery across nodes: restored on another node with what it missed",
+    requires: ["recovery"],
     adapters: ["streams"],
     needs: (spec) => spec.serverOptions?.connectionStateRecovery !== undefined,
     async run(run) {
@@ -572,6 +575,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "the official emitter's messages reach the clients of every node",
+    requires: ["redis"],
     adapters: ["classic"],
     needs: (spec) => spec.nodes.includes("official"),
     async run(run) {
@@ -608,6 +612,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "the official emitter's requests reach every node: socketsJoin, socketsLeave, " +
       "disconnectSockets, serverSideEmit",
+    requires: ["redis"],
     adapters: ["classic"],
     needs: (spec) => spec.nodes.includes("official"),
     async run(run) {
