@@ -28,7 +28,8 @@ const WORKER = new URL("./worker_node.ts", import.meta.url).href;
 /** How a node's worker is reached: send a command, end it at once. */
 interface Port {
   send(command: WorkerCommand): void;
-  terminate(): void;
+  /** Ends the worker; resolves once it is gone (with the Bun process of the last Bun node). */
+  terminate(): Promise<void>;
 }
 
 /** A node in a worker, once its port says what the worker reports. */
@@ -58,11 +59,8 @@ function workerNode(
     }
   });
   port.send({ type: "start", runtime, config });
-  let gone = false;
-  const end = () => {
-    if (!gone) port.terminate();
-    gone = true;
-  };
+  let gone: Promise<void> | undefined;
+  const end = () => gone ??= port.terminate();
   return within(started, `${config.name} listening`, READY_BOUND).then(
     (number) => {
       const url = `http://127.0.0.1:${number}`;
@@ -70,24 +68,30 @@ function workerNode(
         name: config.name,
         runtime,
         url,
-        running: () => !gone,
+        running: () => gone === undefined,
         control: (op) => control(url, config.name, op),
         async stop() {
           if (!gone) {
             port.send({ type: "stop" });
             await within(done, `${config.name} closing`, STOP_BOUND).finally(end);
           }
+          await end();
           return errors.join("\n");
         },
-        kill: () => Promise.resolve(end()),
+        kill: end,
       };
     },
-    (err) => (end(), Promise.reject(err)),
+    async (err) => {
+      await end();
+      throw err;
+    },
   );
 }
 
 /** A Deno Worker of this process. */
-function denoWorker(receive: (report: WorkerReport | { type: "error"; error: string }) => void) {
+function denoWorker(
+  receive: (report: WorkerReport | { type: "error"; error: string }) => void,
+): Port {
   const worker = new Worker(WORKER, { type: "module" });
   worker.onmessage = (event: MessageEvent<WorkerReport>) => receive(event.data);
   worker.onerror = (event) => {
@@ -96,7 +100,7 @@ function denoWorker(receive: (report: WorkerReport | { type: "error"; error: str
   };
   return {
     send: (command: WorkerCommand) => worker.postMessage(command),
-    terminate: () => worker.terminate(),
+    terminate: () => Promise.resolve(worker.terminate()),
   };
 }
 
@@ -165,27 +169,30 @@ async function bunWorker(
   bunNodes++;
   const host = bunHost ??= await startBunHost();
   const node = ++bunIds;
-  let ended = false;
+  let terminated!: () => void;
+  const gone = new Promise<void>((resolve) => terminated = resolve);
   host.receivers.set(
     node,
     (msg: WorkerReport | { type: "error"; error: string } | { type: "terminated" }) => {
-      if (msg.type === "terminated") {
-        host.receivers.delete(node);
-        if (--bunNodes === 0 && bunHost === host) {
-          bunHost = undefined;
-          void host.end();
-        }
-      } else receive(msg);
+      if (msg.type === "terminated") terminated();
+      else receive(msg);
     },
   );
   host.send({ node, spawn: true });
+  let ended: Promise<void> | undefined;
   return {
     send: (msg) => host.send({ node, msg }),
-    terminate() {
-      if (ended) return;
-      ended = true;
-      host.send({ node, terminate: true });
-    },
+    terminate: () =>
+      ended ??= (async () => {
+        host.send({ node, terminate: true });
+        await gone;
+        host.receivers.delete(node);
+        // The last Bun node ends the process.
+        if (--bunNodes === 0 && bunHost === host) {
+          bunHost = undefined;
+          await host.end();
+        }
+      })(),
   };
 }
 
@@ -210,7 +217,7 @@ export async function launchWorker(
     forward = receive;
     return {
       send: (command) => port ? port.send(command) : void pending.push(command),
-      terminate: () => void ready.then(() => port?.terminate()),
+      terminate: () => ready.then(() => port?.terminate()),
     };
   });
   await ready;
