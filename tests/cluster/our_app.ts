@@ -104,17 +104,19 @@ export function startApp(config: NodeConfig, adapter: AdapterConstructor): Runni
     return op;
   }
 
-  function describe(socket: {
+  function describe(nsp: AnyNamespace, socket: {
     id: string;
     rooms: Iterable<string>;
     data: unknown;
-    handshake: { auth: Record<string, unknown> };
+    handshake: { auth: Record<string, unknown>; address: string };
   }): SocketInfo {
     return {
       id: socket.id,
       rooms: [...socket.rooms].sort(),
       data: socket.data ?? null,
       auth: socket.handshake.auth,
+      address: socket.handshake.address,
+      remote: !nsp.sockets.has(socket.id),
     };
   }
 
@@ -145,7 +147,7 @@ export function startApp(config: NodeConfig, adapter: AdapterConstructor): Runni
         const op = req.timeout ? target(nsp, req).timeout(req.timeout) : target(nsp, req);
         const sockets = await op.fetchSockets();
         return {
-          sockets: sockets.map(describe).sort((
+          sockets: sockets.map((s: Parameters<typeof describe>[1]) => describe(nsp, s)).sort((
             a: SocketInfo,
             b: SocketInfo,
           ) => (a.id < b.id ? -1 : 1)),

@@ -208,6 +208,23 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: "a local broadcast reaches only the clients of its own node",
+    async run(run) {
+      const clients = await Promise.all([0, 0, 1, 1].map((i) => run.connect(i)));
+      for (const [index, node] of run.nodes.entries()) {
+        // The marker goes to all: the other node's clients got it, and no "msg" before it.
+        const got = await during(
+          run,
+          clients,
+          node,
+          () => node.control({ op: "emit", rooms: [run.room], local: true, ev: "msg", args: [1] }),
+        );
+        const mine = index === 0 ? ["0:1", "1:1"] : ["2:1", "3:1"];
+        assert.deepEqual(got, index < 2 ? mine : []);
+      }
+    },
+  },
+  {
     name: "a volatile broadcast reaches the clients of other nodes that can take it",
     async run(run) {
       const ws = await run.connect(1, { transport: "websocket" });
@@ -299,7 +316,8 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: "fetchSockets gives the sockets of every node: ids, rooms, data, handshake auth",
+    name:
+      "fetchSockets gives the sockets of every node: ids, rooms, data, handshake auth and address",
     async run(run) {
       const a = await run.connect(0, { rooms: ["r"], data: { n: 0 } });
       const b = await run.connect(1, { rooms: ["r"], data: { n: 1 } });
@@ -315,6 +333,9 @@ export const SCENARIOS: Scenario[] = [
           rooms: sorted([c.id!, run.room, ...rooms]),
           data: { n },
           auth: { rooms: [run.room, ...rooms], data: { n } },
+          address: "127.0.0.1",
+          // a on node 0, b and c on node 1.
+          remote: run.nodes.indexOf(node) !== (c === a ? 0 : 1),
         })).sort((x, y) => (x.id < y.id ? -1 : 1));
         assert.deepEqual(sockets, expected);
         const inR = await node.control({ op: "fetchSockets", rooms: ["r"] });
