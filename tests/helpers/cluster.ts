@@ -12,7 +12,6 @@ import { within } from "./socketio.ts";
 type NodeMessage =
   | { type: "ready"; port: number }
   | { type: "result"; id: number; value?: unknown; error?: string }
-  | { type: "event"; name: string; args: unknown[] }
   | { type: "terminated" }
   | { type: "error"; error: string };
 
@@ -25,7 +24,6 @@ export class ClusterNode {
   readonly #send: (msg: unknown) => void;
   readonly #kill: () => void;
   readonly #calls = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  readonly #waiters: { name: string; resolve(args: unknown[]): void }[] = [];
   #ready!: () => void;
   /** Resolves once the node listens. */
   readonly ready: Promise<void> = new Promise((resolve) => (this.#ready = resolve));
@@ -52,11 +50,6 @@ export class ClusterNode {
         else call?.resolve(msg.value);
         return;
       }
-      case "event": {
-        const i = this.#waiters.findIndex((w) => w.name === msg.name);
-        if (i !== -1) this.#waiters.splice(i, 1)[0].resolve(msg.args);
-        return;
-      }
       case "error":
         for (const call of this.#calls.values()) call.reject(new Error(msg.error));
         this.#calls.clear();
@@ -71,14 +64,6 @@ export class ClusterNode {
     });
     this.#send({ type: "call", id, cmd, args });
     return within(done, `answer of node ${this.name} to ${cmd}`, 20_000);
-  }
-
-  /** The arguments of the next server-side event `name` the node reports. */
-  nextEvent(name: string): Promise<unknown[]> {
-    return within(
-      new Promise((resolve) => this.#waiters.push({ name, resolve })),
-      `"${name}" on node ${this.name}`,
-    );
   }
 
   /** Ends the node at once, as a crash would: no ADAPTER_CLOSE, no goodbye. */
