@@ -33,6 +33,7 @@ import {
   type RedisClient,
   subscribe,
   type Subscription,
+  unsubscribed,
   watchErrors,
 } from "./clients.ts";
 import { decode, encode } from "./msgpack.ts";
@@ -327,6 +328,8 @@ export class RedisAdapter extends InMemoryAdapter {
 
   /**
    * Unsubscribes, cancels the timers and fails the requests still waiting for answers.
+   * Resolves when Redis confirmed, or after `requestsTimeout` when it does not answer; clients
+   * the user closed already are left alone (their subscriptions went with their connections).
    *
    * @example
    * ```ts ignore
@@ -344,7 +347,7 @@ export class RedisAdapter extends InMemoryAdapter {
       this.#timers.clear(request.timer);
       request.done(new Error("the adapter was closed"));
     }
-    await this.#subscription.close().catch(report);
+    await unsubscribed([this.#subscription.close()], this.#timers, this.requestsTimeout);
     for (const unwatch of this.#unwatch) unwatch();
   }
 

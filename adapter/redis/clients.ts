@@ -6,6 +6,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import type { AdapterTimers } from "../adapter.ts";
+import { report } from "../../server/runtime/report.ts";
 
 /**
  * A client method, typed loosely: the clients' own overloads differ between versions, and the
@@ -104,6 +106,43 @@ export function isNodeRedis(client: RedisClient): client is NodeRedisClient {
 }
 
 /**
+ * Whether the user closed `client` already (node-redis `isOpen`, ioredis `status`): its
+ * subscriptions went with its connection, and a command would wait for a reconnection that
+ * never comes (node-redis) or fail ("Connection is closed", ioredis).
+ */
+export function isClosed(client: object): boolean {
+  const state = client as { isOpen?: boolean; status?: string };
+  return state.isOpen === false || state.status === "end";
+}
+
+/** `fn()`'s promise, or a rejection with what it threw (a closed node-redis client throws). */
+export function attempt(fn: () => unknown): Promise<unknown> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * Resolves once every unsubscription of a closing adapter settled (a failure is reported), or
+ * after `ms` when Redis does not answer (a client that reconnects): `io.close()` never hangs on
+ * the user's clients.
+ */
+export async function unsubscribed(
+  done: Promise<unknown>[],
+  timers: AdapterTimers,
+  ms: number,
+): Promise<void> {
+  let timer: unknown;
+  await Promise.race([
+    Promise.all(done.map((p) => p.catch(report))),
+    new Promise<void>((resolve) => timer = timers.set(resolve, ms)),
+  ]);
+  timers.clear(timer);
+}
+
+/**
  * One adapter's subscriptions on the user's subscribing client: a pattern and a few channels,
  * each message handed to `handler`; `close()` undoes them. Other adapters may share the client,
  * so the handler only gets messages of what this one subscribed.
@@ -111,7 +150,10 @@ export function isNodeRedis(client: RedisClient): client is NodeRedisClient {
 export interface Subscription {
   /** Resolves once Redis confirmed the subscriptions (rejects with the client's error). */
   ready: Promise<void>;
-  /** Unsubscribes. Resolves when done (errors are the client's, passed on). */
+  /**
+   * Unsubscribes. Resolves when done (errors are the client's, passed on); at once when the
+   * client was closed already.
+   */
   close(): Promise<void>;
 }
 
@@ -140,10 +182,11 @@ export function subscribe(
     return {
       ready,
       async close() {
+        if (isClosed(client)) return;
         // node-redis v4 mishandled unsubscribing several channels at once (node-redis#2052).
         await Promise.all([
-          client.pUnsubscribe(pattern, listener, true),
-          ...channels.map((channel) => client.unsubscribe(channel, listener, true)),
+          attempt(() => client.pUnsubscribe(pattern, listener, true)),
+          ...channels.map((channel) => attempt(() => client.unsubscribe(channel, listener, true))),
         ]);
       },
     };
@@ -165,7 +208,11 @@ export function subscribe(
     async close() {
       client.off("pmessageBuffer", onPattern);
       client.off("messageBuffer", onMessage);
-      await Promise.all([client.punsubscribe(pattern), client.unsubscribe(...channels)]);
+      if (isClosed(client)) return;
+      await Promise.all([
+        attempt(() => client.punsubscribe(pattern)),
+        attempt(() => client.unsubscribe(...channels)),
+      ]);
     },
   };
 }
@@ -224,11 +271,7 @@ export function publish(
     ? message
     : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
   // A client may throw rather than reject (a closed node-redis client): one promise either way.
-  try {
-    return Promise.resolve(client.publish(channel, payload));
-  } catch (err) {
-    return Promise.reject(err);
-  }
+  return attempt(() => client.publish(channel, payload));
 }
 
 /**

@@ -20,6 +20,7 @@ import { report } from "../../server/runtime/report.ts";
 import { ClusterAdapter, type ClusterAdapterOptions } from "../cluster/cluster_adapter.ts";
 import { type ClusterMessage, type ClusterResponse, MessageType } from "../cluster/messages.ts";
 import { decode, encode } from "./msgpack.ts";
+import { unsubscribed } from "./clients.ts";
 import {
   type ShardedListener,
   type ShardedRedisClient,
@@ -162,13 +163,7 @@ export class ShardedRedisAdapter extends ClusterAdapter {
         }
       }
     }
-    const timers = this.timers;
-    let timer: unknown;
-    await Promise.race([
-      Promise.all(done.map((p) => p.catch(report))),
-      new Promise<void>((resolve) => timer = timers.set(resolve, this.requestsTimeout)),
-    ]);
-    timers.clear(timer);
+    await unsubscribed(done, this.timers, this.requestsTimeout);
   }
 
   /** The number of nodes: the subscribers of the namespace's channel. */

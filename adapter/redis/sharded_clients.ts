@@ -8,7 +8,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { RedisMethod } from "./clients.ts";
+import { attempt, isClosed, type RedisMethod } from "./clients.ts";
 
 /** A message listener: the payload and the channel, as bytes (Node `Buffer`s in practice). */
 export type ShardedListener = (message: Uint8Array, channel: Uint8Array) => void;
@@ -91,15 +91,6 @@ function routesOf(client: IoRedisShardedClient): IoRedisRoutes {
   return routes;
 }
 
-/** `fn()`'s promise, or a rejection with what it threw (a closed node-redis client throws). */
-function attempt(fn: () => unknown): Promise<unknown> {
-  try {
-    return Promise.resolve(fn());
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
-
 /**
  * `SSUBSCRIBE channel`, `listener` getting its messages as bytes. Several listeners of one
  * channel on one client share the subscription.
@@ -115,16 +106,6 @@ export function sSubscribe(
   if (set === undefined) handlers.set(channel, set = new Set());
   set.add(listener);
   return set.size === 1 ? attempt(() => client.ssubscribe(channel)) : Promise.resolve();
-}
-
-/**
- * Whether the user closed `client` already (node-redis `isOpen`, ioredis `status`): its
- * subscriptions are gone with its connection, and a command would wait for a reconnection that
- * never comes (node-redis) or fail.
- */
-function isClosed(client: ShardedRedisClient): boolean {
-  const state = client as { isOpen?: boolean; status?: string };
-  return state.isOpen === false || state.status === "end";
 }
 
 /** Removes `listener` from `channel`; `SUNSUBSCRIBE` once the channel has no listener left. */

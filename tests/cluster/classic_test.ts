@@ -12,10 +12,11 @@ import {
   connected,
   officialClient,
   settle,
+  within,
 } from "../helpers/socketio.ts";
 import { clusterTests, until } from "./cluster.ts";
 import { type ClusterNode, startNode } from "./nodes.ts";
-import { connectRedis, REDIS_CLIENT_KINDS } from "./redis_clients.ts";
+import { connectRedis, REDIS_CLIENT_KINDS, type RedisClients } from "./redis_clients.ts";
 
 clusterTests({ adapter: "classic", nodes: ["official", "deno"] });
 clusterTests({ adapter: "classic", nodes: ["deno", "deno"] });
@@ -63,5 +64,45 @@ for (const kind of REDIS_CLIENT_KINDS) {
       await clients.close();
       await official.stop();
     }
+  });
+}
+
+/** A command of the test's own (node-redis) connection. */
+async function command(redis: RedisClients, ...args: string[]): Promise<unknown> {
+  if (redis.kind !== "node-redis") throw new Error("the tests' own connection is node-redis");
+  return await redis.pub.sendCommand(args);
+}
+
+// The user closed the Redis clients before io.close(): it resolves (node-redis' UNSUBSCRIBE
+// waited for a reconnection that never comes) and nothing is reported (ioredis rejected each
+// unsubscription with "Connection is closed").
+for (const kind of REDIS_CLIENT_KINDS) {
+  redisTest(`classic, ${kind}: io.close() after the Redis clients were closed resolves`, async (
+    redis,
+  ) => {
+    const watcher = await connectRedis("node-redis", redis.url);
+    const clients = await connectRedis(kind, redis.url);
+    const io = new Server({ adapter: createAdapter(clients.pub, clients.sub) });
+    const reported: unknown[] = [];
+    const listener = (e: ErrorEvent) => {
+      e.preventDefault();
+      reported.push(e.error);
+    };
+    addEventListener("error", listener);
+    try {
+      await (io.of("/").adapter as unknown as RedisAdapter).init();
+      // The request and response channels, this node's own response channel, the pattern.
+      await until(async () => {
+        const channels = (await command(watcher, "PUBSUB", "CHANNELS")) as string[];
+        const patterns = (await command(watcher, "PUBSUB", "NUMPAT")) as number;
+        return channels.length === 3 && patterns === 1;
+      }, "the subscriptions");
+      await clients.close();
+      await within(io.close(), "io.close()");
+    } finally {
+      removeEventListener("error", listener);
+      await watcher.close();
+    }
+    assert.deepEqual(reported, []);
   });
 }

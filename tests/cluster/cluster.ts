@@ -41,7 +41,8 @@ export interface ClusterSpec {
   /** The runtime of each node, e.g. `["official", "deno"]`. */
   nodes: NodeRuntime[];
   /**
-   * Whether the cluster has a redis-server (default: unless the adapter is "memory"); the
+   * Whether the cluster has a redis-server (default: unless the adapter is "memory" or
+   * "broadcast-channel"); the
    * nodes then connect their Redis clients to it, whatever their adapter.
    */
   redis?: boolean;
@@ -74,7 +75,28 @@ export const ADAPTER_DEFAULTS: Record<string, Record<string, unknown>> = {
   sharded: { requestsTimeout: 1_000 },
   streams: { requestsTimeout: 1_000 },
   memory: {},
+  // Quick heartbeats (the official ClusterAdapterWithHeartbeat takes them too), so that a killed
+  // node is noticed soon; a timeout that a loaded machine's stalls of a worker do not reach.
+  "broadcast-channel": { requestsTimeout: 1_000, heartbeatInterval: 200, heartbeatTimeout: 2_000 },
 };
+
+/**
+ * What a cluster has that some scenarios need; a scenario whose {@linkcode Scenario.requires}
+ * the cluster lacks is listed as an ignored step, so that what a cluster does not run shows.
+ */
+export type Capability =
+  /** A redis-server the nodes use (the official `@socket.io/redis-emitter` publishes there). */
+  | "redis"
+  /** Sessions kept by the adapter, restored on another node (connection state recovery). */
+  | "recovery";
+
+/** The capabilities of each adapter, beyond "redis" (which the spec's `redis` says). */
+const ADAPTER_CAPABILITIES: Record<string, readonly Capability[]> = {
+  streams: ["recovery"],
+};
+
+/** Adapters whose clusters have no redis-server unless the spec says so. */
+const WITHOUT_REDIS = ["memory", "broadcast-channel"];
 
 /** Options of a client of a run. */
 export interface ConnectOptions {
@@ -267,7 +289,9 @@ async function runOnce(
  * Prints `SKIPPED: <why>` (and passes) without a redis-server, or without Bun for Bun nodes.
  */
 export function clusterTests(spec: ClusterSpec): void {
-  const needsRedis = spec.redis ?? spec.adapter !== "memory";
+  const needsRedis = spec.redis ?? !WITHOUT_REDIS.includes(spec.adapter);
+  const capabilities = new Set<Capability>(ADAPTER_CAPABILITIES[spec.adapter] ?? []);
+  if (needsRedis) capabilities.add("redis");
   const kinds = needsRedis ? spec.clients ?? REDIS_CLIENT_KINDS : ["node-redis" as const];
   for (const client of kinds) {
     const label = `cluster: ${spec.nodes.join(" + ")} nodes, ${spec.adapter} adapter` +
@@ -293,6 +317,12 @@ export function clusterTests(spec: ClusterSpec): void {
         const only = Deno.env.get("SCENARIO");
         for (const scenario of SCENARIOS) {
           if (only && !scenario.name.includes(only)) continue;
+          const lacks = scenario.requires?.filter((c) => !capabilities.has(c)) ?? [];
+          if (lacks.length) {
+            // Shown, not run: `<name> ... ignored`.
+            await t.step({ name: `${scenario.name} (needs ${lacks})`, ignore: true, fn() {} });
+            continue;
+          }
           if ((scenario.nodes ?? 2) > spec.nodes.length) continue;
           if (scenario.adapters && !scenario.adapters.includes(spec.adapter)) continue;
           if (scenario.needs && !scenario.needs(spec)) continue;

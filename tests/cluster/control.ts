@@ -31,6 +31,10 @@ export interface SocketInfo {
   data: unknown;
   /** `socket.handshake.auth`. */
   auth: Record<string, unknown>;
+  /** `socket.handshake.address` (the client's, as the node that has it saw it). */
+  address: string;
+  /** Whether the socket is another node's (a `RemoteSocket`), not in this node's namespace. */
+  remote: boolean;
 }
 
 /** The outcome of something with acks: the error's message (or null) and the responses. */

@@ -45,6 +45,22 @@ const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 /** Bound of one control request (a safety net, not a timing). */
 const CONTROL_BOUND = 15_000;
 
+/** Runs `op` on the node `name` at `url` (its control API); throws the node's error. */
+export async function control<K extends OpName>(
+  url: string,
+  name: string,
+  op: { op: K } & Ops[K][0],
+): Promise<Ops[K][1]> {
+  const res = await within(
+    fetch(`${url}/control`, { method: "POST", body: JSON.stringify(op as Op) }),
+    `answer of ${name} to ${op.op}`,
+    CONTROL_BOUND,
+  );
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${name} failed ${op.op}: ${body.error}`);
+  return body;
+}
+
 /** The command that runs a node of `runtime` with `config`, or why it cannot run here. */
 async function command(
   runtime: NodeRuntime,
@@ -134,16 +150,7 @@ export async function startNode(runtime: NodeRuntime, config: NodeConfig): Promi
     runtime,
     url,
     running: () => !exited,
-    async control(op) {
-      const res = await within(
-        fetch(`${url}/control`, { method: "POST", body: JSON.stringify(op as Op) }),
-        `answer of ${name} to ${op.op}`,
-        CONTROL_BOUND,
-      );
-      const body = await res.json();
-      if (!res.ok) throw new Error(`${name} failed ${op.op}: ${body.error}`);
-      return body;
-    },
+    control: (op) => control(url, name, op),
     async stop() {
       let killed = false;
       if (!exited) {

@@ -1,257 +1,39 @@
 /**
- * A node of a mixed cluster, our side: our `Server` with one of our adapters (our_adapters.ts,
- * by name), the same app and control API (control.ts) as the official node
+ * A node of a mixed cluster, our side, as a process: our app (our_app.ts) with one of our
+ * adapters (our_adapters.ts, by name) and the same control API (control.ts) as the official node
  * (tests/fixtures/official_redis_node.mjs). Runs under Deno and, from these sources, under Bun:
  *
  *   deno run -A tests/cluster/our_node.ts '<config JSON>'
  *   NODE_PATH=.artifacts/official-redis/node_modules bun run tests/cluster/our_node.ts '<config>'
  *
- * config: { name, adapter, client?, redisUrl?, adapterOptions?, serverOptions? }. Prints
- * `PORT <n>` once listening on 127.0.0.1 (Socket.IO under /socket.io/, the control API at
- * POST /control); when its stdin closes it closes the server, the adapters and the Redis
- * clients, and exits by itself: an adapter that leaves a timer or a connection open makes the
- * test's stop() fail (it waits 10 s for the exit).
+ * config: {@linkcode NodeConfig}. Prints `PORT <n>` once listening on 127.0.0.1 (Socket.IO under
+ * /socket.io/, the control API at POST /control); when its stdin closes it closes the server, the
+ * adapters and the Redis clients, and exits by itself: an adapter that leaves a timer or a
+ * connection open makes the test's stop() fail (it waits 10 s for the exit).
  *
  * @module
  */
-import { type Namespace, Server, type ServerOptions, type Socket } from "../../mod.ts";
-import {
-  type AckResult,
-  decodeValue,
-  encodeValue,
-  type ObservedEvent,
-  type Op,
-  type Selection,
-  type SocketInfo,
-} from "./control.ts";
+import { type NodeConfig, startApp } from "./our_app.ts";
 import { OUR_ADAPTERS } from "./our_adapters.ts";
-import { connectRedis, type RedisClientKind, type RedisClients } from "./redis_clients.ts";
+import { connectRedis, type RedisClients } from "./redis_clients.ts";
 
-/** What the test starts a node with. */
-export interface NodeConfig {
-  /** The node's name, in its acks. */
-  name: string;
-  /** An adapter name: of our_adapters.ts here, "classic" / "sharded" / "streams" officially. */
-  adapter: string;
-  /** The Redis client, when the cluster has a Redis. */
-  client?: RedisClientKind;
-  /** `redis://127.0.0.1:<port>`, when the cluster has a Redis. */
-  redisUrl?: string;
-  /** Options of the adapter (e.g. `requestsTimeout`). */
-  adapterOptions?: Record<string, unknown>;
-  /** Options of the server (JSON). */
-  serverOptions?: Partial<ServerOptions>;
-}
+export type { NodeConfig };
 
 // Just what this script uses of Bun's globals, so that `deno check` accepts the file.
 declare const Bun:
-  | {
-    serve(options: Record<string, unknown>): { port: number; stop(force?: boolean): void };
-    stdin: { stream(): ReadableStream<Uint8Array> };
-    argv: string[];
-  }
+  | { stdin: { stream(): ReadableStream<Uint8Array> }; argv: string[] }
   | undefined;
 
 const onBun = typeof Bun !== "undefined";
 const config: NodeConfig = JSON.parse(onBun ? Bun!.argv[2] : Deno.args[0]);
 
-/** The namespaces of the app: created at start, so that every node's adapter listens. */
-const NAMESPACES = ["/", "/custom"];
-
 const factory = OUR_ADAPTERS[config.adapter];
 if (!factory) throw new Error(`no adapter of ours named ${config.adapter}`);
 let redis: RedisClients | undefined;
 if (config.redisUrl) redis = await connectRedis(config.client ?? "node-redis", config.redisUrl);
-const io = new Server({
-  ...config.serverOptions,
-  adapter: await factory(redis, config.adapterOptions ?? {}),
-});
-
-// --- the app (as the official node's) ---------------------------------------------------------
-
-let observed: ObservedEvent[] = [];
-let answerServerSide = true;
-
-// deno-lint-ignore no-explicit-any
-type AnyNamespace = Namespace<any, any, any, any>;
-// deno-lint-ignore no-explicit-any
-type AnyOperator = any;
-
-function setup(nsp: AnyNamespace): void {
-  nsp.on("connection", (socket: Socket) => {
-    const auth = (socket.handshake.auth ?? {}) as { rooms?: unknown; data?: unknown };
-    if (Array.isArray(auth.rooms)) socket.join(auth.rooms);
-    if (auth.data !== undefined) socket.data = auth.data;
-    socket.on(
-      "whoami",
-      (cb: (v: unknown) => void) =>
-        cb({ node: config.name, id: socket.id, rooms: [...socket.rooms], data: socket.data }),
-    );
-    socket.on("echo", (...args: unknown[]) => (args.pop() as (...a: unknown[]) => void)(...args));
-  });
-  const on = nsp.on.bind(nsp) as (ev: string, fn: (...args: unknown[]) => void) => void;
-  on("sse", (...args) => {
-    observed.push({ nsp: nsp.name, ev: "sse", args: encodeValue(args) as unknown[] });
-  });
-  on("sse-ack", (...args) => {
-    const cb = args.pop() as (v: unknown) => void;
-    observed.push({ nsp: nsp.name, ev: "sse-ack", args: encodeValue(args) as unknown[] });
-    if (answerServerSide) cb({ node: config.name, args: encodeValue(args) });
-  });
-}
-for (const name of NAMESPACES) setup(io.of(name));
-
-// --- the control API --------------------------------------------------------------------------
-
-function target(nsp: AnyNamespace, req: Selection): AnyOperator {
-  let op: AnyOperator = nsp;
-  if (req.rooms?.length) op = op.to(req.rooms);
-  if (req.except?.length) op = op.except(req.except);
-  if (req.volatile) op = op.volatile;
-  if (req.local) op = op.local;
-  return op;
-}
-
-function describe(socket: {
-  id: string;
-  rooms: Iterable<string>;
-  data: unknown;
-  handshake: { auth: Record<string, unknown> };
-}): SocketInfo {
-  return {
-    id: socket.id,
-    rooms: [...socket.rooms].sort(),
-    data: socket.data ?? null,
-    auth: socket.handshake.auth,
-  };
-}
-
-function withAck(emit: (cb: (err: Error | null, responses: unknown) => void) => void) {
-  return new Promise<AckResult>((resolve) => {
-    emit((err, responses) =>
-      resolve({
-        err: err ? err.message : null,
-        responses: encodeValue(responses ?? []) as unknown[],
-      })
-    );
-  });
-}
-
-const args = (a: unknown[] | undefined) => decodeValue(a ?? []) as unknown[];
-
-async function run(req: Op): Promise<unknown> {
-  const nsp = io.of((req as { nsp?: string }).nsp ?? "/") as AnyNamespace;
-  switch (req.op) {
-    case "emit":
-      target(nsp, req).emit(req.ev, ...args(req.args));
-      return {};
-    case "emitWithAck":
-      return withAck((cb) =>
-        target(nsp, req).timeout(req.timeout).emit(req.ev, ...args(req.args), cb)
-      );
-    case "fetchSockets": {
-      const op = req.timeout ? target(nsp, req).timeout(req.timeout) : target(nsp, req);
-      const sockets = await op.fetchSockets();
-      return {
-        sockets: sockets.map(describe).sort((
-          a: SocketInfo,
-          b: SocketInfo,
-        ) => (a.id < b.id ? -1 : 1)),
-      };
-    }
-    case "socketsJoin":
-      target(nsp, req).socketsJoin(req.room);
-      return {};
-    case "socketsLeave":
-      target(nsp, req).socketsLeave(req.room);
-      return {};
-    case "disconnectSockets":
-      target(nsp, req).disconnectSockets(req.close ?? false);
-      return {};
-    case "remoteSocket": {
-      const socket = (await nsp.fetchSockets()).find((s: { id: string }) => s.id === req.id) as
-        | AnyOperator
-        | undefined;
-      if (!socket) return { found: false };
-      switch (req.action) {
-        case "emit":
-          socket.emit(req.ev, ...args(req.args));
-          return { found: true };
-        case "emitWithAck":
-          // One socket: the ack gets its single response, as with socket.emit().
-          return await new Promise((resolve) => {
-            socket.timeout(req.timeout).emit(
-              req.ev,
-              ...args(req.args),
-              (err: Error | null, response: unknown) =>
-                resolve({
-                  found: true,
-                  err: err ? err.message : null,
-                  response: encodeValue(response),
-                }),
-            );
-          });
-        case "join":
-          socket.join(req.room);
-          return { found: true };
-        case "leave":
-          socket.leave(req.room);
-          return { found: true };
-        case "disconnect":
-          socket.disconnect(req.close ?? false);
-          return { found: true };
-      }
-      throw new Error(`unknown action ${(req as { action: string }).action}`);
-    }
-    case "serverSideEmit":
-      nsp.serverSideEmit(req.ev, ...args(req.args));
-      return {};
-    case "serverSideEmitWithAck":
-      return withAck((cb) => (nsp.serverSideEmit as AnyOperator)(req.ev, ...args(req.args), cb));
-    case "serverCount":
-      return { count: await nsp.adapter.serverCount() };
-    case "observed": {
-      const events = observed;
-      observed = [];
-      return { events };
-    }
-    case "configure":
-      if (typeof req.answerServerSide === "boolean") answerServerSide = req.answerServerSide;
-      return {};
-    case "emitter":
-      throw new Error("the emitter runs on official nodes only");
-  }
-  throw new Error(`unknown op ${(req as { op: string }).op}`);
-}
-
-async function control(req: Request): Promise<Response> {
-  const url = new URL(req.url);
-  if (url.pathname !== "/control" || req.method !== "POST") {
-    return new Response("not found", { status: 404 });
-  }
-  try {
-    return Response.json(await run(await req.json()));
-  } catch (err) {
-    return Response.json({ error: err instanceof Error ? err.message : String(err) }, {
-      status: 500,
-    });
-  }
-}
-
-// --- the serve line of each runtime -----------------------------------------------------------
-
-if (onBun) {
-  const server = Bun!.serve({ hostname: "127.0.0.1", port: 0, ...io.handler(control) });
-  console.log(`PORT ${server.port}`);
-  for await (const _ of Bun!.stdin.stream()) { /* runs until the test closes stdin */ }
-  await io.close();
-  await redis?.close();
-  server.stop(true);
-} else {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, io.handler(control));
-  console.log(`PORT ${server.addr.port}`);
-  for await (const _ of Deno.stdin.readable) { /* runs until the test closes stdin */ }
-  await io.close();
-  await redis?.close();
-  await server.shutdown();
-}
+const app = startApp(config, await factory(redis, config.adapterOptions ?? {}));
+console.log(`PORT ${app.port}`);
+const stdin = onBun ? Bun!.stdin.stream() : Deno.stdin.readable;
+for await (const _ of stdin) { /* runs until the test closes stdin */ }
+await app.close();
+await redis?.close();

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { type ClientSocket, next, receivedDuring, within } from "../helpers/socketio.ts";
 import { type AckResult, bin, type SocketInfo } from "./control.ts";
-import { type ClusterSpec, type Run, until } from "./cluster.ts";
+import { type Capability, type ClusterSpec, type Run, until } from "./cluster.ts";
 import type { ClusterNode } from "./nodes.ts";
 
 /** One scenario. */
@@ -22,6 +22,8 @@ export interface Scenario {
   run(run: Run): Promise<void>;
   /** The fewest nodes it needs (default 2). */
   nodes?: number;
+  /** What the cluster must have for it (else it shows as an ignored step). */
+  requires?: readonly Capability[];
   /** The adapters it applies to, when not all. */
   adapters?: readonly string[];
   /** Whether it applies to a cluster, when that depends on more than the adapter. */
@@ -206,6 +208,23 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: "a local broadcast reaches only the clients of its own node",
+    async run(run) {
+      const clients = await Promise.all([0, 0, 1, 1].map((i) => run.connect(i)));
+      for (const [index, node] of run.nodes.entries()) {
+        // The marker goes to all: the other node's clients got it, and no "msg" before it.
+        const got = await during(
+          run,
+          clients,
+          node,
+          () => node.control({ op: "emit", rooms: [run.room], local: true, ev: "msg", args: [1] }),
+        );
+        const mine = index === 0 ? ["0:1", "1:1"] : ["2:1", "3:1"];
+        assert.deepEqual(got, index < 2 ? mine : []);
+      }
+    },
+  },
+  {
     name: "a volatile broadcast reaches the clients of other nodes that can take it",
     async run(run) {
       const ws = await run.connect(1, { transport: "websocket" });
@@ -297,7 +316,8 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: "fetchSockets gives the sockets of every node: ids, rooms, data, handshake auth",
+    name:
+      "fetchSockets gives the sockets of every node: ids, rooms, data, handshake auth and address",
     async run(run) {
       const a = await run.connect(0, { rooms: ["r"], data: { n: 0 } });
       const b = await run.connect(1, { rooms: ["r"], data: { n: 1 } });
@@ -313,6 +333,9 @@ export const SCENARIOS: Scenario[] = [
           rooms: sorted([c.id!, run.room, ...rooms]),
           data: { n },
           auth: { rooms: [run.room, ...rooms], data: { n } },
+          address: "127.0.0.1",
+          // a on node 0, b and c on node 1.
+          remote: run.nodes.indexOf(node) !== (c === a ? 0 : 1),
         })).sort((x, y) => (x.id < y.id ? -1 : 1));
         assert.deepEqual(sockets, expected);
         const inR = await node.control({ op: "fetchSockets", rooms: ["r"] });
@@ -538,6 +561,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "connection state recovery across nodes: restored on another node with what it missed",
+    requires: ["recovery"],
     adapters: ["streams"],
     needs: (spec) => spec.serverOptions?.connectionStateRecovery !== undefined,
     async run(run) {
@@ -572,6 +596,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "the official emitter's messages reach the clients of every node",
+    requires: ["redis"],
     adapters: ["classic"],
     needs: (spec) => spec.nodes.includes("official"),
     async run(run) {
@@ -608,6 +633,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "the official emitter's requests reach every node: socketsJoin, socketsLeave, " +
       "disconnectSockets, serverSideEmit",
+    requires: ["redis"],
     adapters: ["classic"],
     needs: (spec) => spec.nodes.includes("official"),
     async run(run) {
