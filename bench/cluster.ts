@@ -78,7 +78,17 @@ const env = (ctx: Context, extra: string[] = []) => [
   `NODE_PATH=${ctx.modules}`,
   ...extra,
 ];
-const deno = (name: string) => [Deno.execPath(), "run", "-A", "--no-prompt", fixture(name)];
+// CLUSTER_DENO_FLAGS (space-separated, such as `--v8-flags=--perf-basic-prof` for `perf`) go to
+// every Deno node: for profiling a setup, never set by the bench itself.
+const denoFlags = (Deno.env.get("CLUSTER_DENO_FLAGS") ?? "").split(" ").filter((f) => f !== "");
+const deno = (name: string) => [
+  Deno.execPath(),
+  "run",
+  "-A",
+  "--no-prompt",
+  ...denoFlags,
+  fixture(name),
+];
 
 /** The Redis setups, official first: every ratio is taken against it. */
 const REDIS_SETUPS: ClusterDef[] = [
