@@ -78,7 +78,17 @@ const env = (ctx: Context, extra: string[] = []) => [
   `NODE_PATH=${ctx.modules}`,
   ...extra,
 ];
-const deno = (name: string) => [Deno.execPath(), "run", "-A", "--no-prompt", fixture(name)];
+// CLUSTER_DENO_FLAGS (space-separated, such as `--v8-flags=--perf-basic-prof` for `perf`) go to
+// every Deno node: for profiling a setup, never set by the bench itself.
+const denoFlags = (Deno.env.get("CLUSTER_DENO_FLAGS") ?? "").split(" ").filter((f) => f !== "");
+const deno = (name: string) => [
+  Deno.execPath(),
+  "run",
+  "-A",
+  "--no-prompt",
+  ...denoFlags,
+  fixture(name),
+];
 
 /** The Redis setups, official first: every ratio is taken against it. */
 const REDIS_SETUPS: ClusterDef[] = [
@@ -101,6 +111,15 @@ const REDIS_SETUPS: ClusterDef[] = [
       ports.map((port) => ({ argv: [...env(ctx), ...deno("ours_deno.ts")], port })),
   },
   {
+    key: "raw_deno",
+    label: "raw ceiling, Deno",
+    redis: true,
+    scenarios: ["all", "room"],
+    nodes: 2,
+    processes: (ports, ctx) =>
+      ports.map((port) => ({ argv: [...env(ctx), ...deno("raw_deno.ts")], port })),
+  },
+  {
     key: "ours_bun",
     label: "socketio-edge, Bun",
     redis: true,
@@ -112,7 +131,22 @@ const REDIS_SETUPS: ClusterDef[] = [
         port,
       })),
   },
+  {
+    key: "raw_bun",
+    label: "raw ceiling, Bun",
+    redis: true,
+    scenarios: ["all", "room"],
+    nodes: 2,
+    processes: (ports, ctx) =>
+      ports.map((port) => ({
+        argv: [...env(ctx), ctx.bun, "run", fixture("raw_bun.ts")],
+        port,
+      })),
+  },
 ];
+
+/** Ours against the raw ceiling of the same runtime: [ours, ceiling]. */
+const CEILINGS: [string, string][] = [["ours_deno", "raw_deno"], ["ours_bun", "raw_bun"]];
 
 /** BroadcastChannel: two workers of one Deno process against one worker alone. */
 const CHANNEL_SETUPS: ClusterDef[] = [
@@ -261,6 +295,25 @@ function table(defs: ClusterDef[], results: Map<string, Results>, scenarios: Sce
   return lines.join("\n");
 }
 
+/** Ours against the raw ceiling of its runtime, where both ran: CPU per delivery and rate. */
+function ceilingLines(results: Map<string, Results>): string[] {
+  const lines: string[] = [];
+  const label = (key: string) => REDIS_SETUPS.find((d) => d.key === key)?.label ?? key;
+  for (const [ours, raw] of CEILINGS) {
+    for (const s of ["all", "room"] as Scenario[]) {
+      const a = best(results.get(ours)?.get(s));
+      const b = best(results.get(raw)?.get(s));
+      if (!a || !b) continue;
+      lines.push(
+        `- ${label(ours)} against ${label(raw)}, ${s === "all" ? "to everyone" : "to one room"}: ` +
+          `${(a.cpu / b.cpu).toFixed(2)}x its CPU per delivery, ` +
+          `${(a.rate / b.rate).toFixed(2)}x its deliveries/s.`,
+      );
+    }
+  }
+  return lines;
+}
+
 /** What {@linkcode runClusterBench} runs. */
 export interface ClusterBenchOptions {
   quick: boolean;
@@ -356,6 +409,7 @@ export async function runClusterBench(opts: ClusterBenchOptions): Promise<string
       `- Publishes per broadcast: after the window, exactly ${size.checkBroadcasts} broadcasts, ` +
       "all delivered, against the growth of `cmdstat_publish` + `cmdstat_spublish` in " +
       "`INFO commandstats` (nothing else publishes then).",
+      ...ceilingLines(results),
       ...problems.map((p) => `- ${p}`),
     ].join("\n"),
   ].join("\n\n");
