@@ -19,10 +19,11 @@ import { redisPid } from "./cluster/redis_info.ts";
 import { bunPath, ensureBenchPackages } from "./server/install.ts";
 import {
   type FixturePaths,
+  freePort,
+  runGenerator,
   type Running,
   runtimeVersion,
   startServer,
-  withFileLimit,
 } from "./server/servers.ts";
 
 type Scenario = ClusterLoadConfig["scenario"];
@@ -174,30 +175,9 @@ const CHANNEL_SETUPS: ClusterDef[] = [
   },
 ];
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = l.addr as Deno.NetAddr;
-  l.close();
-  return port;
-}
-
-async function runLoad(cfg: ClusterLoadConfig): Promise<ClusterLoadResult | string> {
-  const [cmd, ...args] = withFileLimit([Deno.execPath(), "run", "-A", LOAD, JSON.stringify(cfg)]);
-  const out = await new Deno.Command(cmd, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(90_000 + cfg.warmupMs + 2 * cfg.measureMs),
-  }).output();
-  const text = new TextDecoder().decode(out.stdout).trim();
-  const last = text.slice(text.lastIndexOf("\n") + 1);
-  try {
-    const r = JSON.parse(last);
-    return typeof r.error === "string" ? r.error : r as ClusterLoadResult;
-  } catch {
-    return `generator failed (${out.code}): ${new TextDecoder().decode(out.stderr).slice(-500)}`;
-  }
+/** Runs the generator in its own process; a failure comes back as a string. */
+function runLoad(cfg: ClusterLoadConfig): Promise<ClusterLoadResult | string> {
+  return runGenerator<ClusterLoadResult>(LOAD, cfg, 90_000 + cfg.warmupMs + 2 * cfg.measureMs);
 }
 
 /** Starts a setup's processes; all or none. */

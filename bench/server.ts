@@ -21,12 +21,13 @@ import {
 import { nodeTable, type Rounds, tables } from "./server/report.ts";
 import type { LoadConfig, LoadResult } from "./server/scenarios.ts";
 import {
+  freePort,
+  runGenerator,
   type Running,
   runtimeVersion,
   type ServerDef,
   SERVERS,
   startServer,
-  withFileLimit,
 } from "./server/servers.ts";
 import { removeWorkers } from "./server/workers.ts";
 
@@ -52,35 +53,9 @@ const QUICK: Sizes = {
 const ORDER: Scenario[] = ["acks", "fanout", "storm", "polling"];
 const LOAD = new URL("./server/load.ts", import.meta.url).pathname;
 
-/** A loopback port free right now; every server takes it in turn. */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = l.addr as Deno.NetAddr;
-  l.close();
-  return port;
-}
-
 /** Runs the generator in its own process; a failure comes back as a string. */
-async function runLoad(cfg: LoadConfig): Promise<LoadResult | string> {
-  const [cmd, ...args] = withFileLimit([Deno.execPath(), "run", "-A", LOAD, JSON.stringify(cfg)]);
-  const out = await new Deno.Command(cmd, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    // The generator bounds itself; this only catches a generator that hangs regardless.
-    signal: AbortSignal.timeout(60_000 + cfg.warmupMs + 2 * cfg.measureMs),
-  }).output();
-  const text = new TextDecoder().decode(out.stdout).trim();
-  const last = text.slice(text.lastIndexOf("\n") + 1);
-  try {
-    const r = JSON.parse(last);
-    if (typeof r.error === "string") return r.error;
-    return r as LoadResult;
-  } catch {
-    const err = new TextDecoder().decode(out.stderr).slice(-500);
-    return `generator failed (${out.code}): ${last.slice(0, 200)} ${err}`;
-  }
+function runLoad(cfg: LoadConfig): Promise<LoadResult | string> {
+  return runGenerator<LoadResult>(LOAD, cfg, 60_000 + cfg.warmupMs + 2 * cfg.measureMs);
 }
 
 function summary(r: LoadResult | string): string {

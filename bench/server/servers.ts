@@ -116,6 +116,43 @@ export function withFileLimit(argv: string[]): string[] {
   return ["sh", "-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', ...argv];
 }
 
+/** A loopback port free right now; every server takes it in turn. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = l.addr as Deno.NetAddr;
+  l.close();
+  return port;
+}
+
+/**
+ * Runs a load generator script in its own process with `cfg` as its argument, and gives the JSON
+ * of its last stdout line; a failure (an `error` field, or no JSON) comes back as a string. The
+ * generator bounds itself; `limitMs` only catches one that hangs regardless.
+ */
+export async function runGenerator<R>(
+  script: string,
+  cfg: unknown,
+  limitMs: number,
+): Promise<R | string> {
+  const [cmd, ...args] = withFileLimit([Deno.execPath(), "run", "-A", script, JSON.stringify(cfg)]);
+  const out = await new Deno.Command(cmd, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(limitMs),
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  const last = text.slice(text.lastIndexOf("\n") + 1);
+  try {
+    const r = JSON.parse(last);
+    return typeof r.error === "string" ? r.error : r as R;
+  } catch {
+    const err = new TextDecoder().decode(out.stderr).slice(-500);
+    return `generator failed (${out.code}): ${last.slice(0, 200)} ${err}`;
+  }
+}
+
 /** A running server. */
 export interface Running {
   pid: number;
