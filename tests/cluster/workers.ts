@@ -9,6 +9,7 @@
  * @module
  */
 import { findBun } from "../helpers/bun.ts";
+import { spawnJsonLines } from "../helpers/process.ts";
 import { within } from "../helpers/socketio.ts";
 import { type ClusterNode, control, type NodeConfig, type NodeRuntime } from "./nodes.ts";
 import type { WorkerCommand, WorkerReport } from "./worker_node.ts";
@@ -117,47 +118,13 @@ let bunNodes = 0;
 async function startBunHost(): Promise<NonNullable<typeof bunHost>> {
   const bun = await findBun();
   if (!bun) throw new Error("bun not installed and could not be installed from npm");
-  const child = new Deno.Command(bun, {
-    args: ["run", new URL("./bun_workers.ts", import.meta.url).pathname],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdin = child.stdin.getWriter();
-  const encoder = new TextEncoder();
-  let writing = Promise.resolve();
   const receivers = new Map<number, (msg: never) => void>();
-  const stderr = new Response(child.stderr).text();
-  const reading = (async () => {
-    let buffered = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffered += chunk;
-      let end;
-      while ((end = buffered.indexOf("\n")) !== -1) {
-        const line = buffered.slice(0, end);
-        buffered = buffered.slice(end + 1);
-        if (!line.startsWith("{")) continue;
-        const { node, msg } = JSON.parse(line);
-        receivers.get(node)?.(msg as never);
-      }
-    }
-  })();
-  return {
-    receivers,
-    send(line) {
-      writing = writing.then(() => stdin.write(encoder.encode(JSON.stringify(line) + "\n")));
-    },
-    async end() {
-      await writing.catch(() => {});
-      await stdin.close().catch(() => {});
-      await reading;
-      const status = await child.status;
-      const err = await stderr;
-      if (!status.success) {
-        throw new Error(`the Bun workers' process exited with ${status.code}: ${err}`);
-      }
-    },
-  };
+  const child = spawnJsonLines(
+    bun,
+    ["run", new URL("./bun_workers.ts", import.meta.url).pathname],
+    ({ node, msg }) => receivers.get(node as number)?.(msg as never),
+  );
+  return { receivers, send: child.send, end: child.end };
 }
 
 let bunIds = 0;

@@ -6,6 +6,7 @@
  * @module
  */
 import { findBun } from "./bun.ts";
+import { spawnJsonLines } from "./process.ts";
 import { within } from "./socketio.ts";
 
 /** What a node sends its parent. */
@@ -178,19 +179,11 @@ export async function startBunCluster(
   if (bun === undefined) return undefined;
   const opts = nodeOptions(options);
   const fixture = new URL("../fixtures/bun_cluster.ts", import.meta.url).pathname;
-  const child = new Deno.Command(bun, {
-    args: ["run", fixture, String(count)],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdin = child.stdin.getWriter();
-  const encoder = new TextEncoder();
-  let writing = Promise.resolve();
-  const send = (line: unknown) => {
-    writing = writing.then(() => stdin.write(encoder.encode(JSON.stringify(line) + "\n")));
-  };
   const nodes: ClusterNode[] = [];
+  const child = spawnJsonLines(bun, ["run", fixture, String(count)], ({ node, msg }) => {
+    nodes[node as number]?.receive(msg as never);
+  });
+  const send = child.send;
   for (let i = 0; i < count; i++) {
     nodes.push(
       new ClusterNode(
@@ -200,31 +193,11 @@ export async function startBunCluster(
       ),
     );
   }
-  const stderr = new Response(child.stderr).text();
-  const reading = (async () => {
-    let buffered = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffered += chunk;
-      let end;
-      while ((end = buffered.indexOf("\n")) !== -1) {
-        const line = buffered.slice(0, end);
-        buffered = buffered.slice(end + 1);
-        if (!line.startsWith("{")) continue;
-        const { node, msg } = JSON.parse(line);
-        nodes[node]?.receive(msg);
-      }
-    }
-  })();
   const cluster = {
     nodes,
     stop: async () => {
       await Promise.allSettled(nodes.map((n) => n.close()));
-      await writing.catch(() => {});
-      await stdin.close().catch(() => {});
-      await reading;
-      const status = await child.status;
-      const err = await stderr;
-      if (!status.success) throw new Error(`bun cluster exited with ${status.code}: ${err}`);
+      await child.end();
     },
   };
   nodes.forEach((node, i) =>
@@ -234,9 +207,9 @@ export async function startBunCluster(
     await within(Promise.all(nodes.map((n) => n.ready)), "Bun workers listening", READY_BOUND);
     await within(joined(nodes), "nodes counting each other", 20_000);
   } catch (err) {
-    child.kill("SIGKILL");
+    child.child.kill("SIGKILL");
     await cluster.stop().catch(() => {});
-    throw new Error(`${err}: ${await stderr}`);
+    throw new Error(`${err}: ${await child.stderr}`);
   }
   return cluster;
 }

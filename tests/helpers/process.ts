@@ -95,3 +95,66 @@ export async function startServerProcess(cmd: string, args: string[]): Promise<S
   });
   return { ...fixture, url: `http://127.0.0.1:${fixture.port}` };
 }
+
+/** A child process that takes and gives one JSON value per line (stdin, stdout). */
+export interface JsonLinesProcess {
+  /** Writes `line` as one line of JSON (in order with the others). */
+  send(line: unknown): void;
+  /** The child itself (to kill it). */
+  child: Deno.ChildProcess;
+  /** All it writes to stderr, once it exited. */
+  stderr: Promise<string>;
+  /**
+   * Closes its stdin, waits for it to exit and for its stdout to be read, and throws with its
+   * stderr when it failed.
+   */
+  end(): Promise<void>;
+}
+
+/**
+ * Spawns `cmd args` and calls `receive` with each line of its stdout that is a JSON object
+ * (other lines are the child's own output and are skipped).
+ */
+export function spawnJsonLines(
+  cmd: string,
+  args: string[],
+  receive: (value: Record<string, unknown>) => void,
+): JsonLinesProcess {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdin = child.stdin.getWriter();
+  const encoder = new TextEncoder();
+  let writing = Promise.resolve();
+  const stderr = new Response(child.stderr).text();
+  const reading = (async () => {
+    let buffered = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buffered += chunk;
+      let end;
+      while ((end = buffered.indexOf("\n")) !== -1) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 1);
+        if (line.startsWith("{")) receive(JSON.parse(line));
+      }
+    }
+  })();
+  return {
+    child,
+    stderr,
+    send(line) {
+      writing = writing.then(() => stdin.write(encoder.encode(JSON.stringify(line) + "\n")));
+    },
+    async end() {
+      await writing.catch(() => {});
+      await stdin.close().catch(() => {});
+      await reading;
+      const status = await child.status;
+      const err = await stderr;
+      if (!status.success) throw new Error(`${cmd} exited with ${status.code}: ${err}`);
+    },
+  };
+}
