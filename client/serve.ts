@@ -13,18 +13,30 @@
  * @module
  */
 
-/** A generated file: its text, ETag, and brotli bytes as base64. */
-type File = { body: string; etag: string; br: string };
+/** A served file: its text, ETag, and (for bundles) brotli bytes as base64. */
+type File = { body: string; etag: string; br?: string };
+
+/** A generated source map module: the map is `head`, its sources' texts, then `tail`. */
+type MapModule = { head: string; sources: string[]; tail: string; etag: string };
+
+/** Puts a source map together with the texts of its sources, shared by the four maps. */
+async function sourceMap(module: Promise<MapModule>): Promise<File> {
+  const [{ head, sources, tail, etag }, { texts }] = await Promise.all([
+    module,
+    import("./dist/sources.ts"),
+  ]);
+  return { body: head + JSON.stringify(sources.map((s) => texts[s])) + tail, etag };
+}
 
 const FILES: Record<string, () => Promise<File>> = {
   "socket.io.js": () => import("./dist/socket.io.js.ts"),
-  "socket.io.js.map": () => import("./dist/socket.io.js.map.ts"),
+  "socket.io.js.map": () => sourceMap(import("./dist/socket.io.js.map.ts")),
   "socket.io.min.js": () => import("./dist/socket.io.min.js.ts"),
-  "socket.io.min.js.map": () => import("./dist/socket.io.min.js.map.ts"),
+  "socket.io.min.js.map": () => sourceMap(import("./dist/socket.io.min.js.map.ts")),
   "socket.io.esm.min.js": () => import("./dist/socket.io.esm.min.js.ts"),
-  "socket.io.esm.min.js.map": () => import("./dist/socket.io.esm.min.js.map.ts"),
+  "socket.io.esm.min.js.map": () => sourceMap(import("./dist/socket.io.esm.min.js.map.ts")),
   "socket.io.msgpack.min.js": () => import("./dist/socket.io.msgpack.min.js.ts"),
-  "socket.io.msgpack.min.js.map": () => import("./dist/socket.io.msgpack.min.js.map.ts"),
+  "socket.io.msgpack.min.js.map": () => sourceMap(import("./dist/socket.io.msgpack.min.js.map.ts")),
 };
 
 /** The codings offered, in the official server's order of preference. */
@@ -113,7 +125,8 @@ export async function serveClientFile(
     "Content-Type",
     `application/${name.endsWith(".map") ? "json" : "javascript"}; charset=utf-8`,
   );
-  const coding = preferredCoding(req.headers.get("accept-encoding"));
+  // Maps carry no brotli bytes (a compressor web standards lack): gzip or deflate for them.
+  const coding = preferredCoding(req.headers.get("accept-encoding"), entry.file.br !== undefined);
   if (coding) headers.set("Content-Encoding", coding);
   const body = req.method === "HEAD" ? null : await bodyOf(entry, coding ?? "");
   return new Response(body, { headers });
@@ -123,7 +136,7 @@ function bodyOf({ file, bodies }: Entry, coding: Coding | ""): Promise<Bytes> {
   let body = bodies.get(coding);
   if (!body) {
     body = coding === "br"
-      ? Promise.resolve(Uint8Array.from(atob(file.br), (c) => c.charCodeAt(0)))
+      ? Promise.resolve(Uint8Array.from(atob(file.br!), (c) => c.charCodeAt(0)))
       : coding
       ? bodyOf({ file, bodies }, "").then(async (plain) =>
         new Uint8Array(
@@ -152,9 +165,10 @@ function bodyOf({ file, bodies }: Entry, coding: Coding | ""): Promise<Bytes> {
  * ```
  *
  * @param header the request's `Accept-Encoding`
+ * @param brotli whether `br` is on offer (default true)
  * @returns the coding, or undefined for the plain body
  */
-export function preferredCoding(header: string | null): Coding | undefined {
+export function preferredCoding(header: string | null, brotli = true): Coding | undefined {
   const specs: { coding: string; q: number; order: number }[] = [];
   for (const [order, part] of (header ?? "").split(",").entries()) {
     const m = /^\s*([^\s;]+)\s*(?:;(.*))?$/.exec(part.trim());
@@ -164,6 +178,7 @@ export function preferredCoding(header: string | null): Coding | undefined {
   }
   let best: { q: number; s: number; o: number; i: number } | undefined;
   for (const [i, coding] of CODINGS.entries()) {
+    if (coding === "br" && !brotli) continue;
     // This coding's best match in the header: exact over `*`, then higher q, then later.
     let p = { q: 0, s: 0, o: -1, i };
     for (const spec of specs) {
