@@ -23,6 +23,7 @@ import type {
   Transport,
   TransportError,
   TransportOptions,
+  WebSocketConstructor,
 } from "./transports/transport.ts";
 
 /**
@@ -72,6 +73,28 @@ export interface EngineOptions {
   forceBase64: boolean;
   /** WebSocket sub-protocols. */
   protocols: string | string[];
+  /**
+   * The WebSocket class the WebSocket transport uses instead of the runtime's: npm `ws`'s on
+   * Node 20, which has none (Node 22+, Deno, Bun and browsers have one). Headers
+   * (`extraHeaders`, kept cookies) go in its constructor's options; see
+   * {@linkcode WebSocketConstructor}. With `autoUnref`, this class is still used, and its
+   * connection unref'd where it shows it as npm `ws` does (the official client unrefs the same
+   * socket); without the option, `autoUnref` brings a WebSocket of its own on `node:net`.
+   *
+   * Without it, in a runtime with no `WebSocket`, `transports: ["websocket"]` fails at once
+   * with a `connect_error` that says so; with polling first, the session stays on polling and
+   * the Engine.IO socket emits `upgradeError` with the same words, as the official client
+   * does when it cannot make its WebSocket.
+   *
+   * @example Node 20
+   * ```ts ignore
+   * import { io } from "@socketio-edge/core/client";
+   * import { WebSocket } from "ws";
+   *
+   * const socket = io("https://example.com", { WebSocket, transports: ["websocket"] });
+   * ```
+   */
+  WebSocket: WebSocketConstructor;
   /** Options for one transport only, by transport name. */
   transportOptions: Record<string, Partial<EngineOptions>>;
   /**

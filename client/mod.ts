@@ -1,7 +1,7 @@
 /**
  * The socketio-edge client: a drop-in for npm `socket.io-client` on web standards (`fetch`,
- * `WebSocket`), for browsers, Deno, Bun, Node 22+ and workers, with no dependencies. Browser
- * compatible.
+ * `WebSocket`), for browsers, Deno, Bun, Node 22+ and workers, with no dependencies; on Node 20,
+ * which has no `WebSocket`, give it npm `ws`'s as the `WebSocket` option. Browser compatible.
  *
  * It speaks Engine.IO v4 / Socket.IO v5 exactly as the official client does, so it talks to
  * our server and to the official Node one alike. Port a script by changing its import.
@@ -14,6 +14,14 @@
  * socket.on("connect", () => console.log("connected", socket.id));
  * socket.on("chat", (msg) => console.log(msg));
  * const reply = await socket.timeout(5000).emitWithAck("hello", "world");
+ * ```
+ *
+ * @example On Node 20, with npm `ws`
+ * ```ts ignore
+ * import { io } from "@socketio-edge/core/client";
+ * import { WebSocket } from "ws";
+ *
+ * const socket = io("https://example.com", { WebSocket });
  * ```
  *
  * @module
@@ -54,6 +62,8 @@ export type {
   TransportEvents,
   TransportHost,
   TransportOptions,
+  WebSocketConstructor,
+  WebSocketLike,
 } from "./transports/transport.ts";
 export type { CookieJar } from "./cookies/mod.ts";
 export { TypedEmitter } from "./typed_events.ts";

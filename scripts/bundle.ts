@@ -93,8 +93,9 @@ const nodeModules = await npmModules(parsers, config.imports);
 /**
  * What the browser bundles take in the place of some modules: a folder of the client with a
  * `browser.ts` has it stand for its `mod.ts` (`client/unref/`: a browser has no process to keep
- * alive, and no `node:net`; `client/cookies/`: a browser keeps cookies itself), and the npm
- * package of a build's `parser` stands for `client/default_parser.ts`.
+ * alive, and no `node:net`; `client/cookies/`: a browser keeps cookies itself;
+ * `client/open_websocket/`: a browser always has a `WebSocket`, and it takes no headers), and
+ * the npm package of a build's `parser` stands for `client/default_parser.ts`.
  */
 const CLIENT = new URL("client/", ROOT).pathname;
 const swapPlugin = (parser?: string): esbuild.Plugin => ({

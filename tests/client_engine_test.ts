@@ -8,7 +8,7 @@ import FakeTimers from "@sinonjs/fake-timers";
 import { Engine, io, type Socket } from "../client/mod.ts";
 import { Server } from "../mod.ts";
 import { Server as EngineServer } from "../server/engine/mod.ts";
-import { once, track } from "./fixtures/client_env.ts";
+import { once, recordingServer, track } from "./fixtures/client_env.ts";
 import { setup } from "./fixtures/client_handlers.mjs";
 import * as msgpack from "socket.io-msgpack-parser";
 import * as strict from "../parser/socket.ts";
@@ -168,37 +168,6 @@ Deno.test("client closes with 'transport error' on a bad Engine.IO packet", asyn
   tracker.restore();
   await server.close();
 });
-
-/** Our Socket.IO server, recording the cookie and x-custom headers of each request. */
-function recordingServer(opts: ConstructorParameters<typeof Server>[0] = {}) {
-  const server = new Server(opts);
-  setup(server);
-  const handler = server.handler();
-  const seen: {
-    sid: string | null;
-    transport: string | null;
-    cookie: string | null;
-    custom: string | null;
-  }[] = [];
-  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req, info) => {
-    const params = new URL(req.url).searchParams;
-    seen.push({
-      sid: params.get("sid"),
-      transport: params.get("transport"),
-      cookie: req.headers.get("cookie"),
-      custom: req.headers.get("x-custom"),
-    });
-    return handler(req, info);
-  });
-  return {
-    url: `http://127.0.0.1:${http.addr.port}`,
-    seen,
-    async close() {
-      await server.close();
-      await http.shutdown();
-    },
-  };
-}
 
 Deno.test("client withCredentials keeps the server's cookie outside browsers", async () => {
   const tracker = track();

@@ -67,7 +67,8 @@ export interface CloseDetails {
 export type TransportEvents = {
   open: [];
   packet: [packet: EnginePacket];
-  error: [err: TransportError];
+  /** A {@linkcode TransportError}, or what the `WebSocket` constructor threw. */
+  error: [err: TransportError | Error];
   close: [details?: CloseDetails];
   drain: [];
   poll: [];
@@ -107,6 +108,63 @@ export interface TransportOptions {
   forceBase64?: boolean;
   /** WebSocket sub-protocols. */
   protocols?: string | string[];
+  /** The WebSocket class, instead of the runtime's. */
+  WebSocket?: WebSocketConstructor;
+}
+
+/**
+ * A WebSocket class for the `WebSocket` option: npm `ws`'s `WebSocket`, or one shaped like the
+ * standard `WebSocket` (a runtime's own, a wrapper). The constructor is called as
+ * `new WebSocket(url, protocols)`; with headers to send (`extraHeaders`, kept cookies), as
+ * `new WebSocket(url, protocols, { headers })` when it declares three parameters (as npm `ws`'s
+ * does), else as `new WebSocket(url, { protocols, headers })`, as Deno's, Bun's and Node's own
+ * take them.
+ *
+ * @example
+ * ```ts ignore
+ * import { io, type WebSocketConstructor } from "@socketio-edge/core/client";
+ * import { WebSocket } from "ws";
+ *
+ * const impl: WebSocketConstructor = WebSocket;
+ * io("https://example.com", { WebSocket: impl });
+ * ```
+ */
+export type WebSocketConstructor = new (
+  url: string,
+  protocols?: string | string[],
+  options?: { headers?: Record<string, string> },
+) => WebSocketLike;
+
+/**
+ * What the WebSocket transport uses of a socket made by a {@linkcode WebSocketConstructor}:
+ * the standard `WebSocket`'s handler properties, `binaryType`, `send` and `close`.
+ *
+ * @example
+ * ```ts ignore
+ * import type { WebSocketLike } from "@socketio-edge/core/client";
+ *
+ * const ws: WebSocketLike = new WebSocket("wss://example.com/socket.io/?EIO=4&transport=websocket");
+ * ```
+ */
+export interface WebSocketLike {
+  /** Set to `"arraybuffer"`: binary frames then arrive as ArrayBuffers. */
+  binaryType: string;
+  /** Set by the transport; called once open. */
+  onopen: unknown;
+  /** Set by the transport; called with an event whose `data` is a string or an ArrayBuffer. */
+  onmessage: unknown;
+  /** Set by the transport; called on an error. */
+  onerror: unknown;
+  /** Set by the transport; called once closed. */
+  onclose: unknown;
+  /**
+   * Sends one frame: text as text, bytes as binary.
+   *
+   * @param data the frame
+   */
+  send(data: string | ArrayBuffer | Uint8Array): void;
+  /** Closes the socket. */
+  close(): void;
 }
 
 /** What a transport needs from its Engine.IO socket. */

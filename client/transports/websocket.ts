@@ -1,17 +1,17 @@
 /**
  * The WebSocket transport, on the standard `WebSocket`. Browser compatible.
  *
- * Headers (`extraHeaders`, kept cookies) go out where the runtime's `WebSocket` takes them (Deno,
- * Bun, Node's undici); browsers cannot send them.
+ * The socket is made by `client/open_websocket/`: with the `WebSocket` option's class, else the
+ * runtime's, and the headers (`extraHeaders`, kept cookies) where the class takes them (Deno,
+ * Bun, Node, npm `ws`); browsers cannot send them.
  *
  * @module
  */
 
 import type { EnginePacket } from "../../parser/engine.ts";
 import { encodePacket } from "../codec.ts";
-import { cookieJars } from "../cookies/mod.ts";
-import { unrefs } from "../unref/mod.ts";
-import { randomString, requestHeaders, Transport } from "./transport.ts";
+import { openWebSocket } from "../open_websocket/mod.ts";
+import { randomString, Transport } from "./transport.ts";
 
 /**
  * The WebSocket transport. One packet per frame; binary as binary frames.
@@ -36,18 +36,14 @@ export class WS extends Transport {
     const query = this.query;
     if (opts.timestampRequests) query[opts.timestampParam] = randomString();
     if (opts.forceBase64) query.b64 = 1;
-    const uri = this.uri("ws", query);
-    const protocols = opts.protocols;
-    const cookie = cookieJars ? this.socket.cookies?.header() : "";
-    // autoUnref's WebSocket where there is one (never in the browser bundles).
-    const Ws = (unrefs && this.socket._unref?.WebSocket) || WebSocket;
     let ws: WebSocket;
     try {
-      ws = opts.extraHeaders || cookie
-        ? withHeaders(Ws, uri, protocols, requestHeaders(opts, cookie))
-        : new Ws(uri, protocols);
+      ws = openWebSocket(opts, this.socket, this.uri("ws", query));
     } catch (err) {
-      return this.onError("websocket error", err);
+      // What the constructor threw (no WebSocket in this runtime, a bad URL), as the official
+      // client reports it; later, as the Engine.IO socket opens its first transport in its
+      // constructor, before the Manager listens.
+      return queueMicrotask(() => this.emit("error", err as Error));
     }
     this.ws = ws;
     ws.binaryType = "arraybuffer";
@@ -83,19 +79,5 @@ export class WS extends Transport {
       ws.close();
       this.ws = null;
     }
-  }
-}
-
-// Deno, Bun and Node take headers in an options object; browsers refuse one (SyntaxError).
-function withHeaders(
-  Ws: typeof WebSocket,
-  uri: string,
-  protocols: string | string[] | undefined,
-  headers: Headers,
-): WebSocket {
-  try {
-    return new Ws(uri, { protocols, headers } as unknown as string);
-  } catch {
-    return new Ws(uri, protocols);
   }
 }

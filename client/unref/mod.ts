@@ -3,7 +3,9 @@
  * Bun or Node process alive, as the official client's (whose Node build runs on `node:http` and
  * the `ws` package, and unrefs their sockets). Standard `fetch` and `WebSocket` have no such
  * switch on any runtime, so with `autoUnref` the transports go over the runtime's `node:http`
- * and `node:net` instead, found with `process.getBuiltinModule` (Deno, Bun, Node 22+).
+ * and `node:net` instead, found with `process.getBuiltinModule` (Deno, Bun, Node 20.16+). A
+ * class given as the `WebSocket` option is used all the same, its connection unref'd where it
+ * shows it, as npm `ws` does (`client/open_websocket/`).
  *
  * The browser bundles are built with `browser.ts` in this module's place (`scripts/bundle.ts`):
  * a browser has nothing to unref.
