@@ -158,6 +158,8 @@ export class Server<
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,
+      // The engine names the sub-protocol among the 101's headers, as on every runtime.
+      handleProtocols: () => false,
       maxPayload: this.engine.opts.maxHttpBufferSize,
     });
     // A refused handshake is left to the bridge, which sends the engine's error response.

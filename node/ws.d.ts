@@ -8,6 +8,8 @@ export interface WebSocketServerOptions {
   clientTracking?: boolean;
   perMessageDeflate?: boolean;
   maxPayload?: number;
+  /** The sub-protocol to accept of those offered; `false` for none (the engine names it). */
+  handleProtocols?: (protocols: Set<string>, request: unknown) => string | false;
 }
 
 /** npm `ws`'s server, as far as the Node entry uses it before handing it to the runtime. */

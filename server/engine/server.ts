@@ -569,6 +569,13 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     headers: Headers,
     snapshot: () => RequestSnapshot,
   ): Upgraded | undefined {
+    // The first sub-protocol the client offers, as npm ws picks it for the official server: a
+    // client that asks for one fails unless the 101 names one. Chosen here for every runtime.
+    const offered = req.headers.get("sec-websocket-protocol");
+    if (offered && !headers.has("sec-websocket-protocol")) {
+      const first = offered.split(",", 1)[0].trim();
+      if (first) headers.set("sec-websocket-protocol", first);
+    }
     try {
       return this.runtime.upgrade(req, info, transport, headers);
     } catch (error) {
