@@ -109,9 +109,12 @@ async function dashboardScenario(
     await open(page, "Rooms");
     await row(page, ROOM, /public\s*3/i);
 
+    // The events page lists what each socket sent, and its room changes.
     await open(page, "Events");
-    await row(page, polling.id!, "join");
-    await row(page, ours.id!, "join");
+    for (const socket of [polling, upgrading, ours]) {
+      await row(page, socket.id!, /Event received\s*Event name: join/);
+      await row(page, socket.id!, /Room joined\s*Room: lobby/);
+    }
 
     // A socket leaves the room from its page, as a user clicks it: the server made it leave
     // once the dashboard shows the room gone, which it learns from the server's adapter.
