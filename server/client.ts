@@ -63,6 +63,11 @@ export class Client {
     server._awaitJoin(this);
   }
 
+  /** The Engine.IO session id, as the official `client.id` (the admin UI shows it). */
+  get id(): string {
+    return this.conn.id;
+  }
+
   /**
    * What the handshake request carried, as the official `client.request`: the same object as
    * `socket.request` and `conn.request`, with what `engine.use()` middleware attached to it.

@@ -133,7 +133,10 @@ export class Server<
   readonly _textEncoder: Encoder | undefined;
   /** @internal the adapter class of namespaces; see {@linkcode Server.adapter}. */
   _adapter: AdapterConstructor;
-  /** @internal namespaces by name. */
+  /**
+   * The namespaces by name, as the official `io._nsps`: not in the official docs, but tools read
+   * it (the admin UI walks it for its namespaces and sockets), so it stays, and stays a `Map`.
+   */
   readonly _nsps: Map<string, Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> =
     new Map();
   /** @internal */

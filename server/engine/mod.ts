@@ -25,6 +25,7 @@ export {
   type RestoredSession,
   Server,
 } from "./server.ts";
+export { EngineEmitter } from "./emitter.ts";
 export { type EngineMiddleware, type HeaderValue, MiddlewareResponse } from "./middleware.ts";
 export {
   type CloseReason,

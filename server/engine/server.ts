@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Emitter } from "../../parser/emitter.ts";
+import { EngineEmitter } from "./emitter.ts";
 import {
   bunWebSocket,
   detectRuntime,
@@ -151,7 +151,7 @@ function addHeaders(to: Headers, extra: OutgoingHeaders): void {
  * Deno.serve(engine.handler());
  * ```
  */
-export class Server extends Emitter<EngineServerEvents> implements SessionHost {
+export class Server extends EngineEmitter<EngineServerEvents> implements SessionHost {
   /** The resolved options. */
   readonly opts: EngineOptions;
   /** Open sessions by id. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { EnginePacket } from "../../parser/engine.ts";
-import { Emitter } from "../../parser/emitter.ts";
+import { EngineEmitter } from "./emitter.ts";
 import { receivedBytes } from "./bytes.ts";
 import type { TimerHandle } from "../runtime/scheduler.ts";
 import type { HeartbeatTarget } from "./heartbeat.ts";
@@ -124,7 +124,7 @@ const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
  * });
  * ```
  */
-export class EngineSocket extends Emitter<EngineSocketEvents>
+export class EngineSocket extends EngineEmitter<EngineSocketEvents>
   implements TransportOwner, HeartbeatTarget {
   /** The session id (20 URL-safe characters). */
   readonly id: string;
