@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import * as esbuild from "esbuild";
 import type { Browser } from "playwright-core";
 import { Server } from "../mod.ts";
+import { body as esmBundle } from "../client/dist/socket.io.esm.min.js.ts";
 import { runTsc, sourcesTsconfig } from "../scripts/npm/build.ts";
 import { TYPESCRIPT, USER_TYPESCRIPTS } from "../scripts/npm/tools.ts";
 import { findBun } from "./helpers/bun.ts";
@@ -58,11 +59,17 @@ async function officialRoundTrips(url: string): Promise<void> {
   }
 }
 
-/** Runs a server fixture of the project (`cmd args...`) and the official client against it. */
+/**
+ * Runs a server fixture of the project (`cmd args...`), the official client against it, and
+ * fetches the client bundle it serves (a module of the package's `client/dist/`).
+ */
 async function serverRoundTrips(cmd: string, args: string[], cwd: string): Promise<void> {
   const server = await startServerProcess(cmd, args, cwd);
   try {
     await officialRoundTrips(server.url);
+    const served = await fetch(`${server.url}/socket.io/socket.io.esm.min.js`);
+    assert.equal(served.status, 200);
+    assert.equal(await served.text(), esmBundle);
   } finally {
     await server.stop();
   }
