@@ -8,11 +8,30 @@
  */
 
 /**
+ * The members of fetch `Headers` (those of lib.dom and Deno; Bun's types add `toJSON`, `count`
+ * and `getAll`, which the server never calls).
+ */
+export type StandardHeaders = Pick<
+  Headers,
+  | "append"
+  | "delete"
+  | "get"
+  | "getSetCookie"
+  | "has"
+  | "set"
+  | "forEach"
+  | "entries"
+  | "keys"
+  | "values"
+  | typeof Symbol.iterator
+>;
+
+/**
  * The `Headers` of a Node request, without making a `Headers` for the look-ups the server does.
  * A name given in any case finds the header; repeated headers join with `", "`, as fetch joins
  * them.
  */
-export class NodeHeaders implements Headers {
+export class NodeHeaders implements StandardHeaders {
   readonly #raw: string[];
   #real: Headers | undefined;
 
@@ -75,9 +94,10 @@ export class NodeHeaders implements Headers {
    * joined, each `Set-Cookie` on its own), from the raw list: the server copies every header of
    * a handshake, and a real `Headers` made for that cost more than the copy.
    */
-  forEach(fn: (value: string, key: string, parent: this) => void, thisArg?: unknown): void {
+  forEach(fn: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
+    const parent = this as StandardHeaders as Headers;
     if (this.#real) {
-      this.#real.forEach((value, key) => fn.call(thisArg, value, key, this));
+      this.#real.forEach((value, key) => fn.call(thisArg, value, key, parent));
       return;
     }
     const raw = this.#raw;
@@ -95,7 +115,7 @@ export class NodeHeaders implements Headers {
     // Sorted by name, as `Headers` iterates; repeated `Set-Cookie`s keep their order.
     const order = names.map((_, i) => i);
     order.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : a - b));
-    for (const i of order) fn.call(thisArg, values[i], names[i], this);
+    for (const i of order) fn.call(thisArg, values[i], names[i], parent);
   }
 
   entries(): ReturnType<Headers["entries"]> {

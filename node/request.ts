@@ -11,7 +11,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { NodeHeaders } from "./headers.ts";
+import { NodeHeaders, type StandardHeaders } from "./headers.ts";
 
 /** Bytes as Node hands them over: views on a plain `ArrayBuffer`. */
 type Bytes = Uint8Array<ArrayBuffer>;
@@ -44,7 +44,7 @@ export class NodeRequest implements Request {
   readonly method: string;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse | undefined;
-  #headers: NodeHeaders | undefined;
+  #headers: Headers | undefined;
   #signal: AbortSignal | undefined;
   #body: ReadableStream<Bytes> | null | undefined;
   /** Set once the body was read whole (or a stream's reading began). */
@@ -66,7 +66,8 @@ export class NodeRequest implements Request {
   }
 
   get headers(): Headers {
-    return this.#headers ??= new NodeHeaders(this.#req.rawHeaders);
+    // Every member of fetch `Headers`; a runtime's own (Bun's `toJSON`...) Node's requests lack.
+    return this.#headers ??= new NodeHeaders(this.#req.rawHeaders) as StandardHeaders as Headers;
   }
 
   /** Aborts when the client goes away before the response is written (never for an upgrade). */
@@ -302,5 +303,9 @@ function bodyOf(req: IncomingMessage, onRead: () => void): ReadableStream<Bytes>
       cancelled = true;
       req.resume();
     },
-  }, { highWaterMark: 0, size: (chunk) => chunk.byteLength });
+  }, {
+    highWaterMark: 0,
+    // Optional as Bun's types declare it; a queued chunk is always there.
+    size: (chunk?: Bytes) => chunk?.byteLength ?? 0,
+  });
 }

@@ -29,9 +29,21 @@ for (let i = 0; i < 4096; i++) PAIRS[i] = ALPHABET[i >> 6] + ALPHABET[i & 63];
 
 const PAD = 61; // "="
 
+/**
+ * The native codec as used here, declared for TypeScript libs that lack it (5.9's): bytes that
+ * encode themselves, and a constructor that decodes.
+ */
+interface NativeBytes extends Uint8Array {
+  toBase64(): string;
+}
+interface NativeUint8Array extends Uint8ArrayConstructor {
+  fromBase64(text: string): Uint8Array<ArrayBuffer>;
+}
+const Native = Uint8Array as NativeUint8Array;
+
 // Feature-detected once: Deno, Bun and current V8/JSC have them; older engines do not.
-const HAS_NATIVE = typeof Uint8Array.prototype.toBase64 === "function" &&
-  typeof Uint8Array.fromBase64 === "function";
+const HAS_NATIVE = typeof (Native.prototype as NativeBytes).toBase64 === "function" &&
+  typeof Native.fromBase64 === "function";
 
 /** Below this size string concatenation beats filling a byte buffer and decoding it. */
 const SMALL = 192;
@@ -52,7 +64,7 @@ let asciiDecoder: TextDecoder | undefined;
  * @returns the base64 text
  */
 export function encodeBase64(bytes: Uint8Array): string {
-  return HAS_NATIVE ? bytes.toBase64() : encodeBase64Portable(bytes);
+  return HAS_NATIVE ? (bytes as NativeBytes).toBase64() : encodeBase64Portable(bytes);
 }
 
 /**
@@ -77,7 +89,7 @@ export function encodeBase64(bytes: Uint8Array): string {
 export function decodeBase64(text: string, start = 0): Uint8Array<ArrayBuffer> | DecodeError {
   if (!HAS_NATIVE) return decodeBase64Portable(text, start);
   try {
-    return Uint8Array.fromBase64(start === 0 ? text : text.slice(start));
+    return Native.fromBase64(start === 0 ? text : text.slice(start));
   } catch {
     return new DecodeError("invalid base64");
   }

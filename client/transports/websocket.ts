@@ -59,7 +59,8 @@ export class WS extends Transport {
     const binary = !this.opts.forceBase64;
     for (const packet of packets) {
       try {
-        this.ws!.send(encodePacket(packet, binary));
+        // Typed for TypeScript 6's lib.dom, whose `send` takes ArrayBuffer-backed views only.
+        this.ws!.send(encodePacket(packet, binary) as string | Uint8Array<ArrayBuffer>);
       } catch {
         // Closed under us: the close event follows.
       }

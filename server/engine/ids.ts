@@ -14,7 +14,7 @@ const POOL_SIZE = 4095; // a multiple of the 15 bytes of an id
 const ID_BYTES = 15;
 
 // Filled on first use: Workers refuse random values outside a request.
-let pool: Uint8Array | undefined;
+let pool: Uint8Array<ArrayBuffer> | undefined;
 let at = POOL_SIZE;
 
 /**

@@ -11,13 +11,31 @@ interface DenoServeInfo {
   remoteAddr?: { hostname?: string };
 }
 
+/** The part of Deno's upgraded `WebSocket` the runtime uses (it sends any byte view). */
+interface DenoWebSocket extends EventTarget {
+  binaryType: BinaryType;
+  readonly bufferedAmount: number;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+// The part of `Deno` the runtime uses, declared here so that the package's types check without
+// Deno's (on Node and Bun, with TypeScript and `@types/node` or `@types/bun`). Looked up when
+// called, as the global is: only Deno calls `upgrade`.
+declare const Deno: {
+  upgradeWebSocket(
+    req: Request,
+    options: { idleTimeout: number },
+  ): { socket: DenoWebSocket; response: Response };
+};
+
 /**
  * One Deno socket's queue and listener in one object. It listens with `addEventListener` and
  * `handleEvent` rather than `onmessage` & co: each `on*` property costs Deno a wrapper closure
  * and a per-socket handler map, retained by every idle connection, and a call per frame.
  */
 class DenoSocket extends QueuedSocket {
-  constructor(readonly ws: WebSocket, readonly events: RawSocketEvents) {
+  constructor(readonly ws: DenoWebSocket, readonly events: RawSocketEvents) {
     super();
   }
 

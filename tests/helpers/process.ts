@@ -20,16 +20,19 @@ export interface FixtureProcess {
 }
 
 /**
- * Runs `cmd args...` and reads its stdout until `portOf` finds the port in it; `portOf` returns
- * the port and the length of the output it read for it, or undefined to read on.
+ * Runs `cmd args...` (in `cwd`, by default this process's) and reads its stdout until `portOf`
+ * finds the port in it; `portOf` returns the port and the length of the output it read for it,
+ * or undefined to read on.
  */
 export async function startFixture(
   cmd: string,
   args: string[],
   portOf: (out: string) => { port: number; end: number } | undefined,
+  cwd?: string,
 ): Promise<FixtureProcess> {
   const child = new Deno.Command(cmd, {
     args,
+    cwd,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -85,14 +88,18 @@ export interface ServerProcess extends FixtureProcess {
 }
 
 /**
- * Runs `cmd args...`, a server that prints `PORT <n>` once listening on 127.0.0.1 and ends when
- * its stdin closes (see {@linkcode startFixture} for `stop()`).
+ * Runs `cmd args...` (in `cwd`), a server that prints `PORT <n>` once listening on 127.0.0.1 and
+ * ends when its stdin closes (see {@linkcode startFixture} for `stop()`).
  */
-export async function startServerProcess(cmd: string, args: string[]): Promise<ServerProcess> {
+export async function startServerProcess(
+  cmd: string,
+  args: string[],
+  cwd?: string,
+): Promise<ServerProcess> {
   const fixture = await startFixture(cmd, args, (out) => {
     const match = /PORT (\d+)\n/.exec(out);
     return match ? { port: Number(match[1]), end: match.index + match[0].length } : undefined;
-  });
+  }, cwd);
   return { ...fixture, url: `http://127.0.0.1:${fixture.port}` };
 }
 
