@@ -113,11 +113,11 @@ export class NamespaceFanOut implements AdapterFanOut {
   }
 
   /**
-   * The runtime dropped a published frame for a subscriber that had more than its limit
-   * buffered (or reached nobody: Bun answers the same), and is closing that socket: each covered
-   * receiver's session checks what waits for it, and the one over `maxBufferedBytes` closes as
-   * a slow consumer now, before the runtime's own close says nothing of why. This visits the
-   * broadcast's receivers once, as the adapter does after every broadcast.
+   * The runtime dropped a published frame for a subscriber with more than its limit buffered (or
+   * the frame reached nobody: Bun answers the same for both): each covered receiver's session
+   * asks what waits for it, and one over `maxBufferedBytes` is dropped now as a slow consumer, so
+   * that it never goes on with a frame missing. This visits the broadcast's receivers once, as
+   * the adapter does after every broadcast.
    */
   #dropped(room: Room | undefined, except: SocketId | undefined): void {
     const ids = room === undefined ? this.#covered.keys() : this.#nsp.adapter.rooms.get(room);

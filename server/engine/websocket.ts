@@ -16,10 +16,11 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
   owner: TransportOwner;
   socket: RawSocket | undefined;
   #closed = false;
-  // At least the bytes the runtime still holds for the socket: what it reported when last asked,
-  // plus what was sent since (strings counted in UTF-16 units, as the runtimes count what they
-  // queue before encoding). It is asked only once this passes the limit, so a socket that keeps
-  // up costs one addition per frame, and one read per `maxBuffered` bytes.
+  // A bound of the bytes the runtime still holds for the socket: what it reported when last
+  // asked, plus what was sent since. It is asked again only once this passes the limit, so a
+  // socket that keeps up costs one addition per frame, and one read per `maxBuffered` bytes.
+  // Text counts in UTF-16 units, which spares encoding it: non-ASCII text (up to 3 bytes a unit)
+  // gets the runtime asked later, with its count in bytes.
   #backlog = 0;
 
   /**

@@ -78,8 +78,8 @@ export interface FanOut {
    * Sends the text `frame` to every socket subscribed to `topic` but `except`, in one call;
    * `compress` allows per-message compression where the runtime has it on. Returns false when
    * the frame may have missed a subscriber: the runtime dropped it for a socket with more than
-   * its limit buffered (Bun past `backpressureLimit`; it then closes that socket), or nobody got
-   * it (Bun does not tell these apart). The caller then looks for sockets over the limit.
+   * its limit buffered (Bun past `backpressureLimit`), or nobody got it (Bun does not tell these
+   * apart). The caller then looks for sockets over the limit, and drops them.
    */
   publish(topic: string, frame: string, compress: boolean, except?: RawSocket): boolean;
 }
