@@ -345,3 +345,14 @@ Deno.test("slow consumers on Node", async (t) => {
     await remove();
   }
 });
+
+Deno.test("maxBufferedBytes: 4e6 by default, Infinity for no limit, anything else refused", () => {
+  assert.equal(new Server().engine.opts.maxBufferedBytes, 4e6);
+  assert.equal(new Server({ maxBufferedBytes: Infinity }).engine.opts.maxBufferedBytes, Infinity);
+  assert.throws(() => new Server({ maxBufferedBytes: 0 }), RangeError);
+  assert.throws(() => new Server({ maxBufferedBytes: 2 ** 32 }), RangeError);
+  assert.throws(
+    () => new Server({ maxBufferedBytes: "4MB" as unknown as number }),
+    /option "maxBufferedBytes" must be Infinity or a number of bytes, got "4MB"/,
+  );
+});
