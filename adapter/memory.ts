@@ -319,7 +319,9 @@ export class InMemoryAdapter implements Adapter {
     writeOpts: WriteOptions,
   ): boolean {
     const text = chunks[0];
-    if (chunks.length !== 1 || typeof text !== "string") return false;
+    // A volatile packet is for the receivers that can take it at once, each asked below: a
+    // runtime's publish would queue it for the others too (and count it against their limit).
+    if (chunks.length !== 1 || typeof text !== "string" || writeOpts.volatile) return false;
     const except = this.#soleSocket(opts.except);
     const room = this.#namedRoom(opts.rooms);
     return room !== null && except !== null &&

@@ -16,12 +16,18 @@ import type { AdapterFanOut } from "../adapter/fanout.ts";
 import type { FanOut, RawSocket } from "./runtime/types.ts";
 import type { Socket } from "./socket.ts";
 
+/** What the fan-out needs of a socket: its session, to check what waits for it. */
+export interface FanOutSocket {
+  /** Its client's Engine.IO session. */
+  readonly client: { readonly conn: { _checkBuffered(): void } };
+}
+
 /** What the fan-out needs of its namespace. */
 export interface FanOutNamespace {
   /** The namespace name: its topic. */
   readonly name: string;
   /** The connected sockets. */
-  readonly sockets: ReadonlyMap<SocketId, unknown>;
+  readonly sockets: ReadonlyMap<SocketId, FanOutSocket>;
   /** Its adapter, for the rooms of a socket it starts covering. */
   readonly adapter: Adapter;
 }
@@ -102,8 +108,24 @@ export class NamespaceFanOut implements AdapterFanOut {
       // A covered sender publishes from its own WebSocket, which the runtime leaves out.
       from = this.#covered.get(except);
     }
-    this.#native.publish(topic, "4" + text, compress, from);
+    if (!this.#native.publish(topic, "4" + text, compress, from)) this.#dropped(room, except);
     return true;
+  }
+
+  /**
+   * The runtime dropped a published frame for a subscriber with more than its limit buffered (or
+   * the frame reached nobody: Bun answers the same for both): each covered receiver's session
+   * asks what waits for it, and one over `maxBufferedBytes` is dropped now as a slow consumer, so
+   * that it never goes on with a frame missing. This visits the broadcast's receivers once, as
+   * the adapter does after every broadcast.
+   */
+  #dropped(room: Room | undefined, except: SocketId | undefined): void {
+    const ids = room === undefined ? this.#covered.keys() : this.#nsp.adapter.rooms.get(room);
+    if (ids === undefined) return;
+    const sockets = this.#nsp.sockets;
+    for (const id of ids) {
+      if (id !== except && this.#covered.has(id)) sockets.get(id)?.client.conn._checkBuffered();
+    }
   }
 
   covers(id: SocketId): boolean {

@@ -30,8 +30,13 @@ import type { EngineSocket } from "./engine/session.ts";
 /** @internal The flags of a packet sent without any: shared, never written to. */
 export const NO_FLAGS: SocketFlags = Object.freeze({});
 
-/** Why a socket disconnected, as the official server names it. */
+/**
+ * Why a socket disconnected, as the official server names it; and `"slow consumer"`, which it
+ * never gives: more than `maxBufferedBytes` was waiting to be sent to the client (its description
+ * names the limit).
+ */
 export type DisconnectReason =
+  | "slow consumer"
   | "transport error"
   | "transport close"
   | "forced close"

@@ -77,6 +77,32 @@ export interface EngineOptions {
   upgradeTimeout: number;
   /** Largest message or POST body in bytes (default 1e6). */
   maxHttpBufferSize: number;
+  /**
+   * The most bytes that may wait to be sent to one client (default 4e6, 4 MB; `Infinity`: no
+   * limit, as the official server, which has no such option). Over WebSocket that is what the
+   * runtime still buffers for the socket (Deno's and npm ws's `bufferedAmount`, Bun's
+   * `getBufferedAmount()`), over long-polling the packets no poll has taken yet. A send that
+   * finds more than this waiting drops the connection: the session closes with reason
+   * `"slow consumer"` (and a description naming the limit), which is also the Socket.IO
+   * `disconnect` reason, so that a client that stopped reading (one that still answers pings
+   * included) cannot make the server hold ever more memory. The check comes before each packet
+   * is queued, so one message larger than the limit still goes out to a client that keeps up.
+   * Volatile packets are dropped, not counted, whenever anything is waiting. workerd does not
+   * tell what it buffers: on Cloudflare Workers there is no limit.
+   *
+   * @example A lower limit, for clients on slow links that get many small updates
+   * ```ts
+   * import { Server } from "@socketio-edge/core";
+   *
+   * const io = new Server({ maxBufferedBytes: 1e6 });
+   * io.on("connection", (socket) => {
+   *   socket.on("disconnect", (reason, description) => {
+   *     if (reason === "slow consumer") console.log(socket.id, description);
+   *   });
+   * });
+   * ```
+   */
+  maxBufferedBytes: number;
   /** Accepted transports, in order (default `["polling", "websocket"]`). */
   transports: TransportName[];
   /** Whether polling sessions may upgrade to WebSocket (default true). */
@@ -123,6 +149,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   pingTimeout: 20000,
   upgradeTimeout: 10000,
   maxHttpBufferSize: 1e6,
+  maxBufferedBytes: 4e6,
   transports: ["polling", "websocket"],
   allowUpgrades: true,
   cookie: false,
@@ -243,6 +270,13 @@ const RUNTIME: Rule = (v, name) => {
   return v;
 };
 
+// Up to 4 GiB (Bun's largest `backpressureLimit`): a client that far behind is gone anyway.
+const BUFFERED_BYTES = num({
+  positive: true,
+  max: 2 ** 32 - 1,
+  what: "Infinity or a number of bytes",
+});
+
 /** The rules of every Engine.IO option, official ones this server ignores included. */
 export const ENGINE_OPTION_RULES: Rules = {
   path: PATH,
@@ -250,6 +284,7 @@ export const ENGINE_OPTION_RULES: Rules = {
   pingTimeout: delay,
   upgradeTimeout: delay,
   maxHttpBufferSize: num({ positive: true, what: "a number of bytes" }),
+  maxBufferedBytes: (v, name) => (v === Infinity ? v : BUFFERED_BYTES(v, name)),
   transports: TRANSPORTS,
   allowUpgrades: bool,
   allowRequest: fn,

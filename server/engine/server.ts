@@ -267,6 +267,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
       NOOP_OWNER,
       this.opts.maxHttpBufferSize,
       codecFor(snapshot.protocol, false),
+      this.opts.maxBufferedBytes,
     );
     transport.socket = socket;
     const session = new EngineSocket(
@@ -328,7 +329,10 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     handlerPaths.set(fetch, path);
     return Object.assign(fetch, {
       fetch,
-      websocket: bunWebSocket({ idleTimeout: Math.min(960, secs) }),
+      websocket: bunWebSocket({
+        idleTimeout: Math.min(960, secs),
+        maxBufferedBytes: this.opts.maxBufferedBytes,
+      }),
       idleTimeout: Math.min(255, secs),
     });
   }
@@ -486,6 +490,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
       NOOP_OWNER,
       this.opts.maxHttpBufferSize,
       codecFor(protocol, false),
+      this.opts.maxBufferedBytes,
     );
     // The official server sends no `io` cookie on a WebSocket handshake.
     this.#emitHeaders(headers, () => snapshot, true);
@@ -541,6 +546,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
       NOOP_OWNER,
       this.opts.maxHttpBufferSize,
       codecFor(session.protocol, false),
+      this.opts.maxBufferedBytes,
     );
     const upgraded = this.#runtimeUpgrade(req, info, transport, headers, snapshot);
     if (!upgraded) return upgradeErrorResponse(ErrorCode.BAD_REQUEST);

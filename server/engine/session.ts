@@ -18,14 +18,27 @@ import type { WebSocketTransport } from "./websocket.ts";
 /** Lifecycle of a session, as the official server names it. */
 export type ReadyState = "opening" | "open" | "closing" | "closed";
 
-/** Why a session closed, as the official server names it. */
+/**
+ * Why a session closed, as the official server names it; and `"slow consumer"`, which it never
+ * gives: more than `maxBufferedBytes` was waiting to be sent to the client.
+ */
 export type CloseReason =
   | "ping timeout"
   | "transport close"
   | "transport error"
   | "forced close"
   | "parse error"
-  | "server shutting down";
+  | "server shutting down"
+  | "slow consumer";
+
+/**
+ * The description that comes with reason `"slow consumer"`, naming the limit.
+ *
+ * @param limit the server's `maxBufferedBytes`
+ */
+export function slowConsumerDescription(limit: number): string {
+  return `more than maxBufferedBytes (${limit}) bytes were waiting to be sent`;
+}
 
 /** Events of an {@linkcode EngineSocket}. */
 export interface EngineSocketEvents {
@@ -149,6 +162,8 @@ export class EngineSocket extends EngineEmitter<EngineSocketEvents>
   // Packets waiting for the transport, undefined when none: an idle WebSocket session
   // retains no arrays.
   #buffer: OutPacket[] | undefined;
+  // About the bytes in #buffer (strings in UTF-16 units), for maxBufferedBytes.
+  #queued = 0;
   #callbacks: (() => void)[] | undefined;
   #flushQueued = false;
   #cancelUpgrade: (() => void) | undefined;
@@ -302,6 +317,10 @@ export class EngineSocket extends EngineEmitter<EngineSocketEvents>
       this.emit("drain");
       return;
     }
+    // Over polling, packets wait here for a poll: past the limit, the client is not taking what
+    // it is sent. Checked before the packet is added, as for the WebSocket's frames.
+    if (this.#queued > this.#host.opts.maxBufferedBytes) return this.#slowConsumer();
+    this.#queued += packetBytes(packet);
     (this.#buffer ??= []).push(packet);
     if (callback) (this.#callbacks ??= []).push(callback);
     // Packets sent in one tick leave as one polling payload.
@@ -319,6 +338,7 @@ export class EngineSocket extends EngineEmitter<EngineSocketEvents>
     if (this.readyState === "closed" || !this.transport.canSend || packets === undefined) return;
     const callbacks = this.#callbacks;
     this.#buffer = undefined;
+    this.#queued = 0;
     this.#callbacks = undefined;
     const closing = this.readyState === "closing";
     this.transport.send(packets);
@@ -335,6 +355,25 @@ export class EngineSocket extends EngineEmitter<EngineSocketEvents>
   /** @internal a poll arrived: flush what is buffered. */
   onWritable(): void {
     if (this.#buffer !== undefined) this.#flush();
+  }
+
+  /**
+   * @internal A native fan-out dropped a frame for one of its sockets, over the runtime's limit
+   * (Bun): asks the runtime what it holds for this session's WebSocket, and closes the session as
+   * a slow consumer when that is over `maxBufferedBytes`.
+   */
+  _checkBuffered(): void {
+    const t = this.transport;
+    if (this.readyState === "open" && t.name === "websocket") {
+      (t as WebSocketTransport).checkBuffered();
+    }
+  }
+
+  #slowConsumer(): void {
+    const t = this.transport;
+    // A WebSocket is dropped rather than closed (its close frame would wait behind the rest).
+    if (t.name === "websocket") (t as WebSocketTransport).dropSlowConsumer();
+    else this.#onClose("slow consumer", slowConsumerDescription(this.#host.opts.maxBufferedBytes));
   }
 
   /**
@@ -455,6 +494,7 @@ export class EngineSocket extends EngineEmitter<EngineSocketEvents>
     this.readyState = "closed";
     this.#cancelUpgrade?.();
     this.#buffer = undefined;
+    this.#queued = 0;
     this.#callbacks = undefined;
     this.transport.close();
     this.#host.forget(this);
@@ -539,6 +579,12 @@ const detached: TransportOwner = {
   onTransportClose() {},
   onWritable() {},
 };
+
+/** About the size of a packet on the wire: its type and its data. */
+function packetBytes(p: OutPacket): number {
+  const d = p.data;
+  return 1 + (d === undefined ? 0 : typeof d === "string" ? d.length : d.byteLength);
+}
 
 function toData(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): string | Uint8Array {
   if (typeof data === "string" || data instanceof Uint8Array) return data;

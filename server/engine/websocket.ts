@@ -7,6 +7,7 @@
 import { isDecodeError } from "../../parser/errors.ts";
 import type { RawSocket, RawSocketEvents } from "../runtime/types.ts";
 import type { WireCodec } from "./codec.ts";
+import { slowConsumerDescription } from "./session.ts";
 import type { OutPacket, Transport, TransportOwner } from "./transport.ts";
 
 /** The WebSocket transport of one session (or of an upgrade in progress). */
@@ -15,11 +16,25 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
   owner: TransportOwner;
   socket: RawSocket | undefined;
   #closed = false;
+  // A bound of the bytes the runtime still holds for the socket: what it reported when last
+  // asked, plus what was sent since. It is asked again only once this passes the limit, so a
+  // socket that keeps up costs one addition per frame, and one read per `maxBuffered` bytes.
+  // Text counts in UTF-16 units, which spares encoding it: non-ASCII text (up to 3 bytes a unit)
+  // gets the runtime asked later, with its count in bytes.
+  #backlog = 0;
 
+  /**
+   * @param owner who gets the transport's packets
+   * @param maxPayload the largest message accepted (`maxHttpBufferSize`)
+   * @param codec the session's wire format
+   * @param maxBuffered the most bytes the runtime may hold for the socket before a send
+   *   (`maxBufferedBytes`); past it the connection is dropped as a slow consumer
+   */
   constructor(
     owner: TransportOwner,
     readonly maxPayload: number,
     readonly codec: WireCodec,
+    readonly maxBuffered: number = Infinity,
   ) {
     this.owner = owner;
   }
@@ -42,7 +57,8 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
     const socket = this.socket;
     if (this.#closed || !socket) return;
     // A shared broadcast frame is in the v4 form; v3 sessions frame their own.
-    socket.send(
+    this.#send(
+      socket,
       p.frame !== undefined && this.codec.protocol === 4 ? p.frame : this.codec.encodeFrame(p),
     );
   }
@@ -51,14 +67,54 @@ export class WebSocketTransport implements Transport, RawSocketEvents {
   sendText(text: string): void {
     const socket = this.socket;
     if (this.#closed || !socket) return;
-    socket.send("4" + text);
+    this.#send(socket, "4" + text);
   }
 
   /** Sends a frame as it is. */
   sendFrame(frame: string | Uint8Array): void {
     const socket = this.socket;
     if (this.#closed || !socket) return;
-    socket.send(frame);
+    this.#send(socket, frame);
+  }
+
+  // Every frame goes through here: the limit is checked before the frame is queued, so that one
+  // message larger than the limit still leaves when little is waiting.
+  #send(socket: RawSocket, frame: string | Uint8Array): void {
+    if (this.#backlog > this.maxBuffered && this.#overLimit(socket)) return;
+    this.#backlog += typeof frame === "string" ? frame.length : frame.byteLength;
+    if (socket.send(frame) === false) this.dropSlowConsumer();
+  }
+
+  /**
+   * Asks the runtime what it holds for the socket, and drops the connection when that is over
+   * the limit: a runtime's fan-out reported a frame it dropped (Bun), which `#backlog` never saw.
+   */
+  checkBuffered(): void {
+    const socket = this.socket;
+    if (!this.#closed && socket !== undefined) this.#overLimit(socket);
+  }
+
+  /** Whether the runtime holds more than the limit (then the connection is dropped). */
+  #overLimit(socket: RawSocket): boolean {
+    const held = socket.bufferedAmount;
+    this.#backlog = held;
+    if (held <= this.maxBuffered) return false;
+    this.dropSlowConsumer();
+    return true;
+  }
+
+  /**
+   * The client stopped reading, or reads slower than it is sent to: its connection is dropped
+   * rather than closed, as a close frame would wait behind everything buffered, and so would the
+   * memory it holds; the owner closes with reason `"slow consumer"`.
+   */
+  dropSlowConsumer(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const socket = this.socket;
+    if (socket?.terminate) socket.terminate(1008, "slow consumer");
+    else socket?.close(1008, "slow consumer");
+    this.owner.onTransportError("slow consumer", slowConsumerDescription(this.maxBuffered));
   }
 
   /**

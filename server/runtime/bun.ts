@@ -44,6 +44,23 @@ export class BunSocketData extends QueuedSocket {
     super.close(code, reason);
   }
 
+  override terminate(code?: number, reason?: string): void {
+    this.#ws = undefined;
+    super.terminate(code, reason);
+  }
+
+  /** False when Bun dropped the frame: more than its `backpressureLimit` was buffered already. */
+  override send(data: string | Uint8Array): boolean | void {
+    const ws = this.#ws;
+    // Bun's answer: bytes written, -1 when queued behind backpressure, 0 when dropped (or when
+    // the frame is empty: an empty binary attachment).
+    if (ws !== undefined) {
+      return ws.send(data) !== 0 ||
+        (typeof data === "string" ? data.length : data.byteLength) === 0;
+    }
+    super.send(data);
+  }
+
   /** Bun writes a frame at once when it can: what it holds back waits for backpressure. */
   override get bufferedAmount(): number {
     return this.#ws?.getBufferedAmount() ?? super.bufferedAmount;
@@ -60,14 +77,16 @@ export class BunSocketData extends QueuedSocket {
     }
   }
 
-  /** Sends `frame` to the other subscribers of `topic`; false when this socket cannot. */
-  publish(topic: string, frame: string, compress: boolean): boolean {
-    if (this.#ws === undefined) return false;
+  /**
+   * Sends `frame` to the other subscribers of `topic`: Bun's answer (0 when it dropped the frame
+   * for one of them, or reached none), or undefined when this socket cannot publish.
+   */
+  publish(topic: string, frame: string, compress: boolean): number | undefined {
+    if (this.#ws === undefined) return undefined;
     try {
-      this.#ws.publish(topic, frame, compress);
-      return true;
+      return this.#ws.publish(topic, frame, compress);
     } catch {
-      return false;
+      return undefined;
     }
   }
 
@@ -83,6 +102,8 @@ export class BunSocketData extends QueuedSocket {
 
 interface BunWebSocket extends OpenSocket {
   data: BunSocketData;
+  send(data: string | Uint8Array): number;
+  terminate(): void;
   getBufferedAmount(): number;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
@@ -121,21 +142,25 @@ class BunFanOut implements FanOut {
     if (socket instanceof BunSocketData) socket.unsubscribe(this.#prefix + topic);
   }
 
-  publish(topic: string, frame: string, compress: boolean, except?: RawSocket): void {
+  publish(topic: string, frame: string, compress: boolean, except?: RawSocket): boolean {
     const t = this.#prefix + topic;
+    // Bun answers 0 when it dropped the frame for a subscriber over `backpressureLimit` (and
+    // when nobody got it): the caller then looks for that subscriber.
+    let reached = true;
     // From the socket left out, when it can still publish; then its server is done.
-    const skip = except instanceof BunSocketData && except.publish(t, frame, compress)
-      ? except.server
-      : undefined;
+    const sent = except instanceof BunSocketData ? except.publish(t, frame, compress) : undefined;
+    if (sent === 0) reached = false;
+    const skip = sent === undefined ? undefined : (except as BunSocketData).server;
     for (const server of this.#servers) {
       if (server === skip) continue;
       try {
-        server.publish!(t, frame, compress);
+        if (server.publish!(t, frame, compress) === 0) reached = false;
       } catch {
         // A stopped server: its sockets are gone with it.
         this.#servers = this.#servers.filter((s) => s !== server);
       }
     }
+    return reached;
   }
 }
 
@@ -178,14 +203,24 @@ export const bunRuntime: Runtime = {
 export interface BunWebSocketOptions {
   /** Seconds without traffic before Bun closes a socket; kept above pingInterval + pingTimeout. */
   idleTimeout: number;
+  /** The engine's `maxBufferedBytes` (`Infinity`: no limit). */
+  maxBufferedBytes: number;
 }
 
 /** The `websocket` handlers to pass to `Bun.serve` (`io.handler()` carries them). */
 export function bunWebSocket(opts: BunWebSocketOptions): Record<string, unknown> {
+  const limit = opts.maxBufferedBytes;
   return {
     idleTimeout: opts.idleTimeout,
     // Engine.IO has its own heartbeat: Bun's pings would only add traffic.
     sendPings: false,
+    // Past the limit (more than it buffered before a send), Bun drops what it is given for the
+    // socket, frames published to a topic too, which the engine never counts per socket: it
+    // tells by send's and publish's answers (0), and the engine then drops the connection as a
+    // slow consumer at once, so that no gap is left in what the client receives. (Bun's default,
+    // 16 MiB, dropped frames silently. Its `closeOnBackpressureLimit` would close such a socket
+    // itself, without a reason and without publish's answer saying so.) 0 is no limit.
+    backpressureLimit: limit === Infinity ? 0 : Math.ceil(limit),
     open(ws: BunWebSocket) {
       ws.data.open(ws);
     },

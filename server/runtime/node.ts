@@ -52,6 +52,8 @@ export interface NodeWebSocket {
   send(data: string | Uint8Array, cb?: (err?: Error) => void): void;
   /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
+  /** Destroys the connection at once. */
+  terminate(): void;
   /** Bytes queued and not yet written. */
   readonly bufferedAmount: number;
   /** Listens to frames, the close and errors. */
@@ -137,15 +139,12 @@ export function isNodeInfo(info: unknown): info is NodeServeInfo {
 
 /** One `ws` socket's queue and listeners. */
 class NodeSocket extends QueuedSocket {
-  // Frames `ws` has not yet reported written, and their bytes. `ws` hands a frame to the kernel
-  // at once, so its own bufferedAmount is mostly 0; the official engine counts the socket
-  // unwritable until the send's callback, and drops a volatile packet sent meanwhile: so does
-  // this count. The bytes are those sent since the socket was last all written (never fewer than
-  // are still unwritten), which spares keeping a size per frame.
+  // Frames `ws` has not yet reported written. `ws` hands a frame to the kernel at once, so its
+  // own bufferedAmount is mostly 0; the official engine counts the socket unwritable until the
+  // send's callback, and drops a volatile packet sent meanwhile: so does this count.
   #frames = 0;
-  #bytes = 0;
   #written = () => {
-    if (--this.#frames === 0) this.#bytes = 0;
+    this.#frames--;
   };
   readonly #conn: NodeCorkable;
   #corked = false;
@@ -206,12 +205,14 @@ class NodeSocket extends QueuedSocket {
       send(data) {
         if (!self.#corked) self.#cork(conn);
         self.#frames++;
-        self.#bytes += typeof data === "string" ? data.length : data.byteLength;
         ws.send(data, self.#written);
       },
       close: (code, reason) => ws.close(code, reason),
+      terminate: () => ws.terminate(),
+      // The bytes ws still holds (what maxBufferedBytes limits), and 1 while frames it handed to
+      // the kernel wait for their callbacks (unwritable for volatile packets, as officially).
       get bufferedAmount() {
-        return self.#bytes + ws.bufferedAmount;
+        return ws.bufferedAmount || (self.#frames > 0 ? 1 : 0);
       },
     });
   }

@@ -13,6 +13,8 @@ import type { RawSocket } from "./types.ts";
 export interface OpenSocket {
   send(data: string | Uint8Array): unknown;
   close(code?: number, reason?: string): void;
+  /** Drops the connection without a closing handshake, where the runtime can. */
+  terminate?(): void;
   readonly bufferedAmount?: number;
 }
 
@@ -25,9 +27,9 @@ export class QueuedSocket implements RawSocket {
   /** Hands over the open socket and sends what was queued. */
   open(socket: OpenSocket): void {
     this.#socket = socket;
-    const queue = this.#queue!;
+    const queue = this.#queue;
     this.#queue = undefined;
-    for (const frame of queue) socket.send(frame);
+    if (queue !== undefined) { for (const frame of queue) socket.send(frame); }
     if (this.#closed) socket.close(this.#closed[0], this.#closed[1]);
   }
 
@@ -38,7 +40,7 @@ export class QueuedSocket implements RawSocket {
     this.#closed ??= [undefined, undefined];
   }
 
-  send(data: string | Uint8Array): void {
+  send(data: string | Uint8Array): boolean | void {
     if (this.#socket) {
       if (!this.#closed) this.#socket.send(data);
     } else if (this.#queue) this.#queue.push(data);
@@ -49,6 +51,24 @@ export class QueuedSocket implements RawSocket {
     this.#closed = [code, reason];
     try {
       this.#socket?.close(code, reason);
+    } catch {
+      // already closing: nothing left to do
+    }
+  }
+
+  /**
+   * Drops the connection where the runtime can (Node's ws, Bun); Deno's `WebSocket` cannot, and
+   * sends a close frame (`code`, `reason`) behind what it buffered instead: Deno ends the
+   * connection at the next frame the peer sends, or when the peer goes.
+   */
+  terminate(code?: number, reason?: string): void {
+    if (this.#closed) return;
+    this.#closed = [code, reason];
+    this.#queue = undefined;
+    const socket = this.#socket;
+    try {
+      if (socket?.terminate) socket.terminate();
+      else socket?.close(code, reason);
     } catch {
       // already closing: nothing left to do
     }

@@ -13,11 +13,28 @@
 
 /** A server-side WebSocket as the engine sees it. */
 export interface RawSocket {
-  /** Sends one text or binary frame; frames sent before the runtime reports the socket open are queued. */
-  send(data: string | Uint8Array): void;
+  /**
+   * Sends one text or binary frame; frames sent before the runtime reports the socket open are
+   * queued. Returns false where the runtime refused the frame because more than its limit is
+   * buffered for the socket already (Bun past `backpressureLimit`, which the engine sets to
+   * `maxBufferedBytes`): the engine then drops the connection as a slow consumer.
+   */
+  send(data: string | Uint8Array): boolean | void;
   /** Closes the socket (idempotent). */
   close(code?: number, reason?: string): void;
-  /** Bytes queued by the runtime and not yet sent, 0 when the runtime cannot tell. */
+  /**
+   * Drops the connection at once, with no closing handshake, freeing what is buffered for it: for
+   * a peer that stopped reading, whose close frame would wait behind everything queued. Where
+   * the runtime has no such call (Deno's `WebSocket`), it closes with `code` and `reason`;
+   * where this is missing (workerd), the engine calls `close`.
+   */
+  terminate?(code?: number, reason?: string): void;
+  /**
+   * Bytes the runtime holds for the socket and has not written yet (exactly where it tells:
+   * Deno's `bufferedAmount`, Bun's `getBufferedAmount()`, npm ws's `bufferedAmount`), 0 when it
+   * cannot tell (workerd). Read for volatile packets (nothing may be ahead of one) and, once
+   * what was sent since it was last read could pass `maxBufferedBytes`, for that limit.
+   */
   readonly bufferedAmount: number;
 }
 
@@ -59,9 +76,12 @@ export interface FanOut {
   unsubscribe(socket: RawSocket, topic: string): void;
   /**
    * Sends the text `frame` to every socket subscribed to `topic` but `except`, in one call;
-   * `compress` allows per-message compression where the runtime has it on.
+   * `compress` allows per-message compression where the runtime has it on. Returns false when
+   * the frame may have missed a subscriber: the runtime dropped it for a socket with more than
+   * its limit buffered (Bun past `backpressureLimit`), or nobody got it (Bun does not tell these
+   * apart). The caller then looks for sockets over the limit, and drops them.
    */
-  publish(topic: string, frame: string, compress: boolean, except?: RawSocket): void;
+  publish(topic: string, frame: string, compress: boolean, except?: RawSocket): boolean;
 }
 
 /**

@@ -71,7 +71,10 @@ export class WorkersSocket implements RawSocket {
     }
   }
 
-  /** workerd does not tell: every frame is handed to it at once. */
+  /**
+   * workerd does not tell: every frame is handed to it at once. So `maxBufferedBytes` never cuts
+   * a WebSocket client off here, and a volatile packet over WebSocket is never dropped.
+   */
   get bufferedAmount(): number {
     return 0;
   }

@@ -182,3 +182,154 @@ function dechunk(text: string): string | undefined {
     at = eol + 2 + size + 2;
   }
 }
+
+/** A frame a {@linkcode TcpWsClient} read: text, bytes, or the server's close frame. */
+export type TcpFrame = string | Uint8Array | { close: number };
+
+/**
+ * A WebSocket client on a bare TCP connection, which reads only when asked: it completes the
+ * handshake, reads frames with {@linkcode TcpWsClient.next} as long as the test wants, and once
+ * the test stops asking, reads nothing more, so that the server's buffers for it fill up (a
+ * client that stopped reading). It can still write: {@linkcode TcpWsClient.pongEvery} keeps an
+ * Engine.IO heartbeat going without reading the pings.
+ */
+export class TcpWsClient {
+  readonly #conn: Deno.Conn;
+  #buf = new Uint8Array(65536);
+  #start = 0;
+  #end = 0;
+  #eof = false;
+  #writing: Promise<unknown> = Promise.resolve();
+  #pongs: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  /**
+   * Connects and upgrades; throws unless the server answers `101`.
+   *
+   * @param port the server's port on 127.0.0.1
+   * @param pathAndQuery e.g. `/socket.io/?EIO=4&transport=websocket`
+   */
+  static async open(port: number, pathAndQuery: string): Promise<TcpWsClient> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+    await conn.write(
+      new TextEncoder().encode(
+        `GET ${pathAndQuery} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      ),
+    );
+    // The head, byte by byte up to its blank line: what follows is frames.
+    const head: number[] = [];
+    const one = new Uint8Array(1);
+    while (head.length < 4 || head.slice(-4).join() !== "13,10,13,10") {
+      if ((await conn.read(one)) === null) {
+        conn.close();
+        throw new Error(`connection closed during the handshake: ${String.fromCharCode(...head)}`);
+      }
+      head.push(one[0]);
+    }
+    const status = String.fromCharCode(...head).split(" ")[1];
+    if (status !== "101") {
+      conn.close();
+      throw new Error(`upgrade refused: ${String.fromCharCode(...head)}`);
+    }
+    return new TcpWsClient(conn);
+  }
+
+  /** Reads more bytes into the buffer; false at the end of the stream. */
+  async #fill(): Promise<boolean> {
+    if (this.#eof) return false;
+    if (this.#start > 0) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    if (this.#end === this.#buf.byteLength) {
+      const grown = new Uint8Array(this.#buf.byteLength * 2);
+      grown.set(this.#buf);
+      this.#buf = grown;
+    }
+    const n = await this.#conn.read(this.#buf.subarray(this.#end)).catch(() => null);
+    if (n === null) {
+      this.#eof = true;
+      return false;
+    }
+    this.#end += n;
+    return true;
+  }
+
+  /** The next frame, or null once the server ended the connection. */
+  async next(): Promise<TcpFrame | null> {
+    for (;;) {
+      const frame = this.#parse();
+      if (frame !== undefined) return frame;
+      if (!(await this.#fill())) return null;
+    }
+  }
+
+  // One whole frame from the buffer (server frames are unmasked), undefined when incomplete.
+  #parse(): TcpFrame | undefined {
+    const b = this.#buf;
+    const at = this.#start;
+    const avail = this.#end - at;
+    if (avail < 2) return undefined;
+    const opcode = b[at] & 0x0f;
+    let len = b[at + 1] & 0x7f;
+    let offset = 2;
+    if (len === 126) {
+      if (avail < 4) return undefined;
+      len = (b[at + 2] << 8) | b[at + 3];
+      offset = 4;
+    } else if (len === 127) {
+      if (avail < 10) return undefined;
+      len = Number(new DataView(b.buffer, b.byteOffset + at + 2, 8).getBigUint64(0));
+      offset = 10;
+    }
+    if (avail < offset + len) return undefined;
+    const payload = b.slice(at + offset, at + offset + len);
+    this.#start = at + offset + len;
+    if (opcode === 8) return { close: len >= 2 ? (payload[0] << 8) | payload[1] : 1005 };
+    return opcode === 1 ? new TextDecoder().decode(payload) : payload;
+  }
+
+  /** Sends a masked text frame (written in order with the others; a failed write is ignored). */
+  send(text: string): Promise<void> {
+    const payload = new TextEncoder().encode(text);
+    const len = payload.byteLength;
+    const head = len < 126 ? 2 : 4;
+    const frame = new Uint8Array(head + 4 + len);
+    frame[0] = 0x81;
+    if (len < 126) frame[1] = 0x80 | len;
+    else {
+      frame[1] = 0x80 | 126;
+      frame[2] = len >> 8;
+      frame[3] = len & 0xff;
+    }
+    const mask = crypto.getRandomValues(new Uint8Array(4));
+    frame.set(mask, head);
+    for (let i = 0; i < len; i++) frame[head + 4 + i] = payload[i] ^ mask[i & 3];
+    const written = this.#writing.then(() => this.#conn.write(frame)).catch(() => {});
+    this.#writing = written;
+    return written.then(() => {});
+  }
+
+  /** Sends an Engine.IO pong (`3`) every `ms`, read or not, until {@linkcode TcpWsClient.close}. */
+  pongEvery(ms: number): void {
+    this.#pongs ??= setInterval(() => void this.send("3"), ms);
+  }
+
+  /** Stops the pongs and closes the connection. */
+  async close(): Promise<void> {
+    clearInterval(this.#pongs);
+    this.#pongs = undefined;
+    await this.#writing;
+    try {
+      this.#conn.close();
+    } catch {
+      // closed already
+    }
+  }
+}
