@@ -15,7 +15,7 @@ import { Socket, type SocketOptions } from "./socket.ts";
 import { subscribe } from "./subscribe.ts";
 import { cancel, later } from "./timers.ts";
 import { type Unref, unrefRuntime, unrefs } from "./unref/mod.ts";
-import type { CloseDetails } from "./transports/transport.ts";
+import type { CloseDetails, TransportError } from "./transports/transport.ts";
 
 /**
  * A parser module, as npm `socket.io-parser` or `socket.io-msgpack-parser` export it.
@@ -141,6 +141,8 @@ export class Manager<
   #encoder: InstanceType<ClientParser["Encoder"]>;
   #decoder: Decoder_;
   #unref?: Unref;
+  // What the last attempt's refusal asked to wait (ms): "server busy" and its Retry-After.
+  #wait = 0;
 
   /**
    * Makes a Manager; it connects at once unless `autoConnect` is false.
@@ -309,11 +311,13 @@ export class Manager<
     const engine = this.engine = new Engine(this.#uri, this.opts);
     this._readyState = "opening";
     this.#skipReconnect = false;
+    this.#wait = 0;
     const onOpen = () => {
       this.#onopen();
       fn?.();
     };
     const onError = (err: Error | string) => {
+      this.#wait = (err as TransportError).retryAfter || 0;
       this.#cleanup();
       this._readyState = "closed";
       this.emit("error", err as Error);
@@ -438,7 +442,12 @@ export class Manager<
       this._reconnecting = false;
       return;
     }
-    const delay = backoff.duration();
+    // A server that asked to wait gets at least that, spread by the randomization factor, so
+    // that the clients it refused together do not all come back in the same millisecond.
+    const delay = Math.max(
+      backoff.duration(),
+      this.#wait * (1 + Math.random() * backoff.jitter),
+    );
     this._reconnecting = true;
     const native = this.opts.useNativeTimers;
     const timer = later(native, () => {

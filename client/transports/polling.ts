@@ -116,7 +116,9 @@ export class Polling extends Transport {
       return;
     }
     res.body?.cancel().catch(() => {});
-    this.onError(reason, res.status, res);
+    // A server that admits no more handshakes for now (503) says for how long, in seconds.
+    const wait = res.status == 503 && +res.headers.get("retry-after")! * 1e3;
+    this.onError(wait ? "server busy" : reason, res.status, res, wait || 0);
   }
 
   #fetch(body?: string): Promise<Response> {
