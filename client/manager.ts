@@ -61,7 +61,13 @@ export interface ManagerOptions extends EngineOptions {
   reconnection: boolean;
   /** Attempts before giving up (default Infinity). */
   reconnectionAttempts: number;
-  /** The first delay (ms, default 1000); it doubles each attempt. */
+  /**
+   * The first delay (ms, default 1000); it doubles each attempt. After a handshake the server
+   * refused with `503` and `Retry-After` over polling (its admission control; or
+   * a `429` with `Retry-After` from a proxy: a `connect_error` `"server busy"`), the next delay is at least the `Retry-After`, stretched by
+   * up to `randomizationFactor` of it. Over WebSocket the status cannot be seen (a WebSocket
+   * reports a refused handshake as a plain error): the delays are then these.
+   */
   reconnectionDelay: number;
   /** The longest delay (ms, default 5000). */
   reconnectionDelayMax: number;
@@ -104,7 +110,8 @@ type Decoder_ = InstanceType<ClientParser["Decoder"]>;
 const defaultParser: ClientParser = { Encoder, Decoder };
 
 /**
- * A connection to one server, shared by its namespaces, that reconnects with backoff.
+ * A connection to one server, shared by its namespaces, that reconnects with backoff, and waits
+ * at least what a busy server asks (`503` with `Retry-After`, over polling).
  *
  * @example
  * ```ts ignore

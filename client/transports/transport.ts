@@ -15,8 +15,8 @@ import { uncaught } from "../uncaught.ts";
  * Why a transport failed, as the official client reports it in `connect_error`: `message` is
  * the reason (`"websocket error"`, `"fetch read error"`...), `description` and `context` the
  * detail (a status code, the underlying error or event). A handshake the server refused with
- * `503` and `Retry-After` (its `maxClients` or `handshakeRate`) over polling is
- * `"server busy"`, with the wait in `retryAfter`.
+ * `503` and `Retry-After` (its `maxClients` or `handshakeRate`; or a `429` with `Retry-After`,
+ * from a rate-limiting proxy) over polling is `"server busy"`, with the wait in `retryAfter`.
  *
  * @example
  * ```ts ignore
