@@ -32,6 +32,8 @@ import {
 } from "./helpers/engine.ts";
 import { rawUpgrade, WsClient } from "./helpers/raw.ts";
 import { serve } from "./helpers/serve.ts";
+import { findBun, startBunFixture } from "./helpers/bun.ts";
+import { buildForNode, startNode } from "./helpers/node.ts";
 import { connected, Fixture, MODES, officialClient } from "./helpers/socketio.ts";
 import { once, track } from "./fixtures/client_env.ts";
 import { stormOnce } from "../scripts/admission_storm.ts";
@@ -70,6 +72,8 @@ class ManualClock implements Scheduler {
   }
 }
 
+const NODE_SERVER = new URL("./fixtures/node_server.mjs", import.meta.url).pathname;
+const BUN_FIXTURE = new URL("./fixtures/hostile_admission_bun.ts", import.meta.url).pathname;
 const POLLING = "?EIO=4&transport=polling";
 /** A polling payload that ends with the close packet. */
 const CLOSE_PACKET = /(^|\x1e)1$/;
@@ -272,6 +276,45 @@ for (const first of ["polling", "websocket"] as const) {
   });
 }
 
+/** Asserts what a server with `maxClients: 1` and one session answers a handshake more. */
+async function assertFull(port: number, path: string): Promise<void> {
+  const base = `http://127.0.0.1:${port}${path}`;
+  assertBusy(await request(`${base}${POLLING}`), 1);
+  const upgrade = await rawUpgrade(port, `${path}${WEBSOCKET}`);
+  assert.equal(upgrade.status, 503);
+  assert.equal(upgrade.headers["retry-after"], "1");
+  assert.equal(upgrade.body, "Server busy");
+}
+
+Deno.test("maxClients on Node (the Node entry) and on Bun: 503 with Retry-After over polling and before the WebSocket upgrade", async (t) => {
+  await t.step("Node", async () => {
+    const build = await buildForNode();
+    const server = await startNode(NODE_SERVER, [build.entry, "http", '{"maxClients":1}']);
+    try {
+      await handshake(`${server.url}/socket.io/`);
+      await assertFull(server.port, "/socket.io/");
+    } finally {
+      const out = await server.stop();
+      await build.remove();
+      assert.match(out, /CONNECTION_ERROR \{"code":6,"message":"Server busy","name":"SERVER_BUSY"/);
+    }
+  });
+  await t.step("Bun", async () => {
+    const bun = await findBun();
+    if (!bun) {
+      console.log("SKIPPED: bun not installed");
+      return;
+    }
+    const { port, stop } = await startBunFixture(bun, BUN_FIXTURE);
+    try {
+      await handshake(`http://127.0.0.1:${port}/engine.io/`);
+      await assertFull(port, "/engine.io/");
+    } finally {
+      await stop();
+    }
+  });
+});
+
 Deno.test("maxClients counts handshakes under way: concurrent ones never overshoot it", async () => {
   // allowRequest takes a while, so every handshake is under way at once.
   const f = startEngine({
@@ -433,14 +476,18 @@ const realClearTimeout = globalThis.clearTimeout;
  * Our Socket.IO server whose clock is `Date.now` (the fake one, when a test installs it, shared
  * with the client) and whose timers are real, so that a fake clock moves only the client's.
  */
-function serverOnFakeDate(opts: ConstructorParameters<typeof Server>[0]) {
+function serverOnFakeDate(
+  opts: ConstructorParameters<typeof Server>[0],
+  front?: (req: Request) => Response | undefined,
+) {
   const scheduler: Scheduler = {
     now: () => Date.now(),
     set: (fn, ms) => realSetTimeout(fn, ms),
     clear: (h) => realClearTimeout(h as number),
   };
   const io = new Server({ ...opts, scheduler });
-  const http = serve(io.handler());
+  const handler = io.handler();
+  const http = serve((req, info) => front?.(req) ?? handler(req, info));
   return {
     io,
     url: http.origin,
@@ -451,21 +498,33 @@ function serverOnFakeDate(opts: ConstructorParameters<typeof Server>[0]) {
   };
 }
 
-for (const rand of [0, 0.5, 0.99]) {
-  Deno.test(`our client, refused with Retry-After: 2 over polling, waits at least 2 s (with jitter, random ${rand}) before its next attempt, then connects`, async () => {
+const REFUSALS = [
+  ...[0, 0.5, 0.99].map((rand) => ({ status: 503, rand, by: "our server's handshakeRate" })),
+  { status: 429, rand: 0.5, by: "a rate-limiting proxy" },
+];
+
+for (const { status, rand, by } of REFUSALS) {
+  Deno.test(`our client, refused with ${status} and Retry-After: 2 over polling (${by}), waits at least 2 s (with jitter, random ${rand}) before its next attempt, then connects`, async () => {
     const clock = FakeTimers.install({ toFake: ["setTimeout", "clearTimeout", "Date"] });
     const random = Math.random;
     Math.random = () => rand;
-    const target = serverOnFakeDate({
-      handshakeRate: { perServer: { count: 1, windowMs: 2000 } },
-    });
+    let proxied = false;
+    const target = status === 503
+      ? serverOnFakeDate({ handshakeRate: { perServer: { count: 1, windowMs: 2000 } } })
+      : serverOnFakeDate({}, () => {
+        if (proxied) return undefined;
+        proxied = true;
+        return new Response("slow down", { status: 429, headers: { "Retry-After": "2" } });
+      });
     const tracker = track();
     let manager: Manager | undefined;
     try {
-      // Someone else takes the one handshake of this window.
-      const first = await fetch(`${target.url}/socket.io/${POLLING}`);
-      assert.equal(first.status, 200);
-      await first.body?.cancel();
+      if (status === 503) {
+        // Someone else takes the one handshake of this window.
+        const first = await fetch(`${target.url}/socket.io/${POLLING}`);
+        assert.equal(first.status, 200);
+        await first.body?.cancel();
+      }
       manager = new Manager(target.url, {
         transports: ["polling"],
         reconnectionDelay: 100,
@@ -492,7 +551,7 @@ for (const rand of [0, 0.5, 0.99]) {
       // backoff: 100 ms at most 150; the server's 2 s wins, spread by up to half of it.
       const waited = 2000 * (1 + rand * 0.5);
       assert.deepEqual(events, [
-        ["connect_error", "server busy", 503, 2000],
+        ["connect_error", "server busy", status, 2000],
         ["reconnect_attempt", 1, waited],
         ["connect"],
       ]);
