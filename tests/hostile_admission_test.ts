@@ -37,6 +37,7 @@ import { buildForNode, startNode } from "./helpers/node.ts";
 import { connected, Fixture, MODES, officialClient } from "./helpers/socketio.ts";
 import { once, track } from "./fixtures/client_env.ts";
 import { stormOnce } from "../scripts/admission_storm.ts";
+import { Admission } from "../server/engine/admission.ts";
 
 /** A clock that moves only when the test says so; its timers fire only when it is moved on. */
 class ManualClock implements Scheduler {
@@ -433,6 +434,33 @@ Deno.test("handshakeRate.perAddress keeps at most maxAddresses, forgetting the l
   } finally {
     await f.close();
   }
+});
+
+Deno.test("handshakeRate.perAddress: a flood from 100,000 addresses keeps at most maxAddresses in memory, and a quiet window gives it back", () => {
+  // The engine's admission state itself: how many addresses it holds is what memory it takes.
+  const admission = new Admission(Infinity, {
+    perAddress: { count: 2, windowMs: 1000, maxAddresses: 1000 },
+  });
+  const req = { method: "GET", url: "/", headers: {}, query: {}, address: "", secure: false };
+  let most = 0;
+  for (let i = 0; i < 100_000; i++) {
+    req.address = `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`;
+    assert.equal(admission.admit(req, 0, i / 100), undefined); // each is new: admitted
+    admission.pending--;
+    most = Math.max(most, admission.addresses);
+  }
+  assert.equal(most, 1000);
+  // One address floods meanwhile: remembered, so refused, however many others come.
+  req.address = "10.0.0.1";
+  const now = 1000;
+  admission.admit(req, 0, now);
+  admission.admit(req, 0, now);
+  admission.pending -= 2;
+  assert.equal(admission.admit(req, 0, now)?.limit, "handshakeRate.perAddress");
+  // Two windows later, one handshake: everything older is let go.
+  req.address = "10.0.0.2";
+  assert.equal(admission.admit(req, 0, now + 2000), undefined);
+  assert.equal(admission.addresses, 1);
 });
 
 Deno.test("handshakeRate.perAddress: a key function that throws refuses the handshake with 400, no crash", async () => {

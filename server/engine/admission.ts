@@ -47,9 +47,12 @@ export interface RateLimit {
  */
 export interface AddressRateLimit extends RateLimit {
   /**
-   * How many addresses are remembered at most (default 10000): past it, the one heard from least
-   * recently is forgotten (it starts afresh if it comes back). An address is forgotten anyway
-   * once its bucket is full again, so memory returns after a flood.
+   * How many addresses are remembered at most (default 10000, at least 2): past it, those heard
+   * from least recently are forgotten (one that comes back starts afresh). They are kept in two
+   * generations of half as many each, the older one dropped whole when the newer is full or a
+   * window has passed, so that forgetting costs nothing per handshake and memory returns after a
+   * flood; an address heard from again within a window is never forgotten that way, as its
+   * bucket could still refuse it.
    */
   maxAddresses?: number;
   /**
@@ -156,11 +159,6 @@ class Rate {
     b.due = slot + this.interval;
     return slot - this.tolerance - now;
   }
-
-  /** Whether `b` is full again, as a bucket never used: it can be forgotten. */
-  idle(b: Bucket, now: number): boolean {
-    return b.tat <= now && b.due <= now;
-  }
 }
 
 /** Seconds of a `Retry-After` for a wait of `ms` milliseconds: rounded up, at least 1. */
@@ -170,7 +168,7 @@ function seconds(ms: number): number {
 
 /**
  * The admission state of one engine: the open and pending session count against `maxClients`,
- * the server's bucket and the addresses' buckets (an LRU map, pruned once per window).
+ * the server's bucket and the addresses' buckets (two generations of a map, an approximate LRU).
  */
 export class Admission {
   readonly #maxClients: number;
@@ -178,12 +176,13 @@ export class Admission {
   readonly #serverBucket: Bucket = { tat: 0, due: 0 };
   readonly #address: Rate | undefined;
   readonly #key: ((req: RequestSnapshot) => string) | undefined;
-  readonly #maxAddresses: number;
+  readonly #generation: number;
   readonly #window: number;
-  // Insertion order is use order: each use moves an address to the end, so the first is the
-  // least recently heard from.
-  readonly #buckets = new Map<string, Bucket>();
-  #pruneAt = 0;
+  // Addresses heard from since the last rotation, and in the generation before; a rotation drops
+  // the older one whole (deleting entries one by one from a Map's front costs a scan each in V8).
+  #current = new Map<string, Bucket>();
+  #previous = new Map<string, Bucket>();
+  #rotateAt = 0;
   /** Handshakes admitted and not yet open (a session counts in `clients` once open). */
   pending = 0;
 
@@ -197,7 +196,7 @@ export class Admission {
     const perAddress = rate.perAddress;
     this.#address = perAddress && new Rate(perAddress);
     this.#key = perAddress?.key;
-    this.#maxAddresses = perAddress?.maxAddresses ?? DEFAULT_MAX_ADDRESSES;
+    this.#generation = Math.floor((perAddress?.maxAddresses ?? DEFAULT_MAX_ADDRESSES) / 2);
     this.#window = perAddress?.windowMs ?? 0;
   }
 
@@ -240,23 +239,29 @@ export class Admission {
 
   /** How many addresses are remembered (for tests and metrics). */
   get addresses(): number {
-    return this.#buckets.size;
+    return this.#current.size + this.#previous.size;
   }
 
-  /** The bucket of `key`, made the most recently used; full ones are forgotten once a window. */
+  /**
+   * The bucket of `key`, in the newer generation. An address untouched for a whole window is
+   * dropped at the second rotation after it was heard from: by then its bucket is full again.
+   */
   #bucket(key: string, now: number): Bucket {
-    const buckets = this.#buckets;
-    if (now >= this.#pruneAt) {
-      this.#pruneAt = now + this.#window;
-      for (const [k, b] of buckets) if (this.#address!.idle(b, now)) buckets.delete(k);
-    }
-    let bucket = buckets.get(key);
-    if (bucket) buckets.delete(key);
-    else {
-      if (buckets.size >= this.#maxAddresses) buckets.delete(buckets.keys().next().value!);
-      bucket = { tat: 0, due: 0 };
-    }
-    buckets.set(key, bucket);
+    if (now >= this.#rotateAt) this.#rotate(now);
+    let bucket = this.#current.get(key);
+    if (bucket) return bucket;
+    bucket = this.#previous.get(key);
+    if (bucket) this.#previous.delete(key);
+    else bucket = { tat: 0, due: 0 };
+    if (this.#current.size >= this.#generation) this.#rotate(now);
+    this.#current.set(key, bucket);
     return bucket;
+  }
+
+  #rotate(now: number): void {
+    // After a window and more without a handshake, the newer generation is stale too.
+    this.#previous = now >= this.#rotateAt + this.#window ? new Map() : this.#current;
+    this.#current = new Map();
+    this.#rotateAt = now + this.#window;
   }
 }

@@ -133,7 +133,7 @@ export interface EngineOptions {
    * `connection_error` fires with `context`
    * `{ name: "SERVER_BUSY", limit: "handshakeRate.perServer" | "handshakeRate.perAddress",
    * retryAfter }`. Only handshakes count. Addresses are remembered in bounded memory
-   * (`perAddress.maxAddresses`, default 10000, least recently heard from forgotten first).
+   * (`perAddress.maxAddresses`, default 10000, those heard from least recently forgotten first).
    *
    * @example 500 handshakes a second, and 10 per address in 10 s
    * ```ts
@@ -304,7 +304,10 @@ function rate(more: Rules = {}): Rule {
 
 const HANDSHAKE_RATE = object({
   perServer: rate(),
-  perAddress: rate({ maxAddresses: COUNT, key: fn }),
+  perAddress: rate({
+    maxAddresses: num({ min: 2, int: true, what: "a whole number" }),
+    key: fn,
+  }),
 });
 
 /** The rules of every Engine.IO option, official ones this server ignores included. */
