@@ -57,6 +57,9 @@ export type { Packet, PacketType } from "./parser/socket.ts";
 export { type EnginePacket, type EnginePacketType, PACKET_TYPES } from "./parser/engine.ts";
 export type { Emitter, EventMap, Listener } from "./parser/emitter.ts";
 export type {
+  AddressRateLimit,
+  AdmissionLimit,
+  AdmissionRefusal,
   AllowRequestCallback,
   Answer,
   CloseReason,
@@ -71,6 +74,7 @@ export type {
   EngineSocketEvents,
   FanOut,
   FetchHandler,
+  HandshakeRateOptions,
   HeaderValue,
   HeartbeatTarget,
   MiddlewareResponse,
@@ -78,6 +82,7 @@ export type {
   OutgoingHeaders,
   OutPacket,
   PacketOptions,
+  RateLimit,
   RawSocket,
   RawSocketEvents,
   ReadyState,

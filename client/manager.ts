@@ -15,7 +15,7 @@ import { Socket, type SocketOptions } from "./socket.ts";
 import { subscribe } from "./subscribe.ts";
 import { cancel, later } from "./timers.ts";
 import { type Unref, unrefRuntime, unrefs } from "./unref/mod.ts";
-import type { CloseDetails } from "./transports/transport.ts";
+import type { CloseDetails, TransportError } from "./transports/transport.ts";
 
 /**
  * A parser module, as npm `socket.io-parser` or `socket.io-msgpack-parser` export it.
@@ -61,7 +61,13 @@ export interface ManagerOptions extends EngineOptions {
   reconnection: boolean;
   /** Attempts before giving up (default Infinity). */
   reconnectionAttempts: number;
-  /** The first delay (ms, default 1000); it doubles each attempt. */
+  /**
+   * The first delay (ms, default 1000); it doubles each attempt. After a handshake the server
+   * refused with `503` and `Retry-After` over polling (its admission control; or
+   * a `429` with `Retry-After` from a proxy: a `connect_error` `"server busy"`), the next delay is at least the `Retry-After`, stretched by
+   * up to `randomizationFactor` of it. Over WebSocket the status cannot be seen (a WebSocket
+   * reports a refused handshake as a plain error): the delays are then these.
+   */
   reconnectionDelay: number;
   /** The longest delay (ms, default 5000). */
   reconnectionDelayMax: number;
@@ -104,7 +110,8 @@ type Decoder_ = InstanceType<ClientParser["Decoder"]>;
 const defaultParser: ClientParser = { Encoder, Decoder };
 
 /**
- * A connection to one server, shared by its namespaces, that reconnects with backoff.
+ * A connection to one server, shared by its namespaces, that reconnects with backoff, and waits
+ * at least what a busy server asks (`503` with `Retry-After`, over polling).
  *
  * @example
  * ```ts ignore
@@ -141,6 +148,8 @@ export class Manager<
   #encoder: InstanceType<ClientParser["Encoder"]>;
   #decoder: Decoder_;
   #unref?: Unref;
+  // What the last attempt's refusal asked to wait (ms): "server busy" and its Retry-After.
+  #wait = 0;
 
   /**
    * Makes a Manager; it connects at once unless `autoConnect` is false.
@@ -309,11 +318,13 @@ export class Manager<
     const engine = this.engine = new Engine(this.#uri, this.opts);
     this._readyState = "opening";
     this.#skipReconnect = false;
+    this.#wait = 0;
     const onOpen = () => {
       this.#onopen();
       fn?.();
     };
     const onError = (err: Error | string) => {
+      this.#wait = (err as TransportError).retryAfter || 0;
       this.#cleanup();
       this._readyState = "closed";
       this.emit("error", err as Error);
@@ -438,7 +449,12 @@ export class Manager<
       this._reconnecting = false;
       return;
     }
-    const delay = backoff.duration();
+    // A server that asked to wait gets at least that, spread by the randomization factor, so
+    // that the clients it refused together do not all come back in the same millisecond.
+    const delay = Math.max(
+      backoff.duration(),
+      this.#wait * (1 + Math.random() * backoff.jitter),
+    );
     this._reconnecting = true;
     const native = this.opts.useNativeTimers;
     const timer = later(native, () => {

@@ -116,7 +116,10 @@ export class Polling extends Transport {
       return;
     }
     res.body?.cancel().catch(() => {});
-    this.onError(reason, res.status, res);
+    // A server that admits no more handshakes for now (503, or 429 from a rate-limiting proxy)
+    // says for how long, in seconds.
+    const wait = +res.headers.get("retry-after")! * 1e3 || 0;
+    this.onError(wait ? "server busy" : reason, res.status, res, wait);
   }
 
   #fetch(body?: string): Promise<Response> {

@@ -14,7 +14,9 @@ import { uncaught } from "../uncaught.ts";
 /**
  * Why a transport failed, as the official client reports it in `connect_error`: `message` is
  * the reason (`"websocket error"`, `"fetch read error"`...), `description` and `context` the
- * detail (a status code, the underlying error or event).
+ * detail (a status code, the underlying error or event). A handshake the server refused with
+ * `503` and `Retry-After` (its `maxClients` or `handshakeRate`; or a `429` with `Retry-After`,
+ * from a rate-limiting proxy) over polling is `"server busy"`, with the wait in `retryAfter`.
  *
  * @example
  * ```ts ignore
@@ -32,6 +34,11 @@ export interface TransportError extends Error {
   description?: unknown;
   /** The response, event or request behind the error. */
   context?: unknown;
+  /**
+   * Milliseconds the server asked to wait (`"server busy"`): the next reconnection attempt waits
+   * at least this long.
+   */
+  retryAfter?: number;
 }
 
 /**
@@ -284,10 +291,20 @@ export abstract class Transport extends Emitter<TransportEvents> {
   }
 
   /** @internal the transport failed. */
-  protected onError(reason: string, description?: unknown, context?: unknown): void {
+  protected onError(
+    reason: string,
+    description?: unknown,
+    context?: unknown,
+    retryAfter?: number,
+  ): void {
     this.emit(
       "error",
-      Object.assign(new Error(reason), { type: "TransportError" as const, description, context }),
+      Object.assign(new Error(reason), {
+        type: "TransportError" as const,
+        description,
+        context,
+        retryAfter,
+      }),
     );
   }
 

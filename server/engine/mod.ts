@@ -44,6 +44,13 @@ export {
   type EngineOptions,
   type TransportName,
 } from "./options.ts";
+export type {
+  AddressRateLimit,
+  AdmissionLimit,
+  AdmissionRefusal,
+  HandshakeRateOptions,
+  RateLimit,
+} from "./admission.ts";
 export type { CorsOptions, OriginFunction, StaticOrigin } from "./cors.ts";
 export { ERROR_MESSAGES, ErrorCode } from "./errors.ts";
 export type { RequestSnapshot } from "./request.ts";

@@ -5,6 +5,7 @@
  */
 import { defaultScheduler, type Scheduler } from "../runtime/scheduler.ts";
 import type { Runtime } from "../runtime/types.ts";
+import type { HandshakeRateOptions } from "./admission.ts";
 import type { CorsOptions } from "./cors.ts";
 import type { RequestSnapshot } from "./request.ts";
 import {
@@ -17,6 +18,7 @@ import {
   MAX_DELAY,
   methods,
   num,
+  object,
   oneOf,
   rangeError,
   type Rule,
@@ -133,6 +135,45 @@ export interface EngineOptions {
   destroyUpgrade?: boolean;
   /** Accepted for ported code and ignored: the runtime's server owns unhandled upgrades. */
   destroyUpgradeTimeout?: number;
+  /**
+   * Sessions open at once, at most (ours, off by default). Past it a handshake, over polling or
+   * WebSocket, gets `503 Service Unavailable` with `Retry-After: 1` (a slot frees whenever a
+   * session closes) and `connection_error` fires with `context`
+   * `{ name: "SERVER_BUSY", limit: "maxClients", retryAfter: 1 }`; the requests of open sessions
+   * are never refused. Handshakes under way count, so concurrent ones cannot overshoot it.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "@socketio-edge/core/engine";
+   *
+   * const engine = new Server({ maxClients: 10_000 });
+   * ```
+   */
+  maxClients?: number;
+  /**
+   * How fast handshakes may come, for the whole server (`perServer`) and per client address
+   * (`perAddress`), each `{ count, windowMs }`: `count` at once, then `count` per `windowMs`
+   * (a token bucket). Ours, off by default. A handshake past a rate gets `503` with
+   * `Retry-After` (seconds until a token frees for it, after those refused before it: a
+   * reconnect storm is spread over the time the rate needs to let it in, a minute at most) and
+   * `connection_error` fires with `context`
+   * `{ name: "SERVER_BUSY", limit: "handshakeRate.perServer" | "handshakeRate.perAddress",
+   * retryAfter }`. Only handshakes count. Addresses are remembered in bounded memory
+   * (`perAddress.maxAddresses`, default 10000, those heard from least recently forgotten first).
+   *
+   * @example 500 handshakes a second, and 10 per address in 10 s
+   * ```ts
+   * import { Server } from "@socketio-edge/core/engine";
+   *
+   * const engine = new Server({
+   *   handshakeRate: {
+   *     perServer: { count: 500, windowMs: 1000 },
+   *     perAddress: { count: 10, windowMs: 10_000 },
+   *   },
+   * });
+   * ```
+   */
+  handshakeRate?: HandshakeRateOptions;
   /**
    * How requests become WebSockets here. By default it is found once, when the server is
    * constructed: Bun, else Deno. The Node and Workers entries pass their own; elsewhere, pass
@@ -277,6 +318,32 @@ const BUFFERED_BYTES = num({
   what: "Infinity or a number of bytes",
 });
 
+const COUNT = num({ min: 1, int: true, what: "a whole number" });
+
+/** A rate's `{ count, windowMs }`, both required, and what `more` adds. */
+function rate(more: Rules = {}): Rule {
+  const fields = object({ count: COUNT, windowMs: delay, ...more });
+  return (v, name) => {
+    const out = fields(v, name) as Record<string, unknown>;
+    for (const field of ["count", "windowMs"]) {
+      if (out[field] === undefined) {
+        throw new TypeError(
+          `option "${name}.${field}" is missing (a rate is { count, windowMs }, both required)`,
+        );
+      }
+    }
+    return out;
+  };
+}
+
+const HANDSHAKE_RATE = object({
+  perServer: rate(),
+  perAddress: rate({
+    maxAddresses: num({ min: 2, int: true, what: "a whole number" }),
+    key: fn,
+  }),
+});
+
 /** The rules of every Engine.IO option, official ones this server ignores included. */
 export const ENGINE_OPTION_RULES: Rules = {
   path: PATH,
@@ -310,6 +377,8 @@ export const ENGINE_OPTION_RULES: Rules = {
   addTrailingSlash: bool,
   initialPacket: unsupported("send a first message on `connection` instead"),
   runtime: RUNTIME,
+  maxClients: COUNT,
+  handshakeRate: HANDSHAKE_RATE,
 };
 
 /**

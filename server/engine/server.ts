@@ -13,6 +13,8 @@ import {
   type Runtime,
   type Upgraded,
 } from "../runtime/mod.ts";
+import { Admission } from "./admission.ts";
+import type { AdmissionRefusal } from "./admission.ts";
 import { applyCors } from "./cors.ts";
 import { codecFor } from "./codec.ts";
 import { ERROR_MESSAGES, ErrorCode, errorResponse, upgradeErrorResponse } from "./errors.ts";
@@ -40,11 +42,14 @@ export interface RestoredSession {
 export interface ConnectionError {
   /** What the request carried. */
   req: RequestSnapshot;
-  /** The official error code. */
+  /** The official error code, or ours (`SERVER_BUSY`, admission control). */
   code: ErrorCode;
-  /** The official message. */
+  /** The official message, or ours. */
   message: string;
-  /** Details: which transport, sid or method was refused. */
+  /**
+   * Details: which transport, sid or method was refused; for `SERVER_BUSY`, an
+   * {@linkcode AdmissionRefusal} (the limit, and the `Retry-After` seconds).
+   */
   context: Record<string, unknown>;
 }
 
@@ -163,6 +168,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
   #heartbeat: Heartbeat;
   #closed = false;
   #middlewares: EngineMiddleware[] = [];
+  #admission: Admission | undefined;
 
   /**
    * Creates an engine; serve it with {@linkcode Server.handler}.
@@ -178,6 +184,9 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     this.fanOut = this.runtime.fanOut?.();
     const o = this.opts;
     this.#heartbeat = new Heartbeat(o.pingInterval, o.pingTimeout, o.scheduler);
+    if (o.maxClients !== undefined || o.handshakeRate) {
+      this.#admission = new Admission(o.maxClients ?? Infinity, o.handshakeRate);
+    }
   }
 
   /** How many sessions are open. */
@@ -370,7 +379,12 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     const snapshot = () => (snap ??= snapshotRequest(req, url, runtime.remoteAddress(req, info)));
     const isUpgrade = runtime.canUpgrade(req, info);
     const q = url.searchParams;
-    const refuse = (code: ErrorCode, context: Record<string, unknown> = {}, message?: string) => {
+    const refuse = (
+      code: ErrorCode,
+      context: Record<string, unknown> = {},
+      message?: string,
+      extra?: Record<string, string>,
+    ) => {
       this.emit("connection_error", {
         req: snapshot(),
         code,
@@ -379,9 +393,10 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
       });
       if (isUpgrade) {
         req.body?.cancel().catch(() => {});
-        return upgradeErrorResponse(code, message);
+        return upgradeErrorResponse(code, message, extra);
       }
       req.body?.cancel().catch(() => {});
+      for (const name in extra) headers.set(name, extra[name]);
       return errorResponse(code, message, headers);
     };
 
@@ -420,14 +435,40 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
       if (transport === "websocket" && !isUpgrade) {
         return refuse(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
       }
-      if (this.opts.allowRequest) {
-        const [message, ok] = await allow(this.opts.allowRequest, snapshot());
-        if (!ok) return refuse(ErrorCode.FORBIDDEN, { message }, message || undefined);
+      // Admission comes before allowRequest, so that a flood never reaches the app's checks.
+      const admission = this.#admission;
+      if (admission) {
+        let refusal: AdmissionRefusal | undefined;
+        try {
+          refusal = admission.admit(snapshot(), this.clients.size, this.opts.scheduler.now());
+        } catch (error) {
+          return refuse(ErrorCode.BAD_REQUEST, { name: "ADMISSION_KEY_ERROR", error });
+        }
+        if (refusal) {
+          const extra: Record<string, string> = { "Retry-After": String(refusal.retryAfter) };
+          // A cross-origin page reads the header only when it is exposed.
+          if (headers.has("access-control-allow-origin")) {
+            const exposed = headers.get("access-control-expose-headers");
+            extra["Access-Control-Expose-Headers"] = exposed
+              ? exposed + ", Retry-After"
+              : "Retry-After";
+          }
+          return refuse(ErrorCode.SERVER_BUSY, { ...refusal }, undefined, extra);
+        }
       }
-      if (!protocol) {
-        return refuse(ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: eio[0] });
+      try {
+        if (this.opts.allowRequest) {
+          const [message, ok] = await allow(this.opts.allowRequest, snapshot());
+          if (!ok) return refuse(ErrorCode.FORBIDDEN, { message }, message || undefined);
+        }
+        if (!protocol) {
+          return refuse(ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: eio[0] });
+        }
+        return await this.#handshake(req, info, snapshot(), transport, protocol, headers);
+      } finally {
+        // Open by now (counted in `clients`) or refused: either way no longer pending.
+        if (admission) admission.pending--;
       }
-      return this.#handshake(req, info, snapshot(), transport, protocol, headers);
     }
 
     const sid = sids.join(",");
