@@ -119,7 +119,13 @@ export class Client {
   }
 
   #onerror(err: Error): void {
-    for (const socket of this.#sockets()) socket._onerror(err);
+    for (const socket of this.#sockets()) {
+      try {
+        socket._onerror(err);
+      } catch (thrown) {
+        report(thrown); // an "error" listener's: the connection closes all the same
+      }
+    }
     // A clean close, as the official server does: what is buffered (a CONNECT answer) still
     // goes out, then the close; the sockets learn it from the session ("forced close").
     this.conn.close();

@@ -11,6 +11,7 @@ import type {
   ReservedOrUserEventNames,
   ReservedOrUserListener,
 } from "../parser/typed_events.ts";
+import { reportRejection } from "./runtime/report.ts";
 
 export type * from "../parser/typed_events.ts";
 
@@ -173,7 +174,12 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
     // Numeric event names (allowed by the protocol) match string keys, as in Node.
     const list = this.#listeners?.get(typeof ev === "string" ? ev : String(ev));
     if (list === undefined) return false;
-    for (let i = 0; i < list.length; i++) list[i].apply(this, args);
+    for (let i = 0; i < list.length; i++) {
+      const result: unknown = list[i].apply(this, args);
+      // An async listener's rejection is reported, as a throw is: unhandled, it would end the
+      // process.
+      if (result !== undefined) reportRejection(result);
+    }
     return true;
   }
 

@@ -250,13 +250,25 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   onMessage(message: ClusterMessage | ClusterResponse, offset?: Offset): void {
     if (typeof message !== "object" || message === null || this.#closed) return;
     if (message.uid === this.uid || message.nsp !== this.nsp.name) return;
+    // Never thrown to the transport, whose callback it runs in: what a message sets off that
+    // fails (data the encoder refuses, an application's listener) is reported.
+    try {
+      this.#onMessage(message, offset);
+    } catch (err) {
+      report(err);
+    }
+  }
+
+  #onMessage(message: ClusterMessage | ClusterResponse, offset: Offset | undefined): void {
     const data = message.data as Record<string, unknown> | undefined;
     // A number: a transport may hand responses here too.
     switch (message.type as number) {
       case MessageType.BROADCAST: {
         const opts = decodeOptions(data?.opts);
         const packet = data?.packet as Packet | undefined;
-        if (opts === undefined || typeof packet !== "object" || packet === null) return;
+        // An event, as every node and emitter sends: anything else would go to the clients as
+        // a packet they cannot parse (and close on).
+        if (opts === undefined || !isEvent(packet)) return;
         const requestId = data?.requestId;
         if (typeof requestId !== "string") {
           this.addOffsetIfNecessary(packet, opts, offset);
@@ -719,4 +731,11 @@ function details(socket: AdapterSocket | SocketDetails): SocketDetails {
     rooms: [...socket.rooms],
     data: socket.data,
   };
+}
+
+/** Whether `packet` is an event packet as nodes broadcast it: type 2 (or 5), data an array. */
+function isEvent(packet: unknown): packet is Packet {
+  const p = packet as Packet | null | undefined;
+  return typeof p === "object" && p !== null && (p.type === 2 || p.type === 5) &&
+    Array.isArray(p.data);
 }

@@ -13,6 +13,7 @@ import {
   type Runtime,
   type Upgraded,
 } from "../runtime/mod.ts";
+import { report } from "../runtime/report.ts";
 import { applyCors } from "./cors.ts";
 import { codecFor } from "./codec.ts";
 import { ERROR_MESSAGES, ErrorCode, errorResponse, upgradeErrorResponse } from "./errors.ts";
@@ -367,12 +368,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     const isUpgrade = runtime.canUpgrade(req, info);
     const q = url.searchParams;
     const refuse = (code: ErrorCode, context: Record<string, unknown> = {}, message?: string) => {
-      this.emit("connection_error", {
-        req: snapshot(),
-        code,
-        message: message ?? ERROR_MESSAGES[code],
-        context,
-      });
+      this.#emitError({ req: snapshot(), code, message: message ?? ERROR_MESSAGES[code], context });
       if (isUpgrade) {
         req.body?.cancel().catch(() => {});
         return upgradeErrorResponse(code, message);
@@ -512,9 +508,25 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     }
     const extra: OutgoingHeaders = cookie === undefined ? {} : { "Set-Cookie": [cookie] };
     const snap = req();
-    if (initial) this.emit("initial_headers", extra, snap);
-    this.emit("headers", extra, snap);
-    addHeaders(headers, extra);
+    // The application's listeners: what they throw (or a header value `Headers` refuses) is
+    // reported, and the answer goes out with the headers that could be added.
+    if (initial) {
+      try {
+        this.emit("initial_headers", extra, snap);
+      } catch (err) {
+        report(err);
+      }
+    }
+    try {
+      this.emit("headers", extra, snap);
+    } catch (err) {
+      report(err);
+    }
+    try {
+      addHeaders(headers, extra);
+    } catch (err) {
+      report(err);
+    }
   }
 
   #open(
@@ -526,7 +538,11 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     const session = new EngineSocket(id, this, transport, snapshot, protocol);
     this.clients.set(id, session);
     session.open();
-    this.emit("connection", session);
+    try {
+      this.emit("connection", session);
+    } catch (err) {
+      report(err); // the application's listener: the session is open all the same
+    }
     return session;
   }
 
@@ -579,12 +595,21 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
 
   /** Emits `connection_error` for a handshake or upgrade that failed with `error`. */
   #refused(req: RequestSnapshot, name: string, error: unknown): void {
-    this.emit("connection_error", {
+    this.#emitError({
       req,
       code: ErrorCode.BAD_REQUEST,
       message: ERROR_MESSAGES[ErrorCode.BAD_REQUEST],
       context: { name, error },
     });
+  }
+
+  /** Emits `connection_error`; what a listener throws is reported, and the refusal goes out. */
+  #emitError(error: ConnectionError): void {
+    try {
+      this.emit("connection_error", error);
+    } catch (err) {
+      report(err);
+    }
   }
 
   /** The `io` cookie of session `id`, when the option is on. */
