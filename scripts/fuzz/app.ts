@@ -220,9 +220,27 @@ function handlers(io: Server, socket: Socket): void {
   socket.on("rooms", (ack?: Ack) => {
     if (typeof ack === "function") ack([...socket.rooms].filter((r) => typeof r === "string"));
   });
+  socket.on("ask-await", async (ms: unknown, ack?: Ack) => {
+    const timeout = typeof ms === "number" && ms >= 0 && ms < 1000 ? ms : 100;
+    const answer = await socket.timeout(timeout).emitWithAck("question", 4).catch(() => null);
+    if (typeof ack === "function") ack(answer);
+  });
+  socket.on("kick", async (room: unknown) => {
+    // Never the healthy clients (which `sockets-join` may have put in any room).
+    for (const other of await io.in(room as string).fetchSockets()) {
+      if (other.handshake.auth.healthy !== true) other.disconnect();
+    }
+  });
+  socket.on("sockets-leave", (room: unknown) => io.socketsLeave(room as string));
+  socket.on(
+    "compress",
+    (flag: unknown, msg: unknown) => socket.compress(flag === true).emit("msg", msg),
+  );
   socket.on("bye", () => socket.disconnect());
   socket.on("bye-all", () => socket.disconnect(true));
   socket.use((_event, next) => next());
+  socket.conn.on("packet", () => {});
+  socket.conn.on("upgrade", () => {});
 }
 
 /** An error as text, with its stack, never throwing. */

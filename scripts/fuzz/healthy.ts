@@ -8,6 +8,7 @@
  */
 import { io, type Socket } from "socket.io-client";
 import { trackedTransports } from "../../tests/helpers/official_transports.ts";
+import { closeClients } from "../../tests/helpers/socketio.ts";
 
 /** How long an echo may take before it counts as a hang (ms). */
 export const HANG_MS = 10_000;
@@ -48,6 +49,7 @@ export class Healthy {
         transports: trackedTransports([...transports]) as never,
         forceNew: true,
         reconnectionDelay: 100,
+        auth: { healthy: true },
       });
       h.#sockets.push(socket);
       await new Promise<void>((resolve, reject) => {
@@ -107,7 +109,7 @@ export class Healthy {
     this.#running = false;
     await Promise.all(this.#loops);
     const report = this.report();
-    for (const s of this.#sockets) s.disconnect();
+    await closeClients(this.#sockets);
     return report;
   }
 }
@@ -131,7 +133,7 @@ export async function acceptsNewClients(url: string): Promise<boolean> {
       } catch {
         return false;
       } finally {
-        socket.disconnect();
+        await closeClients([socket]);
       }
     }),
   );
