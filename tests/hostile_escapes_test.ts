@@ -16,13 +16,7 @@ import {
   type ClusterResponse,
   MessageType,
 } from "../adapter/cluster/mod.ts";
-import {
-  handshake,
-  nextConnection,
-  pollingUrl,
-  request,
-  startEngine,
-} from "./helpers/engine.ts";
+import { handshake, nextConnection, pollingUrl, request, startEngine } from "./helpers/engine.ts";
 import { WsClient } from "./helpers/raw.ts";
 import { delay, eachMode, Fixture, next, within } from "./helpers/socketio.ts";
 
@@ -62,7 +56,9 @@ Deno.test("a listener that throws in a timer is reported (the join deadline clos
         throw new Error("close listener failed");
       });
     });
-    const raw = new WsClient(`${fx.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
+    const raw = new WsClient(
+      `${fx.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`,
+    );
     await raw.closed;
     assert.deepEqual(await reports(log.messages, 1), ["close listener failed"]);
     const [client] = await fx.pair();
@@ -149,7 +145,10 @@ Deno.test("a message listener that throws on a POST is reported; the payload's o
       got.push(data);
       if (data === "first") throw new Error("message listener failed");
     });
-    const res = await request(pollingUrl(f.base, sid), { method: "POST", body: "4first\x1e4second" });
+    const res = await request(pollingUrl(f.base, sid), {
+      method: "POST",
+      body: "4first\x1e4second",
+    });
     assert.equal(res.status, 200); // was a 500, the second message lost
     assert.deepEqual(got, ["first", "second"]);
     assert.deepEqual(await reports(log.messages, 1), ["message listener failed"]);
@@ -161,18 +160,21 @@ Deno.test("a message listener that throws on a POST is reported; the payload's o
 
 // --- Socket.IO: async listeners, middleware and callbacks ----------------------------------
 
-eachMode("an async connection middleware that rejects refuses the socket with its message", async (fx) => {
-  fx.io.of("/guarded").use(async () => {
-    await Promise.resolve();
-    throw new Error("not today");
-  });
-  const client = fx.client("/guarded");
-  // Was an unhandled rejection (the end of a Deno process), the client left waiting.
-  const err = await within(next<Error>(client, "connect_error"), "connect_error");
-  assert.equal(err.message, "not today");
-  const [again] = await fx.pair();
-  assert.ok(again.connected);
-});
+eachMode(
+  "an async connection middleware that rejects refuses the socket with its message",
+  async (fx) => {
+    fx.io.of("/guarded").use(async () => {
+      await Promise.resolve();
+      throw new Error("not today");
+    });
+    const client = fx.client("/guarded");
+    // Was an unhandled rejection (the end of a Deno process), the client left waiting.
+    const err = await within(next<Error>(client, "connect_error"), "connect_error");
+    assert.equal(err.message, "not today");
+    const [again] = await fx.pair();
+    assert.ok(again.connected);
+  },
+);
 
 eachMode("an async event listener that rejects is reported; the socket stays", async (fx) => {
   const log = reported();
@@ -191,32 +193,35 @@ eachMode("an async event listener that rejects is reported; the socket stays", a
   }
 });
 
-eachMode("a listener after a packet middleware that calls next later is reported when it throws", async (fx) => {
-  const log = reported();
-  try {
-    const [client, socket] = await fx.pair();
-    socket.use(async (event, next) => {
-      await delay(1);
-      if (event[0] === "refused") throw new Error("middleware failed");
-      next();
-    });
-    socket.on("work", () => {
-      throw new Error("listener failed");
-    });
-    socket.on("still", (ack: (v: string) => void) => ack("here"));
-    client.emit("work");
-    client.emit("refused");
-    // Both were unhandled rejections: the first out of the middleware's `await`, the second
-    // its own.
-    assert.deepEqual((await reports(log.messages, 2)).sort(), [
-      "listener failed",
-      "middleware failed",
-    ]);
-    assert.equal(await client.emitWithAck("still"), "here");
-  } finally {
-    log.stop();
-  }
-});
+eachMode(
+  "a listener after a packet middleware that calls next later is reported when it throws",
+  async (fx) => {
+    const log = reported();
+    try {
+      const [client, socket] = await fx.pair();
+      socket.use(async (event, next) => {
+        await delay(1);
+        if (event[0] === "refused") throw new Error("middleware failed");
+        next();
+      });
+      socket.on("work", () => {
+        throw new Error("listener failed");
+      });
+      socket.on("still", (ack: (v: string) => void) => ack("here"));
+      client.emit("work");
+      client.emit("refused");
+      // Both were unhandled rejections: the first out of the middleware's `await`, the second
+      // its own.
+      assert.deepEqual((await reports(log.messages, 2)).sort(), [
+        "listener failed",
+        "middleware failed",
+      ]);
+      assert.equal(await client.emitWithAck("still"), "here");
+    } finally {
+      log.stop();
+    }
+  },
+);
 
 eachMode("an async ack callback that rejects is reported", async (fx) => {
   const log = reported();
@@ -238,22 +243,27 @@ eachMode("an async ack callback that rejects is reported", async (fx) => {
   }
 });
 
-eachMode("an error listener that throws on a bad packet is reported; the connection still closes", async (fx) => {
-  const log = reported();
-  try {
-    const [client, socket] = await fx.pair();
-    socket.on("error", () => {
-      throw new Error("error listener failed");
-    });
-    const gone = next(client, "disconnect");
-    // A forbidden key: a decode error, on which the server closes the connection.
-    (client.io.engine as unknown as { write(data: string): void }).write('42["x",{"__proto__":1}]');
-    assert.equal(await within(gone, "the client's disconnect"), "transport close");
-    assert.deepEqual(await reports(log.messages, 1), ["error listener failed"]);
-  } finally {
-    log.stop();
-  }
-});
+eachMode(
+  "an error listener that throws on a bad packet is reported; the connection still closes",
+  async (fx) => {
+    const log = reported();
+    try {
+      const [client, socket] = await fx.pair();
+      socket.on("error", () => {
+        throw new Error("error listener failed");
+      });
+      const gone = next(client, "disconnect");
+      // A forbidden key: a decode error, on which the server closes the connection.
+      (client.io.engine as unknown as { write(data: string): void }).write(
+        '42["x",{"__proto__":1}]',
+      );
+      assert.equal(await within(gone, "the client's disconnect"), "transport close");
+      assert.deepEqual(await reports(log.messages, 1), ["error listener failed"]);
+    } finally {
+      log.stop();
+    }
+  },
+);
 
 eachMode("an adapter whose promise rejects (persisting a session) is reported", async (fx) => {
   const log = reported();
