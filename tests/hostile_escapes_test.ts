@@ -9,7 +9,12 @@
  * "Uncaught ...": it is left alone, so that it fails the test as it would end the process.
  */
 import assert from "node:assert/strict";
-import { type AdapterNamespace, InMemoryAdapter, type Session } from "../mod.ts";
+import {
+  type AdapterNamespace,
+  InMemoryAdapter,
+  type ParserModule,
+  type Session,
+} from "../mod.ts";
 import {
   ClusterAdapterWithHeartbeat,
   type ClusterMessage,
@@ -17,6 +22,8 @@ import {
   MessageType,
 } from "../adapter/cluster/mod.ts";
 import { handshake, nextConnection, pollingUrl, request, startEngine } from "./helpers/engine.ts";
+import msgpackParser from "socket.io-msgpack-parser";
+import { encode as msgpack } from "notepack.io";
 import { WsClient } from "./helpers/raw.ts";
 import { delay, eachMode, Fixture, next, within } from "./helpers/socketio.ts";
 
@@ -285,6 +292,24 @@ eachMode("an adapter whose promise rejects (persisting a session) is reported", 
     }
   },
 }));
+
+eachMode("an event name that is no string nor number (msgpack decodes objects) matches no listener", async (fx) => {
+  const log = reported();
+  try {
+    const [client, socket] = await fx.pair("/", { parser: msgpackParser });
+    const got: unknown[] = [];
+    socket.onAny((...args) => got.push(args.length));
+    socket.on("still", (ack: (v: string) => void) => ack("here"));
+    // `String()` of this name throws: it was reported for every such packet.
+    const write = (client.io.engine as unknown as { write(data: Uint8Array): void }).write;
+    write.call(client.io.engine, msgpack({ type: 2, nsp: "/", data: [{ toString: 5 }, "x"] }));
+    assert.equal(await client.emitWithAck("still"), "here");
+    assert.deepEqual(log.messages, []);
+    assert.deepEqual(got, [2, 2]); // catch-all listeners see every event, as officially
+  } finally {
+    log.stop();
+  }
+}, () => ({ parser: msgpackParser as unknown as ParserModule }));
 
 // --- Cluster adapters: another node's messages ----------------------------------------------
 

@@ -186,10 +186,14 @@ export function bunWebSocket(opts: BunWebSocketOptions): Record<string, unknown>
     idleTimeout: opts.idleTimeout,
     // Engine.IO has its own heartbeat: Bun's pings would only add traffic.
     sendPings: false,
-    open(ws: BunWebSocket) {
-      ws.data.open(ws);
-    },
     // An exception escaping these handlers ends Bun's process: it is reported instead.
+    open(ws: BunWebSocket) {
+      try {
+        ws.data.open(ws);
+      } catch (err) {
+        report(err);
+      }
+    },
     message(ws: BunWebSocket, message: string | Uint8Array) {
       try {
         ws.data.events.onMessage(
