@@ -260,9 +260,10 @@ export class Client {
     if (this.#blobs || hasBlob(chunks)) {
       this.#blobWrites++;
       const compress = opts.compress !== false;
+      // A write that fails (a Blob that cannot be read) is reported, and the later ones go on.
       this.#blobs = (this.#blobs ?? Promise.resolve()).then(() =>
         this.#writeAsync(chunks, compress)
-      );
+      ).catch(report);
       return;
     }
     const compress = opts.compress !== false;
@@ -276,12 +277,15 @@ export class Client {
 
   /** Writes chunks holding `Blob`s once read, keeping every later packet behind them. */
   async #writeAsync(chunks: readonly Chunk[], compress: boolean): Promise<void> {
-    const ready: (string | Uint8Array)[] = [];
-    for (const c of chunks) {
-      ready.push(c instanceof Blob ? new Uint8Array(await c.arrayBuffer()) : c);
+    try {
+      const ready: (string | Uint8Array)[] = [];
+      for (const c of chunks) {
+        ready.push(c instanceof Blob ? new Uint8Array(await c.arrayBuffer()) : c);
+      }
+      for (const c of ready) this.conn._write(c, compress);
+    } finally {
+      if (--this.#blobWrites === 0) this.#blobs = undefined;
     }
-    for (const c of ready) this.conn._write(c, compress);
-    if (--this.#blobWrites === 0) this.#blobs = undefined;
   }
 
   /** @internal the session moved to WebSocket: its sockets may now get native broadcasts. */

@@ -314,7 +314,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
         const requestId = data?.requestId;
         if (opts === undefined || typeof requestId !== "string") return;
         const requester = message.uid;
-        void super.fetchSockets(opts).then((sockets) => {
+        super.fetchSockets(opts).then((sockets) => {
           this.publishResponse(
             requester,
             this.#response({
@@ -322,7 +322,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
               data: { requestId, sockets: sockets.map(details) },
             }),
           );
-        });
+        }).catch(report);
         return;
       }
       case MessageType.SERVER_SIDE_EMIT: {
@@ -488,10 +488,12 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
       opts: encodeOptions(opts),
     }));
     if (!this.recoveryOffsets) return super.broadcast(packet, opts);
-    void offset.then((o) => {
+    // Delivered once the offset is known: what the delivery throws (data the encoder refuses,
+    // which without recovery throws to the emitter's caller) can only be reported here.
+    offset.then((o) => {
       this.addOffsetIfNecessary(packet, opts, o);
       super.broadcast(packet, opts);
-    });
+    }).catch(report);
   }
 
   /**
