@@ -5,14 +5,15 @@
  * library. It also keeps what went wrong: errors dispatched on `globalThis` (what `report()`
  * sends, and uncaught exceptions on Deno), unhandled rejections and handler failures.
  *
- * Two servers share the handler: `/socket.io/` with most features on (connection state recovery,
- * Engine.IO v3, CORS with an origin function, engine middleware, `allowRequest`, cookies, a
- * dynamic namespace, namespace and packet middleware, sync and async), and `/plain/` with the
- * defaults. `/__fuzz/stats` (outside both) answers with {@linkcode FuzzStats} as JSON.
+ * Three servers share the handler: `/socket.io/` with most features on (connection state
+ * recovery, Engine.IO v3, CORS with an origin function, engine middleware, `allowRequest`,
+ * cookies, a dynamic namespace, namespace and packet middleware, sync and async), `/plain/` with
+ * the defaults, and `/msgpack/` with socket.io-msgpack-parser. `/__fuzz/stats` (outside both) answers with {@linkcode FuzzStats} as JSON.
  *
  * @module
  */
-import { Server, type Socket } from "../../mod.ts";
+import msgpackParser from "socket.io-msgpack-parser";
+import { type ParserModule, Server, type Socket } from "../../mod.ts";
 
 /** Where the app stands: what went wrong so far, and its memory. */
 export interface FuzzStats {
@@ -105,6 +106,12 @@ export function createFuzzApp(rss: () => number): FuzzApp {
     allowRequest: (req, cb) => cb(null, req.headers["x-refuse"] === undefined),
   });
   const plain = new Server({ ...TIMINGS, path: "/plain/" });
+  // A custom parser, whose decoder validates less than ours (event names may be any value).
+  const msgpack = new Server({
+    ...TIMINGS,
+    path: "/msgpack/",
+    parser: msgpackParser as unknown as ParserModule,
+  });
 
   // Engine middleware that reads a header and a cookie as express-style code does.
   io.engine.use((req, res, next) => {
@@ -125,7 +132,7 @@ export function createFuzzApp(rss: () => number): FuzzApp {
     socket.onAny(() => stats.events++);
     handlers(server, socket);
   };
-  for (const server of [io, plain]) {
+  for (const server of [io, plain, msgpack]) {
     server.on("connection", (socket) => attach(server, socket));
   }
   // Namespaces: with middleware (sync, async, refusing on auth), and dynamic ones.
@@ -142,7 +149,7 @@ export function createFuzzApp(rss: () => number): FuzzApp {
   io.of((name, auth, next) => next(null, name.startsWith("/fn-") && auth.deny === undefined))
     .on("connection", (socket) => attach(io, socket));
 
-  const inner = plain.handler((req) => {
+  const inner = msgpack.handler((req) => {
     const url = new URL(req.url);
     if (url.pathname === "/__fuzz/stats") {
       return new Response(JSON.stringify(read()), {
@@ -151,13 +158,13 @@ export function createFuzzApp(rss: () => number): FuzzApp {
     }
     return new Response("Not Found", { status: 404 });
   });
-  const handler = io.handler(inner);
+  const handler = io.handler(plain.handler(inner));
 
   const read = (): FuzzStats => ({
     ...stats,
     messages: [...stats.messages],
     rss: rss(),
-    sessions: io.engine.clientsCount + plain.engine.clientsCount,
+    sessions: io.engine.clientsCount + plain.engine.clientsCount + msgpack.engine.clientsCount,
   });
 
   return {
@@ -171,6 +178,7 @@ export function createFuzzApp(rss: () => number): FuzzApp {
     async close() {
       await io.close();
       await plain.close();
+      await msgpack.close();
       globalThis.removeEventListener("error", onError);
       globalThis.removeEventListener("unhandledrejection", onRejection);
     },

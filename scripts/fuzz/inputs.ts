@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { encode as msgpackEncode } from "notepack.io";
 import { Rng } from "./prng.ts";
 
 /** One request on a connection of its own; `hold` is how long its answer is waited for (ms). */
@@ -40,6 +41,8 @@ export interface WsFrame {
   unmasked?: true;
   /** A length that is not the payload's (the frame then lies). */
   declared?: number;
+  /** A CONNECT: the next frames wait (a while at most) for its answer, as a client's do. */
+  connect?: true;
 }
 
 /** One client's go at the server. */
@@ -69,7 +72,7 @@ export function inputCount(s: Scenario): number {
   return (s.polling ? 1 : 0) + 1 + s.frames.length;
 }
 
-const PATHS = ["/socket.io/", "/plain/"] as const;
+const PATHS = ["/socket.io/", "/plain/", "/msgpack/"] as const;
 
 /** The events the fuzz app listens to (app.ts). */
 const APP_EVENTS = [
@@ -120,13 +123,21 @@ class Gen {
    * stay connected for a while, a few are hostile throughout.
    */
   hostility = 0.1;
-  /** Whether the scenario talks to `/plain/`, whose only namespace is `/`. */
+  /**
+   * Whether the scenario's requests, headers, queries and handshakes are sound, so that only
+   * its packets are hostile (most scenarios); else anything may be broken.
+   */
+  sound = true;
+  /** Whether the scenario talks to `/plain/` or `/msgpack/`, whose only namespace is `/`. */
   plain = false;
+  /** Whether it talks to `/msgpack/`, whose parser is socket.io-msgpack-parser (v4 only). */
+  msgpack = false;
 
   constructor(readonly r: Rng) {}
 
   scenario(): Scenario {
     this.hostility = this.r.weighted([[50, 0.03], [30, 0.15], [20, 0.6]]);
+    this.sound = this.r.chance(0.6);
     return this.r.weighted<() => Scenario>([
       [20, () => this.httpScenario()],
       [35, () => this.pollingScenario()],
@@ -141,6 +152,11 @@ class Gen {
     const steps: RequestStep[] = [];
     for (let i = 0; i < n; i++) steps.push({ request: this.anyRequest(), hold: this.hold() });
     return { kind: "http", steps };
+  }
+
+  /** True with probability `p`, or always in a sound scenario. */
+  ok(p: number): boolean {
+    return this.sound || this.r.chance(p);
   }
 
   hold(): number {
@@ -337,14 +353,14 @@ class Gen {
    */
   request(method: string, target: string, headers: [string, string][], body?: string): string {
     const r = this.r;
-    const eol = r.chance(0.97) ? "\r\n" : r.pick(["\n", "\r", "\n\r"]);
-    const version = r.chance(0.97)
-      ? " HTTP/1.1"
-      : r.pick([" HTTP/1.0", " HTTP/2.0", "", " HTTP/9"]);
+    const eol = this.ok(0.97) ? "\r\n" : r.pick(["\n", "\r", "\n\r"]);
+    const version = this.ok(0.97) ? " HTTP/1.1" : r.pick([" HTTP/1.0", " HTTP/2.0", "", " HTTP/9"]);
     let head = `${method} ${target}${version}${eol}`;
     let framed = "";
     if (body !== undefined) {
-      const form = r.weighted([[75, "length"], [15, "chunked"], [5, "lie"], [5, "none"]]);
+      const form = this.sound
+        ? r.weighted([[85, "length"], [15, "chunked"]])
+        : r.weighted([[75, "length"], [15, "chunked"], [5, "lie"], [5, "none"]]);
       if (form === "length") headers.push(["Content-Length", String(body.length)]);
       else if (form === "lie") {
         headers.push([
@@ -389,18 +405,25 @@ class Gen {
     return out + (r.chance(0.95) ? "0\r\n\r\n" : "");
   }
 
+  /** The server a session talks to, and what that says of its packets. */
+  pickPath(): string {
+    const path = this.r.weighted([[75, PATHS[0]], [13, PATHS[1]], [12, PATHS[2]]]);
+    this.plain = path !== PATHS[0];
+    this.msgpack = path === PATHS[2];
+    return path;
+  }
+
   // ---- Long-polling ----
 
   pollingScenario(): Scenario {
     const r = this.r;
-    const eio = r.chance(0.75) ? "4" : "3";
-    const path = r.weighted([[85, PATHS[0]], [15, PATHS[1]]]);
-    this.plain = path === PATHS[1];
+    const path = this.pickPath();
+    const eio = !this.msgpack && r.chance(0.25) ? "3" : "4";
     const b64 = eio === "3" && r.chance(0.3) ? "&b64=1" : "";
     const handshake = this.request(
       "GET",
       `${path}?EIO=${eio}&transport=polling&t=${this.token().slice(0, 7)}${b64}`,
-      this.headers("GET", undefined),
+      this.sound ? [["Host", "127.0.0.1"]] : this.headers("GET", undefined),
     );
     const steps: RequestStep[] = [];
     const n = r.size(6) + 1;
@@ -411,8 +434,11 @@ class Gen {
       steps.push({ request: this.request("POST", `${path}?${query}`, headers, body), hold: 300 });
     };
     if (r.chance(0.85)) {
-      const connect = this.connectPacket(eio === "3");
-      if (connect) post(eio === "4" ? this.v4Payload([connect]) : this.v3Payload([connect]));
+      if (this.msgpack) post("b" + btoa(this.msgpackConnect()));
+      else {
+        const connect = this.connectPacket(eio === "3");
+        if (connect) post(eio === "4" ? this.v4Payload([connect]) : this.v3Payload([connect]));
+      }
     }
     if (r.chance(0.8)) {
       // A poll waiting meanwhile, as a client keeps one.
@@ -472,7 +498,13 @@ class Gen {
     const r = this.r;
     const packets: string[] = [];
     const n = r.size(12) + 1;
-    for (let i = 0; i < n; i++) packets.push(this.enginePacket(eio === "3"));
+    for (let i = 0; i < n; i++) {
+      packets.push(
+        this.msgpack && r.chance(0.85)
+          ? "b" + btoa(this.msgpackPacket())
+          : this.enginePacket(eio === "3"),
+      );
+    }
     const proper = () => (eio === "4" ? this.v4Payload(packets) : this.v3Payload(packets));
     if (r.chance(1 - this.hostility)) return proper();
     const body = r.weighted<() => string>([
@@ -532,9 +564,8 @@ class Gen {
 
   wsScenario(): Scenario {
     const r = this.r;
-    const eio = r.chance(0.8) ? "4" : "3";
-    const path = r.weighted([[85, PATHS[0]], [15, PATHS[1]]]);
-    this.plain = path === PATHS[1];
+    const path = this.pickPath();
+    const eio = !this.msgpack && r.chance(0.2) ? "3" : "4";
     const upgrading = r.chance(0.35);
     const polling = upgrading
       ? this.request(
@@ -543,24 +574,30 @@ class Gen {
         [["Host", "127.0.0.1"]],
       )
       : undefined;
-    const query = r.chance(0.85)
+    const query = this.ok(0.85)
       ? `EIO=${eio}&transport=websocket${upgrading ? "&sid=$SID" : ""}`
       : this.query(eio, upgrading ? "$SID" : undefined);
     const upgrade = this.upgradeRequest(`${path}?${query}`);
     const frames: WsFrame[] = [];
-    if (upgrading && r.chance(1 - this.hostility / 2)) {
+    if (upgrading && this.ok(1 - this.hostility / 2)) {
       frames.push({ op: 1, data: "2probe" });
       frames.push({
         op: 1,
-        data: r.chance(1 - this.hostility) ? "5" : r.pick(["5", "2probe", "6", "52", "40"]),
+        data: this.ok(1 - this.hostility) ? "5" : r.pick(["5", "2probe", "6", "52", "40"]),
       });
     }
     if (r.chance(0.85)) {
-      const connect = this.connectPacket(eio === "3");
-      if (connect) frames.push({ op: 1, data: utf8("4" + connect) });
+      if (this.msgpack) frames.push({ op: 2, data: this.msgpackConnect(), connect: true });
+      else {
+        const connect = this.connectPacket(eio === "3");
+        if (connect) frames.push({ op: 1, data: utf8("4" + connect), connect: true });
+      }
     }
     const n = r.size(20) + 1;
-    for (let i = 0; i < n; i++) frames.push(...this.wsFrames(eio === "3"));
+    for (let i = 0; i < n; i++) {
+      if (this.msgpack && r.chance(0.85)) frames.push({ op: 2, data: this.msgpackPacket() });
+      else frames.push(...this.wsFrames(eio === "3"));
+    }
     const end = r.weighted<"close" | "drop" | number>([
       [45, "close"],
       [35, "drop"],
@@ -572,27 +609,31 @@ class Gen {
   upgradeRequest(target: string): string {
     const r = this.r;
     const h: [string, string][] = [["Host", "127.0.0.1"]];
-    if (r.chance(0.97)) {
-      h.push(["Upgrade", r.chance(0.95) ? "websocket" : r.pick(["WebSocket", "ws", ""])]);
+    if (this.ok(0.97)) {
+      h.push(["Upgrade", this.ok(0.95) ? "websocket" : r.pick(["WebSocket", "ws", ""])]);
     }
-    if (r.chance(0.97)) {
-      h.push(["Connection", r.chance(0.95) ? "Upgrade" : r.pick(["keep-alive", "upgrade, x"])]);
+    if (this.ok(0.97)) {
+      h.push(["Connection", this.ok(0.95) ? "Upgrade" : r.pick(["keep-alive", "upgrade, x"])]);
     }
-    if (r.chance(0.97)) {
+    if (this.ok(0.97)) {
       h.push([
         "Sec-WebSocket-Key",
-        r.chance(0.95) ? "dGhlIHNhbXBsZSBub25jZQ==" : r.pick(["", "short", "=="]),
+        this.ok(0.95) ? "dGhlIHNhbXBsZSBub25jZQ==" : r.pick(["", "short", "=="]),
       ]);
     }
-    if (r.chance(0.97)) {
-      h.push(["Sec-WebSocket-Version", r.chance(0.95) ? "13" : r.pick(["8", "", "x"])]);
+    if (this.ok(0.97)) {
+      h.push(["Sec-WebSocket-Version", this.ok(0.95) ? "13" : r.pick(["8", "", "x"])]);
     }
-    if (r.chance(0.05)) {
+    if (!this.sound && r.chance(0.05)) {
       h.push(["Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"]);
     }
-    if (r.chance(0.05)) h.push(["Sec-WebSocket-Protocol", r.pick(["chat", "", ",,"])]);
-    if (r.chance(0.2)) h.push(...this.headers("GET", undefined).filter(([k]) => k !== "Host"));
-    return this.request(r.chance(0.97) ? "GET" : r.pick(["POST", "PUT"]), target, h);
+    if (!this.sound && r.chance(0.05)) {
+      h.push(["Sec-WebSocket-Protocol", r.pick(["chat", "", ",,"])]);
+    }
+    if (!this.sound && r.chance(0.2)) {
+      h.push(...this.headers("GET", undefined).filter(([k]) => k !== "Host"));
+    }
+    return this.request(this.ok(0.97) ? "GET" : r.pick(["POST", "PUT"]), target, h);
   }
 
   /** One message's frames (an event with attachments is several), or a control frame. */
@@ -999,6 +1040,120 @@ class Gen {
         return `{${items.join(",")}}`;
       }
     }
+  }
+
+  // ---- socket.io-msgpack-parser packets (`/msgpack/`) ----
+
+  /** A CONNECT, as msgpack bytes. */
+  msgpackConnect(): string {
+    if (this.r.chance(this.hostility)) return this.msgpackBytes(this.hostileMsgpack());
+    const packet: Record<string, unknown> = { type: 0, nsp: "/" };
+    const auth = this.r.chance(0.5) ? this.jsValue(2) : undefined;
+    if (typeof auth === "object" && auth !== null && !Array.isArray(auth)) packet.data = auth;
+    return this.msgpackBytes(packet);
+  }
+
+  /** An event or ack, clean (to `/`, the app's events) or hostile, as msgpack bytes. */
+  msgpackPacket(): string {
+    const r = this.r;
+    if (r.chance(this.hostility)) return this.msgpackBytes(this.hostileMsgpack());
+    this.clean = true;
+    try {
+      const ack = r.chance(0.15);
+      const args: unknown[] = [];
+      const n = r.size(4);
+      for (let i = 0; i < n; i++) args.push(this.jsValue(3));
+      const packet: Record<string, unknown> = ack
+        ? { type: 3, nsp: "/", id: r.int(8), data: args }
+        : { type: 2, nsp: "/", data: [r.pick(APP_EVENTS), ...args] };
+      if (!ack && r.chance(0.4)) packet.id = r.int(8);
+      return this.msgpackBytes(packet);
+    } finally {
+      this.clean = false;
+    }
+  }
+
+  /** A packet whose fields are anything: the parser takes some, the library the rest. */
+  hostileMsgpack(): unknown {
+    const r = this.r;
+    if (r.chance(0.6)) {
+      // A shape the parser takes (it checks type, nsp, id and that data is an array), with a
+      // name and arguments ours would have refused: what reaches the library as it is.
+      const packet: Record<string, unknown> = {
+        type: 2,
+        nsp: "/",
+        data: [this.hostileName(), ...Array.from({ length: r.size(3) }, () => this.jsValue(3))],
+      };
+      if (r.chance(0.3)) packet.id = r.pick([0, 1, 2147483647, 2 ** 40, -1]);
+      return packet;
+    }
+    if (r.chance(0.05)) return r.pick<unknown>([null, 5, "x", [], [2, "/"]]);
+    const packet: Record<string, unknown> = {};
+    if (r.chance(0.95)) {
+      packet.type = r.pick<unknown>([0, 1, 2, 2, 2, 3, 4, 5, 6, 7, -1, 2.5, "2", null]);
+    }
+    if (r.chance(0.95)) packet.nsp = r.pick<unknown>(["/", "/", "/admin", "", 5, null, "/nope"]);
+    if (r.chance(0.4)) {
+      packet.id = r.pick<unknown>([0, 1, 2147483648, -1, 2 ** 53, 1.5, "1", null]);
+    }
+    if (r.chance(0.9)) {
+      packet.data = r.lazy<unknown>([
+        [
+          40,
+          () => [this.hostileName(), ...Array.from({ length: r.size(3) }, () => this.jsValue(3))],
+        ],
+        [10, () => []],
+        [10, () => this.jsValue(3)],
+        [5, () => [[["nested"]]]],
+        [2, () => Array.from({ length: r.range(1000, 20000) }, () => 0)],
+        [5, () => ({ message: "x", data: this.jsValue(2) })],
+      ]);
+    }
+    return packet;
+  }
+
+  /** An event name msgpack can carry: any value, not only a string. */
+  hostileName(): unknown {
+    const r = this.r;
+    return r.lazy<unknown>([
+      [30, () => r.pick(APP_EVENTS)],
+      [10, () => r.pick(["connect", "disconnect", "disconnecting", "newListener", "error"])],
+      [10, () => r.pick([0, 1.5, -1, 2 ** 53])],
+      [10, () => ({ toString: 5 })],
+      [5, () => ({ toString: "x", valueOf: "y" })],
+      [5, () => null],
+      [5, () => true],
+      [5, () => [r.pick(APP_EVENTS)]],
+      [5, () => new Uint8Array([101, 99, 104, 111])],
+      [5, () => JSON.parse('{"__proto__":{"toString":1}}')],
+      [5, () => "__proto__"],
+    ]);
+  }
+
+  /** A JavaScript value (what JSON text of {@linkcode Gen.json} parses to), or bytes. */
+  jsValue(depth: number): unknown {
+    const r = this.r;
+    if (r.chance(0.1)) return new Uint8Array(Array.from({ length: r.size(32) }, () => r.int(256)));
+    try {
+      return JSON.parse(this.json(depth));
+    } catch {
+      return null;
+    }
+  }
+
+  /** `value` as msgpack bytes (a binary string); what cannot be encoded, as an empty map. */
+  msgpackBytes(value: unknown): string {
+    let bytes: Uint8Array;
+    try {
+      bytes = msgpackEncode(value);
+    } catch {
+      bytes = new Uint8Array([0x80]);
+    }
+    let s = "";
+    for (let i = 0; i < bytes.length; i += 8192) {
+      s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    }
+    return this.corruptBytes(s, this.hostility * 0.2);
   }
 
   // ---- Bytes ----

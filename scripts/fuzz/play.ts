@@ -88,17 +88,16 @@ async function frames(
       const op = frame.charCodeAt(0) & 0x0f;
       if (op === 8) serverClosed = true;
       else if (
-        op === 1 && frame[start] === "4" && (frame[start + 1] === "0" || frame[start + 1] === "4")
-      ) {
-        answers++;
-      }
+        op === 2 || // a msgpack CONNECT answer, as far as waiting goes
+        (op === 1 && frame[start] === "4" && (frame[start + 1] === "0" || frame[start + 1] === "4"))
+      ) answers++;
     }
   })();
   for (const f of s.frames) {
     if (conn.closed || serverClosed) break;
     const payload = bytesOf(f.data.includes("$SID") ? f.data.replaceAll("$SID", sid) : f.data);
     if (!(await conn.write(encodeFrame(f.op, payload, f)))) break;
-    if (f.op === 1 && f.data.startsWith("40")) {
+    if (f.connect) {
       const before = answers;
       await waitFor(() => answers > before || serverClosed || conn.closed, 300);
     }

@@ -101,10 +101,26 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
       } catch (err) {
         log(`scenario ${index}: the fuzzer failed: ${err instanceof Error ? err.stack : err}`);
       }
-      inFlight.delete(index);
-      recent.push(index);
-      if (recent.length > 4 * opts.concurrency) recent.shift();
+      if (target.local) {
+        // In this process the server's counts are read at once: the suspects are this scenario
+        // and those in flight with it.
+        noteReported(await target.stats(), [...inFlight].sort((a, b) => a - b));
+        inFlight.delete(index);
+      } else {
+        inFlight.delete(index);
+        recent.push(index);
+      }
     }
+  };
+
+  // Something new was reported: a failure, whose suspects are those given.
+  const noteReported = (st: FuzzStats | undefined, suspects: number[]) => {
+    if (!st || counts(st) === seen) return;
+    const messages = st.messages.slice(messagesSeen).map((m) => tail(m, 1200));
+    failures.push({ kind: "reported", messages, suspects });
+    log(`reported: ${messages.map((m) => m.split("\n")[0]).join(" | ")}`);
+    seen = counts(st);
+    messagesSeen = st.messages.length;
   };
 
   // Watches the server once a second: alive, what it reported, its memory.
@@ -133,20 +149,10 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
       const st = await target.stats();
       if (st) {
         rss.peak = Math.max(rss.peak, mb(st.rss));
-        const now = counts(st);
-        if (now !== seen) {
-          failures.push({
-            kind: "reported",
-            messages: st.messages.slice(messagesSeen).map((m) => tail(m, 1200)),
-            suspects: suspects(),
-          });
-          log(
-            `reported: ${st.messages.slice(messagesSeen).map((m) => m.split("\n")[0]).join(" | ")}`,
-          );
-          seen = now;
-          messagesSeen = st.messages.length;
-        }
+        noteReported(st, suspects());
       }
+      // Read once a second: the suspects are those played since, and those in flight.
+      recent.length = 0;
       if (opts.progressMs && Date.now() - lastProgress >= opts.progressMs) {
         lastProgress = Date.now();
         const secs = (Date.now() - started) / 1000;

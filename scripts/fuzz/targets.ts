@@ -18,6 +18,8 @@ export interface Target {
   alive(): boolean;
   /** What went wrong so far, and its memory; undefined when it does not answer. */
   stats(): Promise<FuzzStats | undefined>;
+  /** Whether `stats()` costs nothing (in this process): read after each scenario, then. */
+  readonly local: boolean;
   /** Stops it; for a child, what it printed on stderr (its crash, if any). */
   stop(): Promise<string>;
 }
@@ -45,6 +47,7 @@ function startDeno(): Promise<Target> {
   return Promise.resolve({
     runtime: "deno",
     port: server.addr.port,
+    local: true,
     alive: () => true,
     stats: () => Promise.resolve(app.stats()),
     async stop() {
@@ -61,14 +64,24 @@ const BUN_TARGET = new URL("./bun_target.ts", import.meta.url).pathname;
 async function startBun(): Promise<Target> {
   const bun = await findBun();
   if (!bun) throw new Error("bun is not installed and could not be installed from npm");
-  const child: FixtureProcess = await startFixture(bun, ["run", BUN_TARGET], (out) => {
-    const end = out.indexOf("\n") + 1;
-    return end > 0 ? { port: JSON.parse(out.slice(0, end)).port, end } : undefined;
-  });
+  // The app's npm package (the msgpack parser), found by Bun in a folder of links to Deno's npm
+  // cache, at the versions deno.lock has: the same code as under Deno.
+  const modules = await npmModules(["socket.io-msgpack-parser"]);
+  let child: FixtureProcess;
+  try {
+    child = await startFixture(bun, ["run", BUN_TARGET], (out) => {
+      const end = out.indexOf("\n") + 1;
+      return end > 0 ? { port: JSON.parse(out.slice(0, end)).port, end } : undefined;
+    }, { NODE_PATH: `${modules}/node_modules` });
+  } catch (err) {
+    await Deno.remove(modules, { recursive: true });
+    throw err;
+  }
   const port = child.port;
   return {
     runtime: "bun",
     port,
+    local: false,
     alive: () => child.running(),
     async stats() {
       if (!child.running()) return undefined;
@@ -87,7 +100,42 @@ async function startBun(): Promise<Target> {
         return err;
       } catch (err) {
         return err instanceof Error ? err.message : String(err);
+      } finally {
+        await Deno.remove(modules, { recursive: true });
       }
     },
   };
+}
+
+const ROOT = new URL("../../", import.meta.url);
+
+/**
+ * A new temporary folder with `node_modules/` holding links to the npm packages `names` (of
+ * deno.json's import map) and their dependencies in Deno's npm cache, at deno.lock's versions.
+ */
+async function npmModules(names: string[]): Promise<string> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const lock = JSON.parse(await Deno.readTextFile(new URL("deno.lock", ROOT)));
+  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+  const cache = JSON.parse(new TextDecoder().decode(info.stdout)).npmCache;
+  const root = await Deno.makeTempDir({ prefix: "socketio-edge-fuzz-" });
+  const dir = `${root}/node_modules/`;
+  // `name@version` keys; a dependency is named alone when the lock has one version of it.
+  const nameOf = (key: string) => key.slice(0, key.lastIndexOf("@"));
+  const keyOf = (dep: string) =>
+    lock.npm[dep] ? dep : Object.keys(lock.npm).find((key) => nameOf(key) === dep)!;
+  const linked = new Set<string>();
+  const link = async (key: string) => {
+    const name = nameOf(key);
+    if (linked.has(name)) return;
+    linked.add(name);
+    await Deno.mkdir(dir + name.slice(0, name.lastIndexOf("/") + 1), { recursive: true });
+    await Deno.symlink(
+      `${cache}/registry.npmjs.org/${name}/${key.slice(name.length + 1)}`,
+      dir + name,
+    );
+    for (const dep of lock.npm[key].dependencies ?? []) await link(keyOf(dep));
+  };
+  for (const name of names) await link(`${name}@${lock.specifiers[config.imports[name]]}`);
+  return root;
 }

@@ -21,15 +21,18 @@ export interface FixtureProcess {
 
 /**
  * Runs `cmd args...` and reads its stdout until `portOf` finds the port in it; `portOf` returns
- * the port and the length of the output it read for it, or undefined to read on.
+ * the port and the length of the output it read for it, or undefined to read on. `env` is added
+ * to the environment it inherits.
  */
 export async function startFixture(
   cmd: string,
   args: string[],
   portOf: (out: string) => { port: number; end: number } | undefined,
+  env?: Record<string, string>,
 ): Promise<FixtureProcess> {
   const child = new Deno.Command(cmd, {
     args,
+    env,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
