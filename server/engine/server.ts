@@ -508,8 +508,8 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     }
     const extra: OutgoingHeaders = cookie === undefined ? {} : { "Set-Cookie": [cookie] };
     const snap = req();
-    // The application's listeners: what they throw (or a header value `Headers` refuses) is
-    // reported, and the answer goes out with the headers that could be added.
+    // The application's listeners: what they throw is reported, and the answer goes out with
+    // what they set. (A value `Headers` refuses, with CR or LF, still fails the request.)
     if (initial) {
       try {
         this.emit("initial_headers", extra, snap);
@@ -522,11 +522,7 @@ export class Server extends Emitter<EngineServerEvents> implements SessionHost {
     } catch (err) {
       report(err);
     }
-    try {
-      addHeaders(headers, extra);
-    } catch (err) {
-      report(err);
-    }
+    addHeaders(headers, extra);
   }
 
   #open(
