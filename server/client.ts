@@ -124,7 +124,13 @@ export class Client {
   }
 
   #onerror(err: Error): void {
-    for (const socket of this.#sockets()) socket._onerror(err);
+    for (const socket of this.#sockets()) {
+      try {
+        socket._onerror(err);
+      } catch (thrown) {
+        report(thrown); // an "error" listener's: the connection closes all the same
+      }
+    }
     // A clean close, as the official server does: what is buffered (a CONNECT answer) still
     // goes out, then the close; the sockets learn it from the session ("forced close").
     this.conn.close();
@@ -259,9 +265,10 @@ export class Client {
     if (this.#blobs || hasBlob(chunks)) {
       this.#blobWrites++;
       const compress = opts.compress !== false;
+      // A write that fails (a Blob that cannot be read) is reported, and the later ones go on.
       this.#blobs = (this.#blobs ?? Promise.resolve()).then(() =>
         this.#writeAsync(chunks, compress)
-      );
+      ).catch(report);
       return;
     }
     const compress = opts.compress !== false;
@@ -275,12 +282,15 @@ export class Client {
 
   /** Writes chunks holding `Blob`s once read, keeping every later packet behind them. */
   async #writeAsync(chunks: readonly Chunk[], compress: boolean): Promise<void> {
-    const ready: (string | Uint8Array)[] = [];
-    for (const c of chunks) {
-      ready.push(c instanceof Blob ? new Uint8Array(await c.arrayBuffer()) : c);
+    try {
+      const ready: (string | Uint8Array)[] = [];
+      for (const c of chunks) {
+        ready.push(c instanceof Blob ? new Uint8Array(await c.arrayBuffer()) : c);
+      }
+      for (const c of ready) this.conn._write(c, compress);
+    } finally {
+      if (--this.#blobWrites === 0) this.#blobs = undefined;
     }
-    for (const c of ready) this.conn._write(c, compress);
-    if (--this.#blobWrites === 0) this.#blobs = undefined;
   }
 
   /** @internal the session moved to WebSocket: its sockets may now get native broadcasts. */

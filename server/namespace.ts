@@ -15,7 +15,7 @@ import { PacketType } from "../parser/socket.ts";
 import { BroadcastOperator } from "./broadcast.ts";
 import type { Client } from "./client.ts";
 import { NamespaceFanOut } from "./fanout.ts";
-import { report } from "./runtime/report.ts";
+import { report, reportRejection } from "./runtime/report.ts";
 import type { RemoteSocket } from "./remote_socket.ts";
 import type { Server } from "./server.ts";
 import { type DisconnectReason, Socket } from "./socket.ts";
@@ -139,7 +139,7 @@ export class Namespace<
     const adapter = new this.server._adapter(this as unknown as AdapterNamespace);
     if (adapter instanceof InMemoryAdapter) adapter.fanOut = this._fanOut;
     this.adapter = adapter;
-    void adapter.init();
+    reportRejection(adapter.init()); // a custom adapter's failure, reported
   }
 
   /** The server's encoder (the adapter encodes broadcasts with it). */
@@ -229,7 +229,7 @@ export class Namespace<
     if (ev === "connect" || ev === "connection" || ev === "new_namespace") {
       throw new Error(`"${ev}" is a reserved event name`);
     }
-    void this.adapter.serverSideEmit([ev, ...args]);
+    reportRejection(this.adapter.serverSideEmit([ev, ...args]));
     return true;
   }
 
@@ -386,16 +386,25 @@ export class Namespace<
       const step = (i: number): void => {
         if (i === fns.length) return resolve(undefined);
         let called = false;
+        // Thrown (or rejected, by an async middleware) before `next`: the refusal. After: the
+        // application's error, reported as uncaught (as on the official server) while the
+        // connection goes on.
+        const failed = (err: unknown) => {
+          if (called) return report(err);
+          called = true;
+          resolve(err instanceof Error ? err : new Error(String(err)));
+        };
         try {
-          fns[i](socket, (err) => {
+          const result: unknown = fns[i](socket, (err) => {
+            if (called) return;
             called = true;
             err ? resolve(err) : step(i + 1);
           });
+          if (typeof (result as PromiseLike<unknown> | null)?.then === "function") {
+            (result as PromiseLike<unknown>).then(undefined, failed);
+          }
         } catch (err) {
-          // Thrown before `next`: the refusal. Thrown after: the application's error, reported
-          // as uncaught (as on the official server) while the connection goes on.
-          if (called) report(err);
-          else resolve(err instanceof Error ? err : new Error(String(err)));
+          failed(err);
         }
       };
       step(0);
@@ -417,11 +426,11 @@ export class Namespace<
     reason: DisconnectReason,
   ): void {
     if (!this.server.recovery || !socket.pid || !RECOVERABLE.has(reason)) return;
-    void this.adapter.persistSession({
+    reportRejection(this.adapter.persistSession({
       sid: socket.id,
       pid: socket.pid,
       rooms: [...socket.rooms],
       data: socket.data,
-    });
+    }));
   }
 }

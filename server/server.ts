@@ -17,7 +17,7 @@ import type { EngineOptions } from "./engine/options.ts";
 import { type FetchHandler, Server as Engine } from "./engine/server.ts";
 import { type Middleware, Namespace, type NamespaceReservedEvents } from "./namespace.ts";
 import { nodeFormError, validateServerOptions } from "./options.ts";
-import { report } from "./runtime/report.ts";
+import { report, reportRejection } from "./runtime/report.ts";
 import type { Scheduler, TimerHandle } from "./runtime/scheduler.ts";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent_namespace.ts";
 import type { RemoteSocket } from "./remote_socket.ts";
@@ -271,9 +271,9 @@ export class Server<
       // The official server drops them; moving them keeps broadcasts reaching those sockets.
       for (const id of nsp.sockets.keys()) {
         const rooms = old.socketRooms(id);
-        if (rooms) void nsp.adapter.addAll(id, new Set(rooms));
+        if (rooms) reportRejection(nsp.adapter.addAll(id, new Set(rooms)));
       }
-      void old.close();
+      reportRejection(old.close());
     }
     return this;
   }
@@ -410,7 +410,7 @@ export class Server<
     for (const parent of this.#parents.values()) {
       if (parent.children.delete(nsp as never)) {
         this._nsps.delete(nsp.name);
-        void nsp.adapter.close();
+        reportRejection(nsp.adapter.close());
       }
     }
   }

@@ -9,7 +9,7 @@ import { type Packet, PacketType, RESERVED_EVENTS } from "../parser/socket.ts";
 import type { BroadcastOperator } from "./broadcast.ts";
 import type { Client } from "./client.ts";
 import { randomId } from "./ids.ts";
-import { report } from "./runtime/report.ts";
+import { report, reportRejection } from "./runtime/report.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Server } from "./server.ts";
 import type {
@@ -269,18 +269,18 @@ export class Socket<
     const timer = scheduler.set(() => {
       this.acks.delete(id);
       try {
-        ack.call(this, new Error("operation has timed out"));
+        reportRejection(ack.call(this, new Error("operation has timed out")));
       } catch (err) {
         report(err); // thrown out of a timer, it would end the process
       }
     }, timeout);
     const wrapped: Ack & { fail?: (err: Error) => void } = (...args) => {
       scheduler.clear(timer);
-      ack.call(this, null, ...args);
+      reportRejection(ack.call(this, null, ...args));
     };
     wrapped.fail = (err) => {
       scheduler.clear(timer);
-      ack.call(this, err);
+      reportRejection(ack.call(this, err));
     };
     this.acks.set(id, wrapped);
   }
@@ -414,7 +414,7 @@ export class Socket<
   /** @internal the namespace accepted the socket. */
   _onconnect(): void {
     this.connected = true;
-    this.join(this.id);
+    reportRejection(this.join(this.id));
     if (this.client.conn.protocol === 3) {
       // Socket.IO v2 clients get a bare CONNECT: they use the Engine.IO id.
       this._packet({ type: PacketType.CONNECT, nsp: this.nsp.name });
@@ -431,7 +431,7 @@ export class Socket<
    */
   _resume(rooms: readonly Room[]): void {
     this.connected = true;
-    this.join([this.id, ...rooms]);
+    reportRejection(this.join([this.id, ...rooms]));
   }
 
   /** @internal a packet for this socket arrived, given as its fields. */
@@ -469,15 +469,21 @@ export class Socket<
     if (id !== undefined) args.push(this.#ack(id));
     const any = this.#anyListeners;
     if (any?.length) {
-      for (const listener of any.slice()) listener.apply(this, args);
+      for (const listener of any.slice()) reportRejection(listener.apply(this, args));
     }
     if (!this.#fns?.length) {
       this._emitEvent(args);
       return;
     }
     this.#run(args, (err) => {
-      if (err) return this._onerror(err);
-      if (this.connected) this._emitEvent(args);
+      // A middleware may call `next` later (after an `await`): the listeners then run outside
+      // the packet's handling, where nothing would catch what they throw.
+      try {
+        if (err) return this._onerror(err);
+        if (this.connected) this._emitEvent(args);
+      } catch (thrown) {
+        report(thrown);
+      }
     });
   }
 
@@ -485,7 +491,13 @@ export class Socket<
     const fns = this.#fns!.slice();
     const step = (i: number): void => {
       if (i === fns.length) return done();
-      fns[i](event, (err) => (err ? done(err) : step(i + 1)));
+      // What a middleware throws, or its promise rejects with, is reported; the event goes no
+      // further unless it called `next`.
+      try {
+        reportRejection(fns[i](event, (err) => (err ? done(err) : step(i + 1))));
+      } catch (thrown) {
+        report(thrown);
+      }
     };
     step(0);
   }
@@ -503,7 +515,7 @@ export class Socket<
     const ack = this.#acks?.get(id);
     if (typeof ack !== "function") return;
     this.#acks!.delete(id);
-    ack.apply(this, data);
+    reportRejection(ack.apply(this, data));
   }
 
   /** @internal reports an error to "error" listeners. */
@@ -601,7 +613,9 @@ export class Socket<
   notifyOutgoingListeners(packet: Packet): void {
     const list = this.#anyOutgoing;
     if (!list?.length) return;
-    for (const listener of list.slice()) listener.apply(this, packet.data as unknown[]);
+    for (const listener of list.slice()) {
+      reportRejection(listener.apply(this, packet.data as unknown[]));
+    }
   }
 }
 

@@ -11,6 +11,7 @@ import type {
   ReservedOrUserEventNames,
   ReservedOrUserListener,
 } from "../parser/typed_events.ts";
+import { reportRejection } from "./runtime/report.ts";
 
 export type * from "../parser/typed_events.ts";
 
@@ -170,10 +171,18 @@ export class TypedListeners<ListenEvents extends EventsMap, ReservedEvents exten
 
   /** Emits the event `ev` (a name from a packet) with `args` as they are. @internal */
   _emitArgs(ev: unknown, args: unknown[]): boolean {
-    // Numeric event names (allowed by the protocol) match string keys, as in Node.
-    const list = this.#listeners?.get(typeof ev === "string" ? ev : String(ev));
+    // Numeric event names (allowed by the protocol) match string keys, as in Node. Any other
+    // name (a custom parser's, e.g. msgpack's, may decode an object there) matches none: String()
+    // of a hostile object throws.
+    const name = typeof ev === "string" ? ev : typeof ev === "number" ? String(ev) : undefined;
+    const list = name === undefined ? undefined : this.#listeners?.get(name);
     if (list === undefined) return false;
-    for (let i = 0; i < list.length; i++) list[i].apply(this, args);
+    for (let i = 0; i < list.length; i++) {
+      const result: unknown = list[i].apply(this, args);
+      // An async listener's rejection is reported, as a throw is: unhandled, it would end the
+      // process.
+      if (result !== undefined) reportRejection(result);
+    }
     return true;
   }
 

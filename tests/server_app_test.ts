@@ -123,7 +123,7 @@ eachMode("a listener that throws without an error handler is logged, not fatal",
 });
 
 // Errors thrown inside the engine (here by its listener) stop at the runtime's WebSocket
-// listener. (Over polling they end the POST's request instead, which the runtime survives.)
+// listener. (Over polling, at the POST's reading of its payload: tests/hostile_escapes_test.ts.)
 Deno.test("an Engine.IO listener that throws is reported, the server serves on [websocket]", async () => {
   const fx = new Fixture("websocket");
   const { errors, stop } = reported();

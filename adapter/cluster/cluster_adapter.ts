@@ -250,13 +250,25 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   onMessage(message: ClusterMessage | ClusterResponse, offset?: Offset): void {
     if (typeof message !== "object" || message === null || this.#closed) return;
     if (message.uid === this.uid || message.nsp !== this.nsp.name) return;
+    // Never thrown to the transport, whose callback it runs in: what a message sets off that
+    // fails (data the encoder refuses, an application's listener) is reported.
+    try {
+      this.#onMessage(message, offset);
+    } catch (err) {
+      report(err);
+    }
+  }
+
+  #onMessage(message: ClusterMessage | ClusterResponse, offset: Offset | undefined): void {
     const data = message.data as Record<string, unknown> | undefined;
     // A number: a transport may hand responses here too.
     switch (message.type as number) {
       case MessageType.BROADCAST: {
         const opts = decodeOptions(data?.opts);
         const packet = data?.packet as Packet | undefined;
-        if (opts === undefined || typeof packet !== "object" || packet === null) return;
+        // An event, as every node and emitter sends: anything else would go to the clients as
+        // a packet they cannot parse (and close on).
+        if (opts === undefined || !isEvent(packet)) return;
         const requestId = data?.requestId;
         if (typeof requestId !== "string") {
           this.addOffsetIfNecessary(packet, opts, offset);
@@ -302,7 +314,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
         const requestId = data?.requestId;
         if (opts === undefined || typeof requestId !== "string") return;
         const requester = message.uid;
-        void super.fetchSockets(opts).then((sockets) => {
+        super.fetchSockets(opts).then((sockets) => {
           this.publishResponse(
             requester,
             this.#response({
@@ -310,7 +322,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
               data: { requestId, sockets: sockets.map(details) },
             }),
           );
-        });
+        }).catch(report);
         return;
       }
       case MessageType.SERVER_SIDE_EMIT: {
@@ -476,10 +488,12 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
       opts: encodeOptions(opts),
     }));
     if (!this.recoveryOffsets) return super.broadcast(packet, opts);
-    void offset.then((o) => {
+    // Delivered once the offset is known: what the delivery throws (data the encoder refuses,
+    // which without recovery throws to the emitter's caller) can only be reported here.
+    offset.then((o) => {
       this.addOffsetIfNecessary(packet, opts, o);
       super.broadcast(packet, opts);
-    });
+    }).catch(report);
   }
 
   /**
@@ -719,4 +733,11 @@ function details(socket: AdapterSocket | SocketDetails): SocketDetails {
     rooms: [...socket.rooms],
     data: socket.data,
   };
+}
+
+/** Whether `packet` is an event packet as nodes broadcast it: type 2 (or 5), data an array. */
+function isEvent(packet: unknown): packet is Packet {
+  const p = packet as Packet | null | undefined;
+  return typeof p === "object" && p !== null && (p.type === 2 || p.type === 5) &&
+    Array.isArray(p.data);
 }

@@ -6,6 +6,7 @@
  */
 import type { EnginePacket } from "../../parser/engine.ts";
 import { isDecodeError } from "../../parser/errors.ts";
+import { report } from "../runtime/report.ts";
 import type { Answer } from "../runtime/types.ts";
 import type { WireCodec } from "./codec.ts";
 import type { OutPacket, Transport, TransportOwner } from "./transport.ts";
@@ -267,7 +268,13 @@ export class PollingTransport implements Transport {
         this.owner.onTransportClose("transport closed by the client");
         return;
       }
-      this.owner.onPacket(packet);
+      try {
+        this.owner.onPacket(packet);
+      } catch (err) {
+        // An application's listener (`packet`, `message`): reported, and the payload's other
+        // packets are read all the same, as they would be over WebSocket.
+        report(err);
+      }
     }
   }
 

@@ -15,6 +15,7 @@ import {
 } from "../runtime/mod.ts";
 import { Admission } from "./admission.ts";
 import type { AdmissionRefusal } from "./admission.ts";
+import { report } from "../runtime/report.ts";
 import { applyCors } from "./cors.ts";
 import { codecFor } from "./codec.ts";
 import { ERROR_MESSAGES, ErrorCode, errorResponse, upgradeErrorResponse } from "./errors.ts";
@@ -385,12 +386,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
       message?: string,
       extra?: Record<string, string>,
     ) => {
-      this.emit("connection_error", {
-        req: snapshot(),
-        code,
-        message: message ?? ERROR_MESSAGES[code],
-        context,
-      });
+      this.#emitError({ req: snapshot(), code, message: message ?? ERROR_MESSAGES[code], context });
       if (isUpgrade) {
         req.body?.cancel().catch(() => {});
         return upgradeErrorResponse(code, message, extra);
@@ -558,8 +554,20 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     }
     const extra: OutgoingHeaders = cookie === undefined ? {} : { "Set-Cookie": [cookie] };
     const snap = req();
-    if (initial) this.emit("initial_headers", extra, snap);
-    this.emit("headers", extra, snap);
+    // The application's listeners: what they throw is reported, and the answer goes out with
+    // what they set. (A value `Headers` refuses, with CR or LF, still fails the request.)
+    if (initial) {
+      try {
+        this.emit("initial_headers", extra, snap);
+      } catch (err) {
+        report(err);
+      }
+    }
+    try {
+      this.emit("headers", extra, snap);
+    } catch (err) {
+      report(err);
+    }
     addHeaders(headers, extra);
   }
 
@@ -572,7 +580,11 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     const session = new EngineSocket(id, this, transport, snapshot, protocol);
     this.clients.set(id, session);
     session.open();
-    this.emit("connection", session);
+    try {
+      this.emit("connection", session);
+    } catch (err) {
+      report(err); // the application's listener: the session is open all the same
+    }
     return session;
   }
 
@@ -633,12 +645,21 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
 
   /** Emits `connection_error` for a handshake or upgrade that failed with `error`. */
   #refused(req: RequestSnapshot, name: string, error: unknown): void {
-    this.emit("connection_error", {
+    this.#emitError({
       req,
       code: ErrorCode.BAD_REQUEST,
       message: ERROR_MESSAGES[ErrorCode.BAD_REQUEST],
       context: { name, error },
     });
+  }
+
+  /** Emits `connection_error`; what a listener throws is reported, and the refusal goes out. */
+  #emitError(error: ConnectionError): void {
+    try {
+      this.emit("connection_error", error);
+    } catch (err) {
+      report(err);
+    }
   }
 
   /** The `io` cookie of session `id`, when the option is on. */

@@ -7,6 +7,7 @@
 import type { EnginePacket } from "../../parser/engine.ts";
 import { EngineEmitter } from "./emitter.ts";
 import { receivedBytes } from "./bytes.ts";
+import { callReporting, report } from "../runtime/report.ts";
 import type { TimerHandle } from "../runtime/scheduler.ts";
 import type { HeartbeatTarget } from "./heartbeat.ts";
 import type { RawSocket } from "../runtime/types.ts";
@@ -328,7 +329,11 @@ export class EngineSocket extends EngineEmitter<EngineSocketEvents>
       this.#flushQueued = true;
       queueMicrotask(() => {
         this.#flushQueued = false;
-        this.#flush();
+        try {
+          this.#flush();
+        } catch (err) {
+          report(err); // thrown out of a microtask, it would end the process
+        }
       });
     }
   }
@@ -342,8 +347,14 @@ export class EngineSocket extends EngineEmitter<EngineSocketEvents>
     this.#callbacks = undefined;
     const closing = this.readyState === "closing";
     this.transport.send(packets);
-    if (callbacks !== undefined) { for (const cb of callbacks) cb(); }
-    this.emit("drain");
+    // The application's callbacks and listeners: one that throws is reported, and stops neither
+    // the others nor the close that may follow.
+    if (callbacks !== undefined) { for (const cb of callbacks) callReporting(cb); }
+    try {
+      this.emit("drain");
+    } catch (err) {
+      report(err);
+    }
     if (closing) {
       // Over polling the close packet goes on the next poll, as the official server sends it:
       // the official client drops whatever precedes a close in one payload.

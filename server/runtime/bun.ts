@@ -221,10 +221,14 @@ export function bunWebSocket(opts: BunWebSocketOptions): Record<string, unknown>
     // 16 MiB, dropped frames silently. Its `closeOnBackpressureLimit` would close such a socket
     // itself, without a reason and without publish's answer saying so.) 0 is no limit.
     backpressureLimit: limit === Infinity ? 0 : Math.ceil(limit),
-    open(ws: BunWebSocket) {
-      ws.data.open(ws);
-    },
     // An exception escaping these handlers ends Bun's process: it is reported instead.
+    open(ws: BunWebSocket) {
+      try {
+        ws.data.open(ws);
+      } catch (err) {
+        report(err);
+      }
+    },
     message(ws: BunWebSocket, message: string | Uint8Array) {
       try {
         ws.data.events.onMessage(

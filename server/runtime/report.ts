@@ -40,6 +40,41 @@ export function report(err: unknown): void {
   console.error("socketio-edge: uncaught", err);
 }
 
+/**
+ * Reports the rejection of `value` when it is a promise (what an `async` listener or
+ * middleware returns), where it would otherwise be an unhandled rejection, which ends the
+ * process on Deno, Bun and Node. Anything else is left alone.
+ *
+ * @example
+ * ```ts
+ * import { reportRejection } from "./report.ts";
+ *
+ * addEventListener("error", (e) => e.preventDefault(), { once: true }); // handled: not logged
+ * reportRejection((async () => { throw new Error("an async listener failed"); })());
+ * ```
+ *
+ * @param value what a listener returned
+ */
+export function reportRejection(value: unknown): void {
+  if (typeof (value as PromiseLike<unknown> | null)?.then === "function") {
+    (value as PromiseLike<unknown>).then(undefined, report);
+  }
+}
+
+/**
+ * Calls `fn`, reporting what it throws: the default scheduler runs its timers through it, so
+ * that a timer's callback (the application's listeners run in some) never ends the process.
+ *
+ * @param fn the callback
+ */
+export function callReporting(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    report(err);
+  }
+}
+
 function messageOf(err: unknown): string {
   try {
     return err instanceof Error ? err.message : String(err);

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { callReporting } from "./report.ts";
 
 /** What {@linkcode Scheduler.set} returns, for {@linkcode Scheduler.clear}: opaque to the server. */
 export type TimerHandle = unknown;
@@ -64,10 +65,12 @@ export interface Scheduler {
 /**
  * The scheduler on `Date.now` and `setTimeout` / `clearTimeout`, looked up on `globalThis` at
  * each call, so that fake timers installed later (`@sinonjs/fake-timers`, the official suites'
- * clocks) drive the server too. The default of every engine.
+ * clocks) drive the server too. The default of every engine. What a callback throws is
+ * reported (`report.ts`): thrown out of a timer, it would end the process.
  */
 export const defaultScheduler: Scheduler = {
   now: () => Date.now(),
-  set: (fn, ms) => globalThis.setTimeout(fn, ms),
+  // The callback goes as setTimeout's argument: no closure per timer.
+  set: (fn, ms) => globalThis.setTimeout(callReporting, ms, fn),
   clear: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

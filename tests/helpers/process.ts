@@ -20,19 +20,20 @@ export interface FixtureProcess {
 }
 
 /**
- * Runs `cmd args...` (in `cwd`, by default this process's) and reads its stdout until `portOf`
- * finds the port in it; `portOf` returns the port and the length of the output it read for it,
- * or undefined to read on.
+ * Runs `cmd args...` and reads its stdout until `portOf` finds the port in it; `portOf` returns
+ * the port and the length of the output it read for it, or undefined to read on. It runs in
+ * `opts.cwd` (by default this process's), with `opts.env` added to the environment it inherits.
  */
 export async function startFixture(
   cmd: string,
   args: string[],
   portOf: (out: string) => { port: number; end: number } | undefined,
-  cwd?: string,
+  opts: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<FixtureProcess> {
   const child = new Deno.Command(cmd, {
     args,
-    cwd,
+    cwd: opts.cwd,
+    env: opts.env,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -99,7 +100,7 @@ export async function startServerProcess(
   const fixture = await startFixture(cmd, args, (out) => {
     const match = /PORT (\d+)\n/.exec(out);
     return match ? { port: Number(match[1]), end: match.index + match[0].length } : undefined;
-  }, cwd);
+  }, { cwd });
   return { ...fixture, url: `http://127.0.0.1:${fixture.port}` };
 }
 
