@@ -71,6 +71,40 @@ Deno.test("a listener that throws in a timer is reported (the join deadline clos
   }
 });
 
+Deno.test("upgrading and upgrade listeners that throw are reported; the upgrade completes", async () => {
+  // The `upgrade` listener ran between the switch of transports and the flush of what waited:
+  // a throw there left packets buffered and the session half upgraded.
+  const fx = new Fixture("upgrade");
+  const log = reported();
+  try {
+    fx.io.engine.once("connection", (session) => {
+      session.on("upgrading", () => {
+        throw new Error("upgrading listener failed");
+      });
+      session.on("upgrade", () => {
+        throw new Error("upgrade listener failed");
+      });
+    });
+    const [client, socket] = await fx.pair();
+    if (client.io.engine.transport.name !== "websocket") {
+      await within(next(client.io.engine, "upgrade"), "the client's upgrade");
+    }
+    assert.deepEqual((await reports(log.messages, 2)).sort(), [
+      "upgrade listener failed",
+      "upgrading listener failed",
+    ]);
+    assert.equal(socket.conn.transport.name, "websocket");
+    socket.on("ping", (ack: (v: string) => void) => ack("pong"));
+    assert.equal(await client.timeout(2000).emitWithAck("ping"), "pong");
+    const got = next(client, "news");
+    socket.emit("news", "after the upgrade");
+    assert.equal(await within(got, "news"), "after the upgrade");
+  } finally {
+    log.stop();
+    await fx.close();
+  }
+});
+
 Deno.test("a drain listener that throws in the flush of a poll is reported; the poll is answered", async () => {
   const f = startEngine();
   const log = reported();

@@ -549,7 +549,7 @@ export class EngineSocket extends EngineEmitter<EngineSocketEvents>
       onPacket: (packet) => {
         if (packet.type === "ping" && packet.data === "probe") {
           next.send([{ type: "pong", data: "probe" }]);
-          this.emit("upgrading", next);
+          callReporting(() => this.emit("upgrading", next));
           scheduler.clear(release);
           release = scheduler.set(releaseAgain, RELEASE_INTERVAL);
         } else if (packet.type === "upgrade" && this.readyState !== "closed") {
@@ -560,7 +560,8 @@ export class EngineSocket extends EngineEmitter<EngineSocketEvents>
           this.upgraded = true;
           this.transport = next;
           next.owner = this;
-          this.emit("upgrade", next);
+          // Listeners run before the flush, as officially; one that throws stops no part of it.
+          callReporting(() => this.emit("upgrade", next));
           this.#flush();
           this._reader?._onupgrade();
           if (this.readyState === "closing") {
