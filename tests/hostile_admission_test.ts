@@ -19,7 +19,6 @@ import {
   type EngineOptions,
   type Scheduler,
   Server as Engine,
-  type TimerHandle,
 } from "../server/engine/mod.ts";
 import {
   closeOf,
@@ -38,40 +37,7 @@ import { connected, Fixture, MODES } from "./helpers/socketio.ts";
 import { once, track } from "./fixtures/client_env.ts";
 import { stormOnce } from "../scripts/admission_storm.ts";
 import { Admission } from "../server/engine/admission.ts";
-
-/** A clock that moves only when the test says so; its timers fire only when it is moved on. */
-class ManualClock implements Scheduler {
-  time = 1_000_000;
-  readonly timers = new Set<{ at: number; fn: () => void }>();
-
-  now(): number {
-    return this.time;
-  }
-
-  set(fn: () => void, ms: number): TimerHandle {
-    const timer = { at: this.time + Math.max(0, ms), fn };
-    this.timers.add(timer);
-    return timer;
-  }
-
-  clear(handle: TimerHandle): void {
-    this.timers.delete(handle as { at: number; fn: () => void });
-  }
-
-  /** Moves the clock on by `ms`, firing what falls due on the way, earliest first. */
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      let due: { at: number; fn: () => void } | undefined;
-      for (const t of this.timers) if (t.at <= end && (!due || t.at < due.at)) due = t;
-      if (!due) break;
-      this.timers.delete(due);
-      this.time = due.at;
-      due.fn();
-    }
-    this.time = end;
-  }
-}
+import { ManualClock } from "./helpers/manual_clock.ts";
 
 const NODE_SERVER = new URL("./fixtures/node_server.mjs", import.meta.url).pathname;
 const BUN_FIXTURE = new URL("./fixtures/hostile_admission_bun.ts", import.meta.url).pathname;

@@ -7,45 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { Server, type Socket } from "../mod.ts";
-import type { Scheduler, TimerHandle } from "../server/engine/mod.ts";
 import { handshake, poll, pollingUrl } from "./helpers/engine.ts";
 import { WsClient } from "./helpers/raw.ts";
 import { serve } from "./helpers/serve.ts";
 import { delay, Fixture, MODES, next, upgraded } from "./helpers/socketio.ts";
-
-/** A clock that moves only when the test says so: an alternative scheduler, as a user writes. */
-class ManualClock implements Scheduler {
-  time = 1_000_000;
-  readonly timers = new Set<{ at: number; fn: () => void }>();
-
-  now(): number {
-    return this.time;
-  }
-
-  set(fn: () => void, ms: number): TimerHandle {
-    const timer = { at: this.time + Math.max(0, ms), fn };
-    this.timers.add(timer);
-    return timer;
-  }
-
-  clear(handle: TimerHandle): void {
-    this.timers.delete(handle as { at: number; fn: () => void });
-  }
-
-  /** Moves the clock on by `ms`, firing what falls due on the way, earliest first. */
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      let due: { at: number; fn: () => void } | undefined;
-      for (const t of this.timers) if (t.at <= end && (!due || t.at < due.at)) due = t;
-      if (!due) break;
-      this.timers.delete(due);
-      this.time = due.at;
-      due.fn();
-    }
-    this.time = end;
-  }
-}
+import { ManualClock } from "./helpers/manual_clock.ts";
 
 const ROOT = new URL("../", import.meta.url).href;
 const SERVER_CODE = [`${ROOT}server/`, `${ROOT}adapter/`, `${ROOT}mod.ts`];
