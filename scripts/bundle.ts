@@ -19,6 +19,7 @@
  * @module
  */
 import * as esbuild from "esbuild";
+import { linkNpmModules } from "./npm_links.ts";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 
 const ROOT = new URL("../", import.meta.url);
@@ -52,43 +53,11 @@ const BUILDS: Build[] = [
   { name: "socket.io.esm.min.js", entry: "client/mod.ts", format: "esm", minify: true },
 ];
 
-/**
- * A `node_modules` folder for esbuild holding npm packages of deno.json's import map and their
- * dependencies, at deno.lock's versions: links into Deno's npm cache (filled by importing them),
- * so that the bundles are built from what the tests run.
- */
-async function npmModules(names: string[], imports: Record<string, string>): Promise<string> {
-  for (const name of names) await import(name);
-  const lock = JSON.parse(await Deno.readTextFile(new URL("deno.lock", ROOT)));
-  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
-  const cache = JSON.parse(new TextDecoder().decode(info.stdout)).npmCache;
-  const dir = new URL(".artifacts/bundle-modules/node_modules/", ROOT).pathname;
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
-  // `name@version` keys; a dependency is named alone when the lock has one version of it.
-  const nameOf = (key: string) => key.slice(0, key.lastIndexOf("@"));
-  const keyOf = (dep: string) =>
-    lock.npm[dep] ? dep : Object.keys(lock.npm).find((key) => nameOf(key) === dep)!;
-  const linked = new Set<string>();
-  const link = async (key: string) => {
-    const name = nameOf(key);
-    if (linked.has(name)) return;
-    linked.add(name);
-    await Deno.mkdir(dir + name.slice(0, name.lastIndexOf("/") + 1), { recursive: true });
-    await Deno.symlink(
-      `${cache}/registry.npmjs.org/${name}/${key.slice(name.length + 1)}`,
-      dir + name,
-    );
-    for (const dep of lock.npm[key].dependencies ?? []) await link(keyOf(dep));
-  };
-  for (const name of names) {
-    const version = lock.specifiers[imports[name]];
-    await link(`${name}@${version}`);
-  }
-  return dir;
-}
-
 const parsers = [...new Set(BUILDS.flatMap((b) => b.parser ? [b.parser] : []))];
-const nodeModules = await npmModules(parsers, config.imports);
+const nodeModules = await linkNpmModules(
+  parsers,
+  new URL(".artifacts/bundle-modules/", ROOT).pathname,
+);
 
 /**
  * What the browser bundles take in the place of some modules: a folder of the client with a

@@ -7,6 +7,7 @@
 import { findBun } from "../../tests/helpers/bun.ts";
 import { type FixtureProcess, startFixture } from "../../tests/helpers/process.ts";
 import { createFuzzApp, type FuzzStats } from "./app.ts";
+import { linkNpmModules } from "../npm_links.ts";
 
 /** A running server under attack. */
 export interface Target {
@@ -107,35 +108,9 @@ async function startBun(): Promise<Target> {
   };
 }
 
-const ROOT = new URL("../../", import.meta.url);
-
-/**
- * A new temporary folder with `node_modules/` holding links to the npm packages `names` (of
- * deno.json's import map) and their dependencies in Deno's npm cache, at deno.lock's versions.
- */
+/** A new temporary folder whose `node_modules/` links the npm packages `names`. */
 async function npmModules(names: string[]): Promise<string> {
-  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
-  const lock = JSON.parse(await Deno.readTextFile(new URL("deno.lock", ROOT)));
-  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
-  const cache = JSON.parse(new TextDecoder().decode(info.stdout)).npmCache;
   const root = await Deno.makeTempDir({ prefix: "socketio-edge-fuzz-" });
-  const dir = `${root}/node_modules/`;
-  // `name@version` keys; a dependency is named alone when the lock has one version of it.
-  const nameOf = (key: string) => key.slice(0, key.lastIndexOf("@"));
-  const keyOf = (dep: string) =>
-    lock.npm[dep] ? dep : Object.keys(lock.npm).find((key) => nameOf(key) === dep)!;
-  const linked = new Set<string>();
-  const link = async (key: string) => {
-    const name = nameOf(key);
-    if (linked.has(name)) return;
-    linked.add(name);
-    await Deno.mkdir(dir + name.slice(0, name.lastIndexOf("/") + 1), { recursive: true });
-    await Deno.symlink(
-      `${cache}/registry.npmjs.org/${name}/${key.slice(name.length + 1)}`,
-      dir + name,
-    );
-    for (const dep of lock.npm[key].dependencies ?? []) await link(keyOf(dep));
-  };
-  for (const name of names) await link(`${name}@${lock.specifiers[config.imports[name]]}`);
+  await linkNpmModules(names, root);
   return root;
 }
