@@ -7,23 +7,11 @@
  * @module
  */
 
+import { installPinned, pinnedVersion } from "./npm_install.ts";
+
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DIR = `${ROOT}.artifacts/admin-ui`;
 const NAME = "@socket.io/admin-ui";
-
-/** The version deno.json's import map pins. */
-async function pinned(): Promise<string> {
-  const deno = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  return String(deno.imports[NAME]).replace(`npm:${NAME}@`, "");
-}
-
-async function installedVersion(dir: string): Promise<string | undefined> {
-  try {
-    return JSON.parse(await Deno.readTextFile(`${dir}/package.json`)).version;
-  } catch {
-    return undefined;
-  }
-}
 
 let installed: Promise<string> | undefined;
 
@@ -32,29 +20,8 @@ let installed: Promise<string> | undefined;
  * folder (`dist/index.js`, `ui/dist/`).
  */
 export function adminUiPackage(): Promise<string> {
-  return installed ??= (async () => {
-    const version = await pinned();
-    const dir = `${DIR}/node_modules/${NAME}`;
-    if (await installedVersion(dir) !== version) {
-      await Deno.mkdir(DIR, { recursive: true });
-      const { success, stderr } = await new Deno.Command("npm", {
-        args: [
-          "install",
-          "--prefix",
-          DIR,
-          "--no-audit",
-          "--no-fund",
-          "--no-save",
-          "--loglevel=error",
-          `${NAME}@${version}`,
-        ],
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      if (!success) throw new Error(`npm install failed: ${new TextDecoder().decode(stderr)}`);
-    }
-    return dir;
-  })();
+  return installed ??=
+    (async () => `${await installPinned(DIR, { [NAME]: await pinnedVersion(NAME) })}/${NAME}`)();
 }
 
 const TYPES: Record<string, string> = {

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { installPinned, pinnedVersion } from "./npm_install.ts";
+
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DIR = `${ROOT}.artifacts/official-redis`;
 
@@ -21,28 +23,14 @@ const OFFICIAL: Record<string, string> = {
 
 /** Every package with its version: the official ones and the clients of deno.json. */
 async function packages(): Promise<Record<string, string>> {
-  const deno = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const pinned = (name: string) => String(deno.imports[name]).replace(`npm:${name}@`, "");
   // Our Redis adapters' codec too: under Bun, NODE_PATH must find the version deno.json pins,
   // not the 2.x that the official streams adapter would otherwise hoist there.
   return {
     ...OFFICIAL,
-    redis: pinned("redis"),
-    ioredis: pinned("ioredis"),
-    "@msgpack/msgpack": pinned("@msgpack/msgpack"),
+    redis: await pinnedVersion("redis"),
+    ioredis: await pinnedVersion("ioredis"),
+    "@msgpack/msgpack": await pinnedVersion("@msgpack/msgpack"),
   };
-}
-
-/** Whether `name@version` is installed in the folder. */
-async function has(name: string, version: string): Promise<boolean> {
-  try {
-    const pkg = JSON.parse(
-      await Deno.readTextFile(`${DIR}/node_modules/${name}/package.json`),
-    );
-    return pkg.version === version;
-  } catch {
-    return false;
-  }
 }
 
 let installed: Promise<string> | undefined;
@@ -52,31 +40,5 @@ let installed: Promise<string> | undefined;
  * `node_modules` folder.
  */
 export function officialRedisModules(): Promise<string> {
-  return installed ??= (async () => {
-    const wanted = await packages();
-    const missing = [];
-    for (const [name, version] of Object.entries(wanted)) {
-      if (!await has(name, version)) missing.push(name);
-    }
-    if (missing.length) {
-      await Deno.mkdir(DIR, { recursive: true });
-      const { success, stderr } = await new Deno.Command("npm", {
-        args: [
-          "install",
-          "--prefix",
-          DIR,
-          "--no-audit",
-          "--no-fund",
-          "--no-save",
-          "--loglevel=error",
-          // All of them, so that npm keeps them all (it prunes what a call does not name).
-          ...Object.entries(wanted).map(([name, version]) => `${name}@${version}`),
-        ],
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      if (!success) throw new Error(`npm install failed: ${new TextDecoder().decode(stderr)}`);
-    }
-    return `${DIR}/node_modules`;
-  })();
+  return installed ??= packages().then((wanted) => installPinned(DIR, wanted));
 }
