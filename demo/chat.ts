@@ -1,6 +1,8 @@
 /**
  * The demo's server side: rooms, messages with acks, live cursors (volatile), and a ping that the
- * page times to show the round trip.
+ * page times to show the round trip. On a cluster, every node keeps the rooms' recent history: a
+ * message is told to the other nodes (`serverSideEmit`), and a node that starts asks them for
+ * theirs, so a page sees the same history whichever node it reaches.
  *
  * @module
  */
@@ -18,9 +20,37 @@ interface Message {
 
 const HISTORY = 50;
 
-/** Wires the chat onto `io`. */
-export function chat(io: Server): void {
+function isMessage(m: unknown): m is Message {
+  const msg = m as Message;
+  return typeof msg === "object" && msg !== null && typeof msg.room === "string" &&
+    typeof msg.from === "string" && typeof msg.text === "string" && typeof msg.at === "number";
+}
+
+/**
+ * Wires the chat onto `io`. With `cluster`, the history is shared with the other nodes (the
+ * in-memory adapter has none, and warns at every `serverSideEmit`).
+ */
+export function chat(io: Server, { cluster = false }: { cluster?: boolean } = {}): void {
   const history = new Map<string, Message[]>(ROOMS.map((r) => [r, []]));
+  const remember = (msg: unknown) => {
+    const list = isMessage(msg) && history.get(msg.room);
+    if (!list || list.some((m) => m.at === msg.at && m.from === msg.from && m.text === msg.text)) {
+      return;
+    }
+    list.push(msg);
+    list.sort((a, b) => a.at - b.at);
+    if (list.length > HISTORY) list.shift();
+  };
+
+  if (cluster) {
+    io.on("chat:message", remember);
+    io.on("chat:history", (ack: (all: Message[]) => void) => ack([...history.values()].flat()));
+    // A peer that does not answer in time is skipped: its messages arrive as they are sent.
+    io.serverSideEmitWithAck("chat:history").then(
+      (answers: Message[][]) => answers.flat().forEach(remember),
+      (err: { responses?: Message[][] }) => err.responses?.flat().forEach(remember),
+    );
+  }
 
   io.on("connection", (socket) => {
     let room: string | undefined;
@@ -46,9 +76,8 @@ export function chat(io: Server): void {
     socket.on("chat", (text: unknown, ack: (ok: boolean) => void) => {
       if (!room || typeof text !== "string" || !text.trim()) return ack?.(false);
       const msg: Message = { room, from: name, text: text.slice(0, 500), at: Date.now() };
-      const list = history.get(room)!;
-      list.push(msg);
-      if (list.length > HISTORY) list.shift();
+      remember(msg);
+      if (cluster) io.serverSideEmit("chat:message", msg);
       io.to(room).emit("chat", msg);
       ack?.(true);
     });
