@@ -37,7 +37,7 @@ const loadCpu = (r: LoadResult) => (r.loadCpuUs ?? NaN) / r.seconds / 1e4;
 
 /** The table's rows; `sizes` names the loads in the labels. */
 function figures(sizes: Record<LoadConfig["scenario"], LoadConfig>): Figure[] {
-  const { acks, fanout, storm, polling } = sizes;
+  const { acks, fanout, storm, polling, polling1 } = sizes;
   const n = (x: number) => x.toLocaleString("en-US");
   const f = (
     label: string,
@@ -95,6 +95,17 @@ function figures(sizes: Record<LoadConfig["scenario"], LoadConfig>): Figure[] {
     ),
     f("&nbsp;&nbsp;server CPU per ack (µs)", "polling", false, cpuPerOp),
     gen("polling"),
+    f(
+      `acks/s over long-polling, 1 in flight (${polling1.clients} sessions × 1)`,
+      "polling1",
+      true,
+      perSecond,
+      rate,
+    ),
+    f("&nbsp;&nbsp;latency p50 (ms)", "polling1", false, (r) => r.p50Ms),
+    f("&nbsp;&nbsp;latency p99 (ms)", "polling1", false, (r) => r.p99Ms),
+    f("&nbsp;&nbsp;server CPU per ack (µs)", "polling1", false, cpuPerOp),
+    gen("polling1"),
   ];
 }
 
