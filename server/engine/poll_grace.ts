@@ -4,9 +4,9 @@
  * poll): a poll answered within the grace is answered plainly and never watched; one still held
  * when its grace ends is watched from then on. Browser compatible.
  *
- * One timer per engine, armed only while polls are held: each round of it ends the grace of the
- * polls that were held already at the round before, so a grace lasts between one and two
- * rounds.
+ * One timer per engine, running while polls are held (and one round more): each round of it
+ * ends the grace of the polls that were held already at the round before, so a grace lasts
+ * between one and two rounds.
  *
  * @module
  */
@@ -37,13 +37,21 @@ export class PollGrace {
     this.#timer ??= setTimeout(this.#tick, this.#round);
   }
 
-  /** A poll is answered or watched: its grace is over. */
+  /**
+   * A poll is answered or watched: its grace is over. The timer is left to its round, which
+   * stops it when nothing is held: clearing and arming it as polls come and go would cost more
+   * than the rest of the grace.
+   */
   delete(poll: GracedPoll): void {
     if (!this.#young.delete(poll)) this.#old.delete(poll);
-    if (this.#timer !== undefined && this.#young.size === 0 && this.#old.size === 0) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+  }
+
+  /** Stops the timer, the engine closing (its polls are answered already). */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#young.clear();
+    this.#old.clear();
   }
 
   #tick = (): void => {

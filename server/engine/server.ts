@@ -696,6 +696,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     this.#closed = true;
     for (const session of [...this.clients.values()]) session.destroy("forced close");
     this.#heartbeat.stop();
+    this.#pollGrace?.stop();
     return Promise.resolve();
   }
 }
