@@ -383,7 +383,10 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     // a session need none, and copying every header costs them a good part of their CPU.
     let snap: RequestSnapshot | undefined;
     const snapshot = () => (snap ??= snapshotRequest(req, url, runtime.remoteAddress(req, info)));
-    const isUpgrade = runtime.canUpgrade(req, info);
+    // Asked only where it matters (refusals, WebSocket requests): on Deno and Bun reading one
+    // header makes every header, which a poll or POST of a session never needs.
+    let upgrade: boolean | undefined;
+    const isUpgrade = () => (upgrade ??= runtime.canUpgrade(req, info));
     const q = engineParams(url.search);
     const refuse = (
       code: ErrorCode,
@@ -392,7 +395,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
       extra?: Record<string, string>,
     ) => {
       this.#emitError({ req: snapshot(), code, message: message ?? ERROR_MESSAGES[code], context });
-      if (isUpgrade) {
+      if (isUpgrade()) {
         req.body?.cancel().catch(() => {});
         return upgradeErrorResponse(code, message, extra);
       }
@@ -433,7 +436,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
       if (req.method !== "GET") {
         return refuse(ErrorCode.BAD_HANDSHAKE_METHOD, { method: req.method });
       }
-      if (transport === "websocket" && !isUpgrade) {
+      if (transport === "websocket" && !isUpgrade()) {
         return refuse(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
       }
       // Admission comes before allowRequest, so that a flood never reaches the app's checks.
@@ -478,7 +481,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     if (protocol !== session.protocol) {
       return refuse(ErrorCode.BAD_REQUEST, { name: "PROTOCOL_MISMATCH" });
     }
-    if (transport === "websocket" && isUpgrade) {
+    if (transport === "websocket" && isUpgrade()) {
       this.#emitHeaders(headers, snapshot, false);
       return this.#upgrade(req, info, session, headers, snapshot);
     }
