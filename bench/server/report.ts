@@ -109,6 +109,17 @@ function figures(sizes: Record<LoadConfig["scenario"], LoadConfig>): Figure[] {
   ];
 }
 
+/** The figures of the scenarios that ran (a `--scenarios` subset leaves the others out). */
+function ranFigures(
+  servers: ServerDef[],
+  results: Map<string, Rounds>,
+  sizes: Record<LoadConfig["scenario"], LoadConfig>,
+): Figure[] {
+  return figures(sizes).filter((fig) =>
+    servers.some((s) => (results.get(s.key)?.get(fig.scenario)?.length ?? 0) > 0)
+  );
+}
+
 /** The best value over the rounds and the spread between them (0 with a single round). */
 function bestOf(fig: Figure, rounds: (LoadResult | string)[] | undefined) {
   const xs = (rounds ?? [])
@@ -132,7 +143,7 @@ export function tables(
   const main = [head];
   const spread = [head];
   const baseline = servers[0];
-  for (const fig of figures(sizes)) {
+  for (const fig of ranFigures(servers, results, sizes)) {
     const base = bestOf(fig, results.get(baseline.key)?.get(fig.scenario));
     const cells: string[] = [];
     const spreads: string[] = [];
@@ -185,7 +196,7 @@ export function nodeTable(
     "spread (official / ours / ceiling) |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
-  for (const fig of figures(sizes)) {
+  for (const fig of ranFigures(servers, results, sizes)) {
     const of = (key: string) => bestOf(fig, results.get(key)?.get(fig.scenario));
     const [o, u, c] = [of(NODE.official), of(NODE.ours), of(NODE.ceiling)];
     const cell = (x: { best: number } | undefined) => (x === undefined ? "–" : fig.format(x.best));
