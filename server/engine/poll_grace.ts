@@ -4,12 +4,14 @@
  * poll): a poll answered within the grace is answered plainly and never watched; one still held
  * when its grace ends is watched from then on. Browser compatible.
  *
- * One timer per engine, running while polls are held (and one round more): each round of it
+ * One timer per engine, on its scheduler, running while polls are held (and one round more): each round of it
  * ends the grace of the polls that were held already at the round before, so a grace lasts
  * between one and two rounds.
  *
  * @module
  */
+
+import type { Scheduler, TimerHandle } from "../runtime/scheduler.ts";
 
 /** A transport whose poll is held in grace. */
 export interface GracedPoll {
@@ -23,18 +25,23 @@ export class PollGrace {
   #young = new Set<GracedPoll>();
   /** Held since the round before: their grace ends at the next round. */
   #old = new Set<GracedPoll>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: TimerHandle | undefined;
   readonly #round: number;
+  readonly #scheduler: Scheduler;
 
-  /** @param round milliseconds between rounds (a grace lasts one to two rounds) */
-  constructor(round: number) {
+  /**
+   * @param round milliseconds between rounds (a grace lasts one to two rounds)
+   * @param scheduler the engine's timers
+   */
+  constructor(round: number, scheduler: Scheduler) {
     this.#round = round;
+    this.#scheduler = scheduler;
   }
 
   /** A poll is held, unwatched. */
   add(poll: GracedPoll): void {
     this.#young.add(poll);
-    this.#timer ??= setTimeout(this.#tick, this.#round);
+    this.#timer ??= this.#scheduler.set(this.#tick, this.#round);
   }
 
   /**
@@ -48,7 +55,7 @@ export class PollGrace {
 
   /** Stops the timer, the engine closing (its polls are answered already). */
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#scheduler.clear(this.#timer);
     this.#timer = undefined;
     this.#young.clear();
     this.#old.clear();
@@ -67,7 +74,7 @@ export class PollGrace {
       }
     }
     if (this.#old.size !== 0 || this.#young.size !== 0) {
-      this.#timer ??= setTimeout(this.#tick, this.#round);
+      this.#timer ??= this.#scheduler.set(this.#tick, this.#round);
     }
   };
 }

@@ -187,7 +187,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     this.runtime = this.opts.runtime ?? detectRuntime();
     this.fanOut = this.runtime.fanOut?.();
     const grace = this.runtime.pollGrace;
-    if (grace !== undefined) this.#pollGrace = new PollGrace(grace);
+    if (grace !== undefined) this.#pollGrace = new PollGrace(grace, this.opts.scheduler);
     const o = this.opts;
     this.#heartbeat = new Heartbeat(o.pingInterval, o.pingTimeout, o.scheduler);
     if (o.maxClients !== undefined || o.handshakeRate) {
