@@ -5,13 +5,20 @@
  * Options: `--quick` (shorter measurements, for a smoke run), `--no-write` (print only),
  * `--parser-only` (skip the server scenarios, which take about 9 minutes), `--rounds=N`,
  * `--servers=key,key` (only those servers, the first the baseline; see bench/server/servers.ts),
+ * `--scenarios=name,name` (only those server scenarios: acks, fanout, storm, polling, polling1),
  * `--no-cluster` (skip the cluster bench of bench/cluster.ts, about 4 minutes), `--cluster-only`.
  *
  * @module
  */
 import { formatOps, type Row } from "./measure.ts";
 import { runParserBench } from "./parser.ts";
-import { argValue, pickServers, runServerBench, type ServerBenchResult } from "./server.ts";
+import {
+  argValue,
+  pickScenarios,
+  pickServers,
+  runServerBench,
+  type ServerBenchResult,
+} from "./server.ts";
 import { runClusterBench } from "./cluster.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -84,6 +91,7 @@ if (!clusterOnly) {
       quick,
       rounds: rounds ? Number(rounds) : undefined,
       servers: pickServers(argValue(Deno.args, "servers")?.split(",")),
+      scenarios: pickScenarios(argValue(Deno.args, "scenarios")?.split(",")),
     });
     console.log(server.node ? `${server.server}\n\n${server.node}` : server.server);
   }
@@ -108,7 +116,7 @@ if (write) {
   }
   if (table) doc = replaceSection(doc, "parser", table);
   if (bundles) doc = replaceSection(doc, "bundles", bundles);
-  // A subset of the servers (--servers) leaves the full table as it was.
+  // A subset of the servers (--servers) or scenarios (--scenarios) leaves the full table as it was.
   if (server?.complete) doc = replaceSection(doc, "server", server.server);
   if (server?.node) doc = replaceSection(doc, "node", server.node);
   if (clusterTable) doc = replaceSection(doc, "cluster", clusterTable);

@@ -40,6 +40,7 @@ const FULL: Sizes = {
   fanout: { scenario: "fanout", clients: 1000, inflight: 4, warmupMs: 1500, measureMs: 6500 },
   storm: { scenario: "storm", clients: 2000, inflight: 100, warmupMs: 500, measureMs: 1500 },
   polling: { scenario: "polling", clients: 50, inflight: 4, warmupMs: 1500, measureMs: 6500 },
+  polling1: { scenario: "polling1", clients: 50, inflight: 1, warmupMs: 1500, measureMs: 6500 },
 };
 
 /** Quick run (a smoke test): smaller loads, 2 s windows, one round; about a minute. */
@@ -48,9 +49,10 @@ const QUICK: Sizes = {
   fanout: { scenario: "fanout", clients: 200, inflight: 4, warmupMs: 500, measureMs: 2000 },
   storm: { scenario: "storm", clients: 500, inflight: 100, warmupMs: 300, measureMs: 500 },
   polling: { scenario: "polling", clients: 20, inflight: 4, warmupMs: 500, measureMs: 2000 },
+  polling1: { scenario: "polling1", clients: 20, inflight: 1, warmupMs: 500, measureMs: 2000 },
 };
 
-const ORDER: Scenario[] = ["acks", "fanout", "storm", "polling"];
+const ORDER: Scenario[] = ["acks", "fanout", "storm", "polling", "polling1"];
 const LOAD = new URL("./server/load.ts", import.meta.url).pathname;
 
 /** Runs the generator in its own process; a failure comes back as a string. */
@@ -110,7 +112,9 @@ function notes(sizes: Sizes, rounds: number, problems: string[]): string {
     `(${ms("acks")}). Fan-out: ${fanout.inflight} broadcasts under way, the next one sent as ` +
     `soon as all ${n(fanout.clients)} clients received one; latency per delivery ` +
     `(${ms("fanout")}). Long-polling: one GET always pending per session, queued packets ` +
-    `leave in one POST (${ms("polling")}).`,
+    `leave in one POST (${ms("polling")}); with ${sizes.polling.inflight} acks in flight per ` +
+    "session they batch, with 1 each ack is one POST and one held GET, as a client that waits " +
+    `for each answer talks (${ms("polling1")}).`,
     `- Connect storm: ${n(storm.clients)} WebSocket handshakes (open, \`40\`, \`40{sid}\`), ` +
     `${storm.inflight} at once, after a warm-up of a tenth as many. Memory per idle ` +
     "connection is the growth of the tree's VmRSS, each read after a forced full GC (the " +
@@ -132,6 +136,17 @@ export interface ServerBenchOptions {
   rounds?: number;
   /** The servers, in column order (default all); the first is the baseline of the ratios. */
   servers?: ServerDef[];
+  /** The scenarios (default all, `--scenarios=polling1,acks`): a subset leaves the rest out. */
+  scenarios?: Scenario[];
+}
+
+/** The scenarios listed (`--scenarios=polling,polling1`), in the bench's order; all by default. */
+export function pickScenarios(names: string[] | undefined): Scenario[] {
+  if (!names) return ORDER;
+  for (const n of names) {
+    if (!(ORDER as string[]).includes(n)) throw new Error(`no scenario ${n}: ${ORDER.join(", ")}`);
+  }
+  return ORDER.filter((s) => names.includes(s));
 }
 
 /** The servers whose keys are listed (`--servers=official_node,ours_node`), in that order. */
@@ -174,8 +189,12 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<ServerBe
   const rounds = opts.rounds ?? (opts.quick ? 1 : 2);
   const node: NodeFixtures = await buildNodeFixtures();
   try {
-    const result = await run(sizes, rounds, servers, node, skipped);
-    return { ...result, complete: SERVERS.every((s) => servers.includes(s)) };
+    const scenarios = opts.scenarios ?? ORDER;
+    const result = await run(sizes, rounds, servers, node, skipped, scenarios);
+    return {
+      ...result,
+      complete: SERVERS.every((s) => servers.includes(s)) && scenarios.length === ORDER.length,
+    };
   } finally {
     await node.remove();
   }
@@ -187,6 +206,7 @@ async function run(
   servers: ServerDef[],
   node: NodeFixtures,
   skipped: string[],
+  scenarios: Scenario[],
 ): Promise<Omit<ServerBenchResult, "complete">> {
   const paths = { bun: bunPath(), node };
   const port = freePort();
@@ -206,7 +226,7 @@ async function run(
       let server: Running | undefined;
       const logs: string[] = [];
       try {
-        for (const s of ORDER) {
+        for (const s of scenarios) {
           if (def.scenarios && !def.scenarios.includes(s)) continue;
           if (!server) {
             try {
@@ -297,6 +317,7 @@ if (import.meta.main) {
     servers: argValue(Deno.args, "only")
       ? pickServers([SERVERS[0].key, ...argValue(Deno.args, "only")!.split(",")])
       : pickServers(argValue(Deno.args, "servers")?.split(",")),
+    scenarios: pickScenarios(argValue(Deno.args, "scenarios")?.split(",")),
   });
   console.log(node ? `${server}\n\n${node}` : server);
 }

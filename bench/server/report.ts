@@ -37,7 +37,7 @@ const loadCpu = (r: LoadResult) => (r.loadCpuUs ?? NaN) / r.seconds / 1e4;
 
 /** The table's rows; `sizes` names the loads in the labels. */
 function figures(sizes: Record<LoadConfig["scenario"], LoadConfig>): Figure[] {
-  const { acks, fanout, storm, polling } = sizes;
+  const { acks, fanout, storm, polling, polling1 } = sizes;
   const n = (x: number) => x.toLocaleString("en-US");
   const f = (
     label: string,
@@ -95,7 +95,29 @@ function figures(sizes: Record<LoadConfig["scenario"], LoadConfig>): Figure[] {
     ),
     f("&nbsp;&nbsp;server CPU per ack (µs)", "polling", false, cpuPerOp),
     gen("polling"),
+    f(
+      `acks/s over long-polling, 1 in flight (${polling1.clients} sessions × 1)`,
+      "polling1",
+      true,
+      perSecond,
+      rate,
+    ),
+    f("&nbsp;&nbsp;latency p50 (ms)", "polling1", false, (r) => r.p50Ms),
+    f("&nbsp;&nbsp;latency p99 (ms)", "polling1", false, (r) => r.p99Ms),
+    f("&nbsp;&nbsp;server CPU per ack (µs)", "polling1", false, cpuPerOp),
+    gen("polling1"),
   ];
+}
+
+/** The figures of the scenarios that ran (a `--scenarios` subset leaves the others out). */
+function ranFigures(
+  servers: ServerDef[],
+  results: Map<string, Rounds>,
+  sizes: Record<LoadConfig["scenario"], LoadConfig>,
+): Figure[] {
+  return figures(sizes).filter((fig) =>
+    servers.some((s) => (results.get(s.key)?.get(fig.scenario)?.length ?? 0) > 0)
+  );
 }
 
 /** The best value over the rounds and the spread between them (0 with a single round). */
@@ -121,7 +143,7 @@ export function tables(
   const main = [head];
   const spread = [head];
   const baseline = servers[0];
-  for (const fig of figures(sizes)) {
+  for (const fig of ranFigures(servers, results, sizes)) {
     const base = bestOf(fig, results.get(baseline.key)?.get(fig.scenario));
     const cells: string[] = [];
     const spreads: string[] = [];
@@ -174,7 +196,7 @@ export function nodeTable(
     "spread (official / ours / ceiling) |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
-  for (const fig of figures(sizes)) {
+  for (const fig of ranFigures(servers, results, sizes)) {
     const of = (key: string) => bestOf(fig, results.get(key)?.get(fig.scenario));
     const [o, u, c] = [of(NODE.official), of(NODE.ours), of(NODE.ceiling)];
     const cell = (x: { best: number } | undefined) => (x === undefined ? "–" : fig.format(x.best));

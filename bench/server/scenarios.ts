@@ -1,5 +1,5 @@
 /**
- * The four load scenarios, run by the generator process (load.ts) against one server. Each
+ * The load scenarios, run by the generator process (load.ts) against one server. Each
  * warms up, then counts operations, latencies and the server's CPU over a fixed window.
  *
  * @module
@@ -10,7 +10,7 @@ import { ackId, type PacketHandler, PollingClient, WsClient } from "./wire.ts";
 
 /** What the orchestrator asks of one generator run. */
 export interface LoadConfig {
-  scenario: "acks" | "fanout" | "storm" | "polling";
+  scenario: "acks" | "fanout" | "storm" | "polling" | "polling1";
   port: number;
   /** The server's pid: its process tree's CPU and memory are read from /proc. */
   pid: number;
@@ -158,7 +158,11 @@ async function acks(cfg: LoadConfig): Promise<LoadResult> {
   return result;
 }
 
-/** (4) Ack round trips over long-polling. */
+/**
+ * (4) Ack round trips over long-polling: `polling` with several acks in flight per session (they
+ * batch into shared POSTs and polls), `polling1` with one, so that each ack costs one POST and one
+ * held GET, as a polling client that waits for each answer talks.
+ */
 async function polling(cfg: LoadConfig): Promise<LoadResult> {
   const meter = new Meter(cfg.pid);
   const clients = await connectMany(
@@ -270,6 +274,7 @@ export function runScenario(cfg: LoadConfig): Promise<LoadResult> {
     case "storm":
       return storm(cfg);
     case "polling":
+    case "polling1":
       return polling(cfg);
   }
 }

@@ -9,6 +9,7 @@ import { isDecodeError } from "../../parser/errors.ts";
 import { report } from "../runtime/report.ts";
 import type { Answer } from "../runtime/types.ts";
 import type { WireCodec } from "./codec.ts";
+import type { GracedPoll, PollGrace } from "./poll_grace.ts";
 import type { OutPacket, Transport, TransportOwner } from "./transport.ts";
 
 const encoder = new TextEncoder();
@@ -19,8 +20,13 @@ interface PendingPoll {
   body?: string | Uint8Array;
   /** The streamed response's controller (Engine.IO v4). */
   controller?: ReadableStreamDefaultController<Uint8Array>;
-  /** Resolves a deferred response (v3, whose content type depends on the payload). */
-  resolve?: (body: string | Uint8Array) => void;
+  /**
+   * Resolves a deferred response (v3, whose content type depends on the payload; a poll the
+   * runtime watches; a poll in its grace), made with `answer` and `headers`.
+   */
+  settle?: (res: Response) => void;
+  answer?: Answer;
+  headers?: Headers;
 }
 
 /** What reading a POST body gave: its bytes, or the status to refuse it with. */
@@ -110,7 +116,7 @@ function respond(answer: Answer, body: string | Uint8Array, headers: Headers): R
 }
 
 /** The polling transport of one session. */
-export class PollingTransport implements Transport {
+export class PollingTransport implements Transport, GracedPoll {
   /** The transport name. */
   readonly name = "polling" as const;
   /** Receives this transport's events. */
@@ -124,11 +130,25 @@ export class PollingTransport implements Transport {
   /** Closing: the close packet waits for the next poll. */
   #closing = false;
   #closed = false;
+  readonly #grace: PollGrace | undefined;
 
-  constructor(owner: TransportOwner, maxHttpBufferSize: number, codec: WireCodec) {
+  /**
+   * @param owner receives the transport's events
+   * @param maxHttpBufferSize largest POST body in bytes
+   * @param codec the session's wire codec
+   * @param grace where a held poll the runtime does not watch waits before it is streamed
+   * (undefined: streamed at once)
+   */
+  constructor(
+    owner: TransportOwner,
+    maxHttpBufferSize: number,
+    codec: WireCodec,
+    grace?: PollGrace,
+  ) {
     this.owner = owner;
     this.maxHttpBufferSize = maxHttpBufferSize;
     this.#codec = codec;
+    this.#grace = grace;
   }
 
   /** Whether a poll is waiting for packets. */
@@ -171,31 +191,52 @@ export class PollingTransport implements Transport {
       this.owner.onTransportClose("forced close");
     } else this.owner.onWritable();
     if (poll.body !== undefined) return respond(answer, poll.body, headers);
-    const onAbort = () => {
-      if (this.#poll !== poll) return;
-      this.#poll = undefined;
-      this.owner.onTransportError("transport error", "poll connection closed prematurely");
-    };
-    const watched = watch?.(onAbort) ?? false;
-    // Gone already: `onAbort` ran, and the client reads no answer.
+    const watched = watch?.(() => this.#aborted(poll)) ?? false;
+    // Gone already: `#aborted` ran, and the client reads no answer.
     if (this.#poll !== poll) return answer(400, headers, null);
-    if (this.#codec.protocol === 3 || watched) {
+    const grace = this.#grace;
+    if (this.#codec.protocol === 3 || watched || grace !== undefined) {
       // Deferred: a v3 payload is text or bytes, and its content type says which, so answer
-      // when it is known; on Bun and Node, a plain body costs less than a stream.
-      return new Promise((resolve) =>
-        poll.resolve = (body) => resolve(respond(answer, body, headers))
-      );
+      // when it is known; on Bun and Node, a plain body costs less than a stream. Unwatched,
+      // the poll is in its grace: answered within it, it needs no stream.
+      poll.answer = answer;
+      poll.headers = headers;
+      if (!watched && this.#codec.protocol !== 3) grace?.add(this);
+      return new Promise((resolve) => poll.settle = resolve);
     }
+    return this.#streamed(poll, headers);
+  }
 
-    // The runtime cancels the body when the client goes away. (`req.signal` is not used on Deno:
-    // it also aborts it after successful responses, and warns about listeners relying on that.)
+  /**
+   * A streamed answer to `poll`, which tells when the client goes away: the runtime cancels the
+   * body. (`req.signal` is not used on Deno: it also aborts it after successful responses, and
+   * warns about listeners relying on that.)
+   */
+  #streamed(poll: PendingPoll, headers: Headers): Response {
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         poll.controller = controller;
       },
-      cancel: onAbort,
+      cancel: () => this.#aborted(poll),
     });
     return new Response(stream, { headers });
+  }
+
+  /** The client of `poll` went away before it was answered. */
+  #aborted(poll: PendingPoll): void {
+    if (this.#poll !== poll) return;
+    this.#poll = undefined;
+    this.#grace?.delete(this);
+    this.owner.onTransportError("transport error", "poll connection closed prematurely");
+  }
+
+  /** @internal The held poll outlived its grace: it is streamed, and so watched, from now. */
+  graceEnded(): void {
+    const poll = this.#poll;
+    const settle = poll?.settle;
+    if (poll === undefined || settle === undefined || poll.headers === undefined) return;
+    poll.settle = undefined;
+    settle(this.#streamed(poll, poll.headers));
   }
 
   /** Reads a POSTed payload and hands its packets to the owner; answers through `answer`. */
@@ -284,8 +325,9 @@ export class PollingTransport implements Transport {
     if (!poll || poll.body !== undefined || this.#closed) return;
     const payload = this.#codec.encodePayload(packets);
     this.#poll = undefined;
-    if (poll.resolve) {
-      poll.resolve(payload);
+    if (poll.settle) {
+      this.#grace?.delete(this);
+      poll.settle(respond(poll.answer!, payload, poll.headers!));
     } else if (poll.controller) {
       try {
         poll.controller.enqueue(typeof payload === "string" ? encoder.encode(payload) : payload);
@@ -320,8 +362,9 @@ export class PollingTransport implements Transport {
     this.#cancelPost?.();
     const poll = this.#poll;
     this.#poll = undefined;
-    if (poll?.resolve) {
-      poll.resolve(this.#codec.encodePayload(NOOP));
+    if (poll?.settle) {
+      this.#grace?.delete(this);
+      poll.settle(respond(poll.answer!, this.#codec.encodePayload(NOOP), poll.headers!));
     } else if (poll?.controller) {
       try {
         // A noop, so that a client still polling parses an empty round and moves on.

@@ -24,6 +24,8 @@ import { randomId } from "./ids.ts";
 import { type EngineMiddleware, MiddlewareResponse, runMiddlewares } from "./middleware.ts";
 import { type EngineOptions, resolveEngineOptions } from "./options.ts";
 import { PollingTransport } from "./polling.ts";
+import { PollGrace } from "./poll_grace.ts";
+import { engineParams } from "./query.ts";
 import { type RequestSnapshot, snapshotRequest } from "./request.ts";
 import { EngineSocket, type SessionHost, type SessionSnapshot } from "./session.ts";
 import { WebSocketTransport } from "./websocket.ts";
@@ -170,6 +172,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
   #closed = false;
   #middlewares: EngineMiddleware[] = [];
   #admission: Admission | undefined;
+  #pollGrace: PollGrace | undefined;
 
   /**
    * Creates an engine; serve it with {@linkcode Server.handler}.
@@ -183,6 +186,8 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     this.opts = resolveEngineOptions(opts);
     this.runtime = this.opts.runtime ?? detectRuntime();
     this.fanOut = this.runtime.fanOut?.();
+    const grace = this.runtime.pollGrace;
+    if (grace !== undefined) this.#pollGrace = new PollGrace(grace, this.opts.scheduler);
     const o = this.opts;
     this.#heartbeat = new Heartbeat(o.pingInterval, o.pingTimeout, o.scheduler);
     if (o.maxClients !== undefined || o.handshakeRate) {
@@ -378,8 +383,11 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     // a session need none, and copying every header costs them a good part of their CPU.
     let snap: RequestSnapshot | undefined;
     const snapshot = () => (snap ??= snapshotRequest(req, url, runtime.remoteAddress(req, info)));
-    const isUpgrade = runtime.canUpgrade(req, info);
-    const q = url.searchParams;
+    // Asked only where it matters (refusals, WebSocket requests): on Deno and Bun reading one
+    // header makes every header, which a poll or POST of a session never needs.
+    let upgrade: boolean | undefined;
+    const isUpgrade = () => (upgrade ??= runtime.canUpgrade(req, info));
+    const q = engineParams(url.search);
     const refuse = (
       code: ErrorCode,
       context: Record<string, unknown> = {},
@@ -387,7 +395,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
       extra?: Record<string, string>,
     ) => {
       this.#emitError({ req: snapshot(), code, message: message ?? ERROR_MESSAGES[code], context });
-      if (isUpgrade) {
+      if (isUpgrade()) {
         req.body?.cancel().catch(() => {});
         return upgradeErrorResponse(code, message, extra);
       }
@@ -409,7 +417,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
       res.writeHead();
     }
 
-    const transports = q.getAll("transport");
+    const transports = q.transport;
     const transport = transports[0];
     if (
       transports.length !== 1 ||
@@ -417,18 +425,18 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     ) return refuse(ErrorCode.UNKNOWN_TRANSPORT, { transport });
     if (this.#closed) return refuse(ErrorCode.BAD_REQUEST, { name: "SERVER_CLOSED" });
 
-    const eio = q.getAll("EIO");
+    const eio = q.eio;
     const protocol = eio.length === 1
       ? (eio[0] === "4" ? 4 : eio[0] === "3" && this.opts.allowEIO3 ? 3 : 0)
       : 0;
-    const sids = q.getAll("sid");
+    const sids = q.sid;
     // An empty sid is no sid, as for the official server.
     if (sids.length === 0 || (sids.length === 1 && sids[0] === "")) {
       // Checked in the official order: method, transport, allowRequest, then protocol.
       if (req.method !== "GET") {
         return refuse(ErrorCode.BAD_HANDSHAKE_METHOD, { method: req.method });
       }
-      if (transport === "websocket" && !isUpgrade) {
+      if (transport === "websocket" && !isUpgrade()) {
         return refuse(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
       }
       // Admission comes before allowRequest, so that a flood never reaches the app's checks.
@@ -473,7 +481,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     if (protocol !== session.protocol) {
       return refuse(ErrorCode.BAD_REQUEST, { name: "PROTOCOL_MISMATCH" });
     }
-    if (transport === "websocket" && isUpgrade) {
+    if (transport === "websocket" && isUpgrade()) {
       this.#emitHeaders(headers, snapshot, false);
       return this.#upgrade(req, info, session, headers, snapshot);
     }
@@ -518,6 +526,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
         NOOP_OWNER,
         this.opts.maxHttpBufferSize,
         codecFor(protocol, snapshot.query.b64 !== undefined),
+        this.#pollGrace,
       );
       this.#emitHeaders(headers, () => snapshot, true, this.#cookie(id));
       this.#open(id, transport, snapshot, protocol);
@@ -690,6 +699,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     this.#closed = true;
     for (const session of [...this.clients.values()]) session.destroy("forced close");
     this.#heartbeat.stop();
+    this.#pollGrace?.stop();
     return Promise.resolve();
   }
 }
