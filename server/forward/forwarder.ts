@@ -43,7 +43,11 @@ export type ForwardMessage =
   /** A frame of a relayed WebSocket, either way. */
   | { t: "wsf"; id: string; from: string; d: string | Uint8Array }
   /** A relayed WebSocket closes, either way. */
-  | { t: "wsc"; id: string; from: string; code: number; reason: string };
+  | { t: "wsc"; id: string; from: string; code: number; reason: string }
+  /** Is the node alive? (asked of a node that holds a request and was silent a while) */
+  | { t: "ping"; id: string; from: string }
+  /** It is. */
+  | { t: "pong"; id: string; from: string };
 
 /**
  * How forwarders reach each other: one per node. Messages from one node to another arrive in the
@@ -70,6 +74,13 @@ export interface ForwarderOptions {
    * gone without a word). Default: 5000.
    */
   locateTimeout?: number;
+  /**
+   * How long, in milliseconds, a node that holds a forwarded request may stay silent before it
+   * counts as gone (killed, frozen): its requests are then answered `Session ID unknown`, and its
+   * clients reconnect. Such a node is asked whether it is alive after a quarter of it. Default:
+   * 5000.
+   */
+  nodeTimeout?: number;
 }
 
 /** What one forwarded request waits for. */
@@ -117,6 +128,12 @@ const GONE: ForwardedAnswer = { status: 400, headers: [], body: null };
 export class ClusterForwarder implements SessionForwarder {
   readonly #bus: ForwardBus;
   readonly #locateTimeout: number;
+  readonly #nodeTimeout: number;
+  /** When each node was last heard from. */
+  readonly #heard = new Map<string, number>();
+  /** Nodes gone silent while they held a request: not asked again until heard from. */
+  readonly #silent = new Set<string>();
+  #watchdog: TimerHandle;
   #host: ForwardingHost | undefined;
   #opened: Promise<void> | undefined;
   #closed = false;
@@ -139,6 +156,7 @@ export class ClusterForwarder implements SessionForwarder {
   constructor(bus: ForwardBus, options: ForwarderOptions = {}) {
     this.#bus = bus;
     this.#locateTimeout = options.locateTimeout ?? 5_000;
+    this.#nodeTimeout = options.nodeTimeout ?? 5_000;
   }
 
   /** This node's id on the bus. */
@@ -247,6 +265,7 @@ export class ClusterForwarder implements SessionForwarder {
         },
       };
       this.#pending.set(id, pending);
+      if (this.#pending.size === 1) this.#armWatchdog();
       // No answer in time: the session's node is gone (or was never found).
       pending.timer = timers.set(
         () => pending.settle(undefined),
@@ -322,11 +341,48 @@ export class ClusterForwarder implements SessionForwarder {
     return upgraded.response;
   }
 
+  /**
+   * While requests wait for other nodes, checks a quarter of `nodeTimeout` after another that
+   * their nodes still speak: a silent one is asked, and one silent for `nodeTimeout` is gone.
+   */
+  #armWatchdog(): void {
+    const timers = this.#host!.opts.scheduler;
+    const every = this.#nodeTimeout / 4;
+    timers.clear(this.#watchdog);
+    this.#watchdog = timers.set(() => {
+      this.#watchdog = undefined;
+      if (this.#pending.size === 0 || this.#closed) return;
+      const now = timers.now();
+      const asked = new Set<string>();
+      for (const pending of [...this.#pending.values()]) {
+        const node = pending.owner;
+        if (node === undefined) continue;
+        const heard = this.#heard.get(node) ?? now;
+        if (!this.#heard.has(node)) this.#heard.set(node, now);
+        if (now - heard >= this.#nodeTimeout) {
+          this.#silent.add(node);
+          pending.settle(undefined);
+        } else if (now - heard >= every && !asked.has(node)) {
+          asked.add(node);
+          this.#bus.send(node, { t: "ping", id: "", from: this.#bus.id });
+        }
+      }
+      if (this.#pending.size !== 0) this.#armWatchdog();
+    }, every);
+  }
+
   #receive(m: ForwardMessage): void {
     if (this.#closed || typeof m !== "object" || m === null || m.from === this.#bus.id) return;
     const host = this.#host;
     if (host === undefined) return;
+    this.#heard.set(m.from, host.opts.scheduler.now());
+    this.#silent.delete(m.from);
     switch (m.t) {
+      case "ping":
+        this.#bus.send(m.from, { t: "pong", id: "", from: this.#bus.id });
+        return;
+      case "pong":
+        return;
       case "req": {
         const served = host.serveForwarded(m.sid, m.req, (gone) => this.#served.set(m.id, gone));
         if (served === undefined) {
@@ -460,7 +516,11 @@ export class ClusterForwarder implements SessionForwarder {
   }
 
   #ownerOf(sid: string): string | undefined {
-    return this.#owners.get(sid) ?? this.#olderOwners.get(sid);
+    const node = this.#owners.get(sid) ?? this.#olderOwners.get(sid);
+    if (node === undefined || !this.#silent.has(node)) return node;
+    // Gone silent: asked anew, the live nodes say at once that they do not have it.
+    this.#forget(sid);
+    return undefined;
   }
 
   #forget(sid: string): void {
@@ -479,6 +539,7 @@ export class ClusterForwarder implements SessionForwarder {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#host?.opts.scheduler.clear(this.#watchdog);
     for (const pending of [...this.#pending.values()]) pending.settle(undefined);
     for (const [id, relay] of [...this.#relays]) {
       this.#relays.delete(id);

@@ -2,9 +2,9 @@
  * A loopback HTTP load balancer with no stickiness of any kind: each request (not each
  * connection: keep-alive connections are not followed) goes to the next node in turn, whatever
  * its session. A WebSocket upgrade goes to the node its request landed on, and its frames are
- * relayed both ways. Several entries may share one rotation: entry `i` sends the requests that
- * start a session (no `sid`) to node `i`, so that a test knows where each session lives, and
- * spreads every other request as the rest.
+ * relayed both ways. Entries made by {@linkcode RoundRobinProxy.entry} share the rotation but
+ * send the requests that start a session (no `sid`) to one node, so that a test knows where each
+ * session lives; every later request of the session is spread as the rest.
  *
  * @module
  */
@@ -18,52 +18,64 @@ interface Entry {
   url: string;
 }
 
+/** The port of `http://127.0.0.1:<port>`. */
+export function portOf(url: string): number {
+  return Number(new URL(url).port);
+}
+
 /** A round-robin HTTP proxy on 127.0.0.1. */
 export class RoundRobinProxy {
   readonly #targets: Targets;
   readonly #client = Deno.createHttpClient({});
   readonly #entries: Entry[] = [];
+  readonly #byPort = new Map<number, Entry>();
   readonly #inFlight = new Set<AbortController>();
   readonly #sockets = new Set<WebSocket>();
   #turn = 0;
   /** How many requests went to each port, for tests that check the spread. */
   readonly counts: Map<number, number> = new Map();
 
-  /**
-   * @param targets the nodes' ports
-   * @param entries how many entries: with more than none, entry `i` sends the requests that
-   * start a session to node `i`; with none (default), one entry spreads those too
-   */
-  constructor(targets: Targets, entries = 0) {
+  /** @param targets the nodes' ports */
+  constructor(targets: Targets) {
     this.#targets = targets;
-    for (let i = 0; i < Math.max(1, entries); i++) {
-      const server = Deno.serve(
-        { hostname: "127.0.0.1", port: 0, onListen() {} },
-        (req) => this.#handle(req, entries ? i : undefined),
-      );
-      this.#entries.push({ server, url: `http://127.0.0.1:${server.addr.port}` });
-    }
+    this.#listen(undefined);
   }
 
-  /** `http://127.0.0.1:<port>` of entry `i`. */
-  url(i = 0): string {
-    return this.#entries[i].url;
+  #listen(start: number | undefined): Entry {
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      (req) => this.#handle(req, start),
+    );
+    const entry = { server, url: `http://127.0.0.1:${server.addr.port}` };
+    this.#entries.push(entry);
+    return entry;
   }
 
-  #pick(entry: number | undefined, url: URL): number | undefined {
+  /** `http://127.0.0.1:<port>` of the entry that spreads every request. */
+  url(): string {
+    return this.#entries[0].url;
+  }
+
+  /** The URL of an entry whose requests that start a session go to the node on `port`. */
+  entry(port: number): string {
+    let entry = this.#byPort.get(port);
+    if (entry === undefined) this.#byPort.set(port, entry = this.#listen(port));
+    return entry.url;
+  }
+
+  #pick(start: number | undefined, url: URL): number | undefined {
     const targets = this.#targets();
     if (targets.length === 0) return undefined;
-    const starts = !url.searchParams.get("sid");
-    const port = starts && entry !== undefined && entry < targets.length
-      ? targets[entry]
+    const port = start !== undefined && !url.searchParams.get("sid")
+      ? start
       : targets[this.#turn++ % targets.length];
     this.counts.set(port, (this.counts.get(port) ?? 0) + 1);
     return port;
   }
 
-  async #handle(req: Request, entry: number | undefined): Promise<Response> {
+  async #handle(req: Request, start: number | undefined): Promise<Response> {
     const url = new URL(req.url);
-    const port = this.#pick(entry, url);
+    const port = this.#pick(start, url);
     if (port === undefined) return new Response("no node", { status: 502 });
     const upstream = `127.0.0.1:${port}${url.pathname}${url.search}`;
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
