@@ -20,6 +20,7 @@ import {
   within,
 } from "../helpers/socketio.ts";
 import { portOf, RoundRobinProxy } from "../helpers/round_robin_proxy.ts";
+import { io as ourClient } from "../../client/mod.ts";
 import { redisUnavailable, startRedis } from "../helpers/redis.ts";
 import {
   type ClusterNode,
@@ -72,6 +73,8 @@ export interface ClusterSpec {
    * upgrade (`"upgrade"`, each client waiting for its upgrade), instead of alternating.
    */
   roundRobin?: "polling" | "upgrade";
+  /** Whose client the scenarios use: the official `socket.io-client` (default), or ours. */
+  client?: "official" | "ours";
 }
 
 /**
@@ -234,7 +237,10 @@ async function runOnce(
       const target = typeof node === "number" ? main[node] : node;
       const mode = nodes.spec.roundRobin;
       const url = nodes.proxy ? nodes.proxy.entry(portOf(target.url)) : target.url;
-      const socket = officialClient(url + (opts.nsp ?? "/"), {
+      const io = nodes.spec.client === "ours"
+        ? ourClient as unknown as typeof officialClient
+        : officialClient;
+      const socket = io(url + (opts.nsp ?? "/"), {
         transports: mode === "polling"
           ? ["polling"]
           : mode === "upgrade"
@@ -319,7 +325,8 @@ export function clusterTests(spec: ClusterSpec): void {
       (needsRedis ? `, ${client}` : "") +
       Object.keys(spec.serverOptions ?? {}).map((option) => `, ${option}`).join("") +
       Object.entries(spec.adapterOptions ?? {}).map(([k, v]) => `, ${k} ${v}`).join("") +
-      (spec.roundRobin ? `, round-robin ${spec.roundRobin}` : "");
+      (spec.roundRobin ? `, round-robin ${spec.roundRobin}` : "") +
+      (spec.client === "ours" ? ", our client" : "");
     Deno.test(label, async (t) => {
       for (const runtime of new Set(spec.nodes)) {
         const why = await unavailable(runtime);

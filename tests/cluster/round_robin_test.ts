@@ -23,6 +23,13 @@ clusterTests({
   roundRobin: "upgrade",
 });
 clusterTests({
+  adapter: "classic",
+  nodes: ["deno", "deno"],
+  clients: ["node-redis"],
+  roundRobin: "upgrade",
+  client: "ours",
+});
+clusterTests({
   adapter: "sharded",
   nodes: ["deno", "bun", "deno", "bun"],
   clients: ["node-redis"],
