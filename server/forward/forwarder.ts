@@ -265,7 +265,7 @@ export class ClusterForwarder implements SessionForwarder {
         },
       };
       this.#pending.set(id, pending);
-      if (this.#pending.size === 1) this.#armWatchdog();
+      this.#armWatchdog();
       // No answer in time: the session's node is gone (or was never found).
       pending.timer = timers.set(
         () => pending.settle(undefined),
@@ -338,36 +338,52 @@ export class ClusterForwarder implements SessionForwarder {
       return upgraded.response;
     }
     this.#relays.set(id, { side: "socket", peer: owner, socket: upgraded.socket });
+    this.#armWatchdog();
     return upgraded.response;
   }
 
   /**
-   * While requests wait for other nodes, checks a quarter of `nodeTimeout` after another that
-   * their nodes still speak: a silent one is asked, and one silent for `nodeTimeout` is gone.
+   * While requests wait for other nodes or WebSockets are relayed, checks a quarter of
+   * `nodeTimeout` after another that the nodes at their other end still speak: a silent one is
+   * asked, and one silent for `nodeTimeout` is gone (its requests are answered, its relayed
+   * WebSockets closed, as a node's own connections drop when it dies).
    */
   #armWatchdog(): void {
+    if (this.#watchdog !== undefined) return;
     const timers = this.#host!.opts.scheduler;
     const every = this.#nodeTimeout / 4;
-    timers.clear(this.#watchdog);
     this.#watchdog = timers.set(() => {
       this.#watchdog = undefined;
-      if (this.#pending.size === 0 || this.#closed) return;
+      if (this.#closed) return;
       const now = timers.now();
       const asked = new Set<string>();
-      for (const pending of [...this.#pending.values()]) {
-        const node = pending.owner;
-        if (node === undefined) continue;
-        const heard = this.#heard.get(node) ?? now;
-        if (!this.#heard.has(node)) this.#heard.set(node, now);
+      // Whether `node` is gone; asks it when it has been silent a while.
+      const gone = (node: string) => {
+        const heard = this.#heard.get(node);
+        if (heard === undefined) {
+          this.#heard.set(node, now);
+          return false;
+        }
         if (now - heard >= this.#nodeTimeout) {
           this.#silent.add(node);
-          pending.settle(undefined);
-        } else if (now - heard >= every && !asked.has(node)) {
+          return true;
+        }
+        if (now - heard >= every && !asked.has(node)) {
           asked.add(node);
           this.#bus.send(node, { t: "ping", id: "", from: this.#bus.id });
         }
+        return false;
+      };
+      for (const pending of [...this.#pending.values()]) {
+        if (pending.owner !== undefined && gone(pending.owner)) pending.settle(undefined);
       }
-      if (this.#pending.size !== 0) this.#armWatchdog();
+      for (const [id, relay] of [...this.#relays]) {
+        if (!gone(relay.peer)) continue;
+        this.#relays.delete(id);
+        if (relay.side === "socket") relay.socket.close(1011, "session node gone");
+        else relay.events.onClose(1006, "");
+      }
+      if (this.#pending.size !== 0 || this.#relays.size !== 0) this.#armWatchdog();
     }, every);
   }
 
@@ -439,6 +455,7 @@ export class ClusterForwarder implements SessionForwarder {
           return;
         }
         this.#relays.set(m.id, { side: "session", peer: m.from, events });
+        this.#armWatchdog();
         this.#bus.send(m.from, { t: "wsok", id: m.id, from: this.#bus.id });
         return;
       }
