@@ -165,6 +165,11 @@ export interface AdapterSocket {
   /** The socket's free-form `data` attribute. */
   readonly data: unknown;
   /**
+   * The private session id, when connection state recovery is on: an adapter that keeps
+   * sessions itself (Redis Streams) writes the session of a connected socket under it.
+   */
+  readonly pid?: PrivateSessionId;
+  /**
    * Write already-encoded Socket.IO packet chunks (first a string, then binary attachments) to
    * this socket's connection.
    */

@@ -156,6 +156,14 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
    * its offset is known, with the offset appended to its data, as officially.
    */
   protected recoveryOffsets = false;
+  /**
+   * Set, with {@linkcode ClusterAdapter.recoveryOffsets}, by an adapter that reads its own
+   * broadcasts back from its log: it delivers them locally then, by
+   * {@linkcode ClusterAdapter.onOwnLogged}, so that this node's sockets get the log's packets in
+   * the log's order whichever node wrote them (a client's offset only grows, and a replay from it
+   * neither repeats nor skips a packet).
+   */
+  protected ownBroadcastsFromLog = false;
   readonly #requests = new Map<string, PendingRequest>();
   readonly #ackRequests = new Map<string, AckRequest>();
   #closed = false;
@@ -252,6 +260,25 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     if (message.uid === this.uid || message.nsp !== this.nsp.name) return;
     // Never thrown to the transport, whose callback it runs in: what a message sets off that
     // fails (data the encoder refuses, an application's listener) is reported.
+    try {
+      this.#onMessage(message, offset);
+    } catch (err) {
+      report(err);
+    }
+  }
+
+  /**
+   * Delivers locally a broadcast (without acks) of this node read back from the log, where
+   * {@linkcode ClusterAdapter.ownBroadcastsFromLog} is set; anything else is ignored.
+   *
+   * @param message this node's message, as read from the log
+   * @param offset where it sits in the log
+   */
+  protected onOwnLogged(message: ClusterMessage, offset: Offset): void {
+    if (this.#closed || !this.ownBroadcastsFromLog || message.type !== MessageType.BROADCAST) {
+      return;
+    }
+    if ((message.data as { requestId?: unknown } | undefined)?.requestId !== undefined) return;
     try {
       this.#onMessage(message, offset);
     } catch (err) {
@@ -488,6 +515,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
       opts: encodeOptions(opts),
     }));
     if (!this.recoveryOffsets) return super.broadcast(packet, opts);
+    if (this.ownBroadcastsFromLog) return void offset; // delivered when read back (onOwnLogged)
     // Delivered once the offset is known: what the delivery throws (data the encoder refuses,
     // which without recovery throws to the emitter's caller) can only be reported here.
     offset.then((o) => {

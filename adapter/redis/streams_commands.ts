@@ -38,6 +38,7 @@ interface AnyClient {
   sPublish?: Fn;
   sUnsubscribe?: Fn;
   sendCommand?: Fn;
+  eval?: Fn;
   masters?: { client?: AnyClient }[];
   destroy?: Fn;
   isCluster?: boolean;
@@ -157,6 +158,13 @@ export class Commands {
   /** `SET key value PX ms`. */
   set(key: string, value: string, px: number): Promise<unknown> {
     return this.#node ? this.#c.set(key, value, { PX: px }) : this.#c.set(key, value, "PX", px);
+  }
+
+  /** `EVAL script 1 key ...args`: the script's reply. */
+  eval(script: string, key: string, args: string[]): Promise<unknown> {
+    return this.#node
+      ? this.#c.eval!(script, { keys: [key], arguments: args })
+      : this.#c.eval!(script, 1, key, ...args);
   }
 
   /** `GET key` then `DEL key` in one MULTI (GETDEL needs Redis 6.2); the value or null. */
