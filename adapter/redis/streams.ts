@@ -388,6 +388,28 @@ class RedisStreamsAdapter extends ClusterAdapter {
   }
 
   /**
+   * With partial responses, the other nodes by uid: those subscribed to a response channel of
+   * this namespace (`PUBSUB CHANNELS ${channelPrefix}#${nsp}#*#`), so that a request names the
+   * nodes that did not answer. A node is counted while its connection to Redis is open: a
+   * process that died is dropped at once (its socket closes), a frozen one is counted, and
+   * named when it does not answer. Officially (`partialResponses: false`), the count.
+   */
+  protected override async expectedResponders(): Promise<number | Set<string>> {
+    if (!this.partialResponses) return await super.expectedResponders();
+    const prefix = `${this.#publicChannel}`;
+    const channels = await this.#shared.redis.channels(
+      `${globEscape(prefix)}*#`,
+      this.#opts.useShardedPubSub,
+    );
+    const uids = new Set<string>();
+    for (const channel of channels) {
+      const uid = channel.slice(prefix.length, -1);
+      if (uid && uid !== this.uid && !uid.includes("#")) uids.add(uid);
+    }
+    return uids;
+  }
+
+  /**
    * Stores the session in Redis for `maxDisconnectionDuration` (with checkpoints: unless another
    * node restored it meanwhile).
    */
@@ -476,6 +498,11 @@ interface Restoring {
   /** The entries the reader handed over since the restore began. */
   readonly watch: StreamEntry[];
   timer: unknown;
+}
+
+/** `text` as a literal in a Redis glob pattern. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
 }
 
 /** Orders two stream entry ids (`<ms>-<seq>`, decimal): negative when `a` comes first. */

@@ -214,6 +214,33 @@ export class Commands {
     };
   }
 
+  /**
+   * The channels matching the glob `pattern` with at least one subscriber, over every node:
+   * `PUBSUB CHANNELS` (or `SHARDCHANNELS`).
+   */
+  async channels(pattern: string, sharded: boolean): Promise<Set<string>> {
+    const arg = sharded ? "SHARDCHANNELS" : "CHANNELS";
+    const c = this.#c;
+    const union = async (replies: Promise<unknown>[]) => {
+      const names = new Set<string>();
+      for (const reply of await Promise.all(replies)) {
+        for (const name of reply as unknown[]) names.add(String(name));
+      }
+      return names;
+    };
+    if (!this.#node) {
+      if (typeof c.nodes === "function" && (c.isCluster || c.constructor?.name === "Cluster")) {
+        const nodes = c.nodes() as AnyClient[];
+        return union(nodes.map((n) => n.call!("PUBSUB", arg, pattern)));
+      }
+      return union([c.call!("PUBSUB", arg, pattern)]);
+    }
+    if (Array.isArray(c.masters)) {
+      return union(c.masters.map((m) => m.client!.sendCommand!(["PUBSUB", arg, pattern])));
+    }
+    return union([c.sendCommand!(["PUBSUB", arg, pattern])]);
+  }
+
   /** The subscribers of `channel` over every node: `PUBSUB NUMSUB` (or `SHARDNUMSUB`). */
   async numsub(channel: string, sharded: boolean): Promise<number> {
     const arg = sharded ? "SHARDNUMSUB" : "NUMSUB";

@@ -108,8 +108,10 @@ for (const recovery of [true, false]) {
         flow = undefined;
         const order = await streamOrder(redis.url);
         assert.equal(order.length, sent);
-        if (recovery) await within(allReceived(clients, order), "every message", 30_000);
-        else await new Promise((r) => setTimeout(r, 500));
+        // Bounded: what did not come shows in the counts asserted below.
+        if (recovery) {
+          await within(allReceived(clients, order), "every message", 30_000).catch(() => {});
+        } else await new Promise((r) => setTimeout(r, 500));
 
         const counts = tally(clients, order);
         const back = spread(clients.map((c) => (c.reconnections[0]?.at ?? killedAt) - killedAt));
@@ -215,7 +217,8 @@ redisTest(
       flow = undefined;
       const order = await streamOrder(redis.url);
       assert.equal(order.length, sent);
-      await within(allReceived(clients, order), "every message", 30_000);
+      // Bounded: what did not come shows in the counts asserted below.
+      await within(allReceived(clients, order), "every message", 30_000).catch(() => {});
       const counts = tally(clients, order);
       const reconnections = clients.reduce((n, c) => n + c.reconnections.length, 0);
       console.log(
