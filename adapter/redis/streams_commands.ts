@@ -218,7 +218,7 @@ export class Commands {
    * The channels matching the glob `pattern` with at least one subscriber, over every node:
    * `PUBSUB CHANNELS` (or `SHARDCHANNELS`).
    */
-  async channels(pattern: string, sharded: boolean): Promise<Set<string>> {
+  channels(pattern: string, sharded: boolean): Promise<Set<string>> {
     const arg = sharded ? "SHARDCHANNELS" : "CHANNELS";
     const c = this.#c;
     const union = async (replies: Promise<unknown>[]) => {

@@ -120,7 +120,7 @@ for (const adapter of ["streams", "sharded"] as const) {
           assert.deepEqual(after.sockets.map((s) => s.id), live);
           if (partial) assert.deepEqual(after.missing, { count: 0, uids: [] });
         } finally {
-          frozen?.signal!("SIGCONT");
+          frozen?.signal?.("SIGCONT");
           await closeClients(clients);
           await settle();
           for (const node of nodes.reverse()) await node.stop();
