@@ -122,3 +122,9 @@ export type {
   WriteOptions,
 } from "./adapter/adapter.ts";
 export type { AdapterFanOut } from "./adapter/fanout.ts";
+export {
+  type MissingNodes,
+  missingOf,
+  type PartialAnswers,
+  withMissing,
+} from "./adapter/partial.ts";

@@ -22,6 +22,7 @@ export type PrivateSessionId = string;
 export type Room = string;
 
 import type { Packet } from "../parser/socket.ts";
+import type { MissingNodes } from "./partial.ts";
 /** A Socket.IO packet, as handed to the encoder (the parser's type). */
 export type { Packet };
 
@@ -164,6 +165,11 @@ export interface AdapterSocket {
   readonly rooms: Set<Room>;
   /** The socket's free-form `data` attribute. */
   readonly data: unknown;
+  /**
+   * The private session id, when connection state recovery is on: an adapter that keeps
+   * sessions itself (Redis Streams) writes the session of a connected socket under it.
+   */
+  readonly pid?: PrivateSessionId;
   /**
    * Write already-encoded Socket.IO packet chunks (first a string, then binary attachments) to
    * this socket's connection.
@@ -420,6 +426,12 @@ export interface Adapter {
     clientCountCallback: (clientCount: number) => void,
     ack: (...args: unknown[]) => void,
   ): void;
+  /**
+   * Optional (cluster adapters): for a broadcast with acks whose timeout fired, the nodes that
+   * never said how many clients got it, when the adapter resolves such broadcasts with the live
+   * nodes' answers; undefined to fail it as officially.
+   */
+  missingForAck?(ack: (...args: unknown[]) => void): MissingNodes | undefined;
   /** The ids of the sockets in any of `rooms` (all sockets when empty). */
   sockets(rooms: Set<Room>): Promise<Set<SocketId>>;
   /** The rooms socket `id` is in, or `undefined` when it is in none. */

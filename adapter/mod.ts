@@ -42,5 +42,6 @@ export type {
   WriteOptions,
 } from "./adapter.ts";
 export type { AdapterFanOut } from "./fanout.ts";
+export { type MissingNodes, missingOf, type PartialAnswers, withMissing } from "./partial.ts";
 export { InMemoryAdapter } from "./memory.ts";
 export { SessionAwareAdapter, type SessionAwareAdapterOptions } from "./session_aware.ts";

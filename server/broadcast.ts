@@ -11,6 +11,7 @@ import type {
   Room,
   SocketDetails,
 } from "../adapter/adapter.ts";
+import { missingOf, type PartialAnswers, withMissing } from "../adapter/partial.ts";
 import { type Packet, PacketType } from "../parser/socket.ts";
 import type { EngineOptions } from "./engine/options.ts";
 import { report } from "./runtime/report.ts";
@@ -183,6 +184,14 @@ export class BroadcastOperator<
       timedOut = true;
       // Late answers must not find the callback, nor keep it alive.
       this.#host._dropAck(onAck);
+      // Every client of the nodes that counted answered: the nodes that never counted are what
+      // is missing, and an adapter with partial responses resolves with the others' answers.
+      const missing = single || responses.length !== expectedClients
+        ? undefined
+        : adapter.missingForAck?.(onAck);
+      if (missing !== undefined && missing.count > 0) {
+        return answer(null, withMissing(responses, missing));
+      }
       answer(new Error("operation has timed out"), single ? null : responses);
     }, flags.timeout ?? 0);
     const check = () => {
@@ -190,10 +199,12 @@ export class BroadcastOperator<
         !timedOut && expectedServers === servers && responses.length === expectedClients
       ) {
         scheduler.clear(timer);
-        answer(null, single ? responses[0] : responses);
+        answer(null, single ? responses[0] : withMissing(responses));
       }
     };
     const onAck = (response: unknown) => {
+      // After the timeout, the responses are the caller's: a late ack leaves them alone.
+      if (timedOut) return;
       responses.push(response);
       check();
     };
@@ -235,15 +246,28 @@ export class BroadcastOperator<
 
   /**
    * The target sockets: this node's `Socket`s, and a {@linkcode RemoteSocket} for each socket
-   * of another node (cluster adapters).
+   * of another node (cluster adapters). When some nodes did not answer within the timeout (the
+   * operator's `timeout()`, else the adapter's `requestsTimeout`): the sockets of those that
+   * did, and `missing` naming the others (see {@linkcode PartialAnswers}); with the adapter's
+   * `partialResponses: false`, the official error instead.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "@socketio-edge/core";
+   *
+   * const io = new Server();
+   * const sockets = await io.in("room1").fetchSockets();
+   * if (sockets.missing.count > 0) console.warn("not heard from", sockets.missing.uids);
+   * for (const socket of sockets) socket.emit("hello");
+   * ```
    */
-  async fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+  async fetchSockets(): Promise<PartialAnswers<RemoteSocket<EmitEvents, SocketData>>> {
     const sockets = await this.#host.adapter.fetchSockets({
       rooms: this.#rooms,
       except: this.#except,
       flags: this.#flags,
     });
-    return sockets.map((socket) => {
+    const found = sockets.map((socket) => {
       // A local socket has the members of a RemoteSocket (and more), as officially.
       if (typeof (socket as AdapterSocket).writeEncoded === "function") {
         return socket as unknown as RemoteSocket<EmitEvents, SocketData>;
@@ -258,6 +282,7 @@ export class BroadcastOperator<
       );
       return new RemoteSocket(operator, details);
     });
+    return withMissing(found, missingOf(sockets));
   }
 
   /** Makes the target sockets join rooms. */

@@ -17,6 +17,7 @@ import type { Client } from "./client.ts";
 import { NamespaceFanOut } from "./fanout.ts";
 import { report, reportRejection } from "./runtime/report.ts";
 import type { RemoteSocket } from "./remote_socket.ts";
+import { type PartialAnswers, withMissing } from "../adapter/partial.ts";
 import type { Server } from "./server.ts";
 import { type DisconnectReason, Socket } from "./socket.ts";
 import type {
@@ -234,16 +235,27 @@ export class Namespace<
   }
 
   /**
-   * Emits to the other servers of a cluster and resolves with their acks (rejects with the
-   * responses so far in `err.responses` on timeout).
+   * Emits to the other servers of a cluster and resolves with their acks. When some did not
+   * answer within `requestsTimeout`, resolves with the others' acks and `missing` naming those
+   * nodes (see {@linkcode PartialAnswers}); with the adapter's `partialResponses: false`, rejects
+   * with the responses so far in `err.responses`, as officially.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "@socketio-edge/core";
+   *
+   * const io = new Server();
+   * const answers = await io.of("/").serverSideEmitWithAck("ping");
+   * console.log(answers.length, answers.missing.count); // 0 0: no other node here
+   * ```
    */
   serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
     ev: Ev,
     ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
-  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
+  ): Promise<PartialAnswers<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>>> {
     return new Promise((resolve, reject) => {
       (args as unknown[]).push((err: (Error & { responses?: unknown }) | null, res: never[]) => {
-        if (!err) return resolve(res);
+        if (!err) return resolve(withMissing(res));
         err.responses = res;
         reject(err);
       });
@@ -286,11 +298,12 @@ export class Namespace<
   /**
    * Every socket of the namespace: this node's `Socket`s and, with a cluster adapter, a
    * {@linkcode RemoteSocket} for each socket of another node (typed as the official server
-   * types it).
+   * types it). When some nodes did not answer in time: the others' sockets, and `missing`
+   * naming those nodes (see {@linkcode PartialAnswers}).
    */
-  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+  fetchSockets(): Promise<PartialAnswers<RemoteSocket<EmitEvents, SocketData>>> {
     return this._operator().fetchSockets() as unknown as Promise<
-      RemoteSocket<EmitEvents, SocketData>[]
+      PartialAnswers<RemoteSocket<EmitEvents, SocketData>>
     >;
   }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import type { AdapterConstructor, Room } from "../adapter/adapter.ts";
+import type { PartialAnswers } from "../adapter/partial.ts";
 import { InMemoryAdapter } from "../adapter/memory.ts";
 import { SessionAwareAdapter } from "../adapter/session_aware.ts";
 import { Encoder, type Packet } from "../parser/socket.ts";
@@ -586,11 +587,14 @@ export class Server<
     return this.sockets.serverSideEmit(ev, ...args);
   }
 
-  /** Emits to the other servers of a cluster and resolves with their acks. */
+  /**
+   * Emits to the other servers of a cluster and resolves with their acks; with nodes that did
+   * not answer in time, with the others' and `missing` naming them (see `PartialAnswers`).
+   */
   serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
     ev: Ev,
     ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
-  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
+  ): Promise<PartialAnswers<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>>> {
     return this.sockets.serverSideEmitWithAck(ev, ...args);
   }
 
@@ -621,8 +625,11 @@ export class Server<
     return this.sockets.timeout(ms);
   }
 
-  /** Every socket of the main namespace (a `RemoteSocket` for those of other nodes). */
-  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+  /**
+   * Every socket of the main namespace (a `RemoteSocket` for those of other nodes); with nodes
+   * that did not answer in time, the others' and `missing` naming them (see `PartialAnswers`).
+   */
+  fetchSockets(): Promise<PartialAnswers<RemoteSocket<EmitEvents, SocketData>>> {
     return this.sockets.fetchSockets();
   }
 

@@ -14,6 +14,7 @@ import type {
   SocketDetails,
 } from "../adapter.ts";
 import { InMemoryAdapter } from "../memory.ts";
+import { type MissingNodes, withMissing } from "../partial.ts";
 import { report } from "../../server/runtime/report.ts";
 import {
   type ClusterMessage,
@@ -42,6 +43,14 @@ export interface ClusterAdapterOptions {
    * `serverSideEmit()` with an ack wait for the other nodes. Default: 5000, as officially.
    */
   requestsTimeout?: number;
+  /**
+   * What a request some nodes did not answer in time resolves with (`fetchSockets()`,
+   * `serverSideEmit()` with an ack, a broadcast with acks whose nodes did not all say how many
+   * clients got it): `true` (the default, ours), the live nodes' answers, with the nodes that
+   * did not answer in the array's `missing` (see `PartialAnswers`); `false`, the official
+   * error (`timeout reached: ...`, `operation has timed out`).
+   */
+  partialResponses?: boolean;
 }
 
 /** What a request to the other nodes waits for. */
@@ -61,6 +70,10 @@ interface AckRequest {
   readonly clientCountCallback: (clientCount: number) => void;
   readonly ack: (...args: unknown[]) => void;
   readonly timer: unknown;
+  /** The other nodes that said how many of their clients got it. */
+  readonly counted: Set<ServerId>;
+  /** The other nodes expected to say it, once known. */
+  expected: number | Set<ServerId> | undefined;
 }
 
 /**
@@ -150,12 +163,22 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   readonly uid: ServerId = randomId();
   /** How long requests wait for the other nodes, in milliseconds. */
   protected readonly requestsTimeout: number;
+  /** Whether requests resolve with the live nodes' answers (see `partialResponses`). */
+  protected readonly partialResponses: boolean;
   /**
    * Set by an adapter whose `doPublish` resolves with an offset that clients may resume from
    * (connection state recovery over a durable log): a broadcast is then delivered locally once
    * its offset is known, with the offset appended to its data, as officially.
    */
   protected recoveryOffsets = false;
+  /**
+   * Set, with {@linkcode ClusterAdapter.recoveryOffsets}, by an adapter that reads its own
+   * broadcasts back from its log: it delivers them locally then, by
+   * {@linkcode ClusterAdapter.onOwnLogged}, so that this node's sockets get the log's packets in
+   * the log's order whichever node wrote them (a client's offset only grows, and a replay from it
+   * neither repeats nor skips a packet).
+   */
+  protected ownBroadcastsFromLog = false;
   readonly #requests = new Map<string, PendingRequest>();
   readonly #ackRequests = new Map<string, AckRequest>();
   #closed = false;
@@ -170,6 +193,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   constructor(nsp: AdapterNamespace, options: ClusterAdapterOptions = {}) {
     super(nsp);
     this.requestsTimeout = options.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT;
+    this.partialResponses = options.partialResponses ?? true;
   }
 
   /**
@@ -252,6 +276,25 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     if (message.uid === this.uid || message.nsp !== this.nsp.name) return;
     // Never thrown to the transport, whose callback it runs in: what a message sets off that
     // fails (data the encoder refuses, an application's listener) is reported.
+    try {
+      this.#onMessage(message, offset);
+    } catch (err) {
+      report(err);
+    }
+  }
+
+  /**
+   * Delivers locally a broadcast (without acks) of this node read back from the log, where
+   * {@linkcode ClusterAdapter.ownBroadcastsFromLog} is set; anything else is ignored.
+   *
+   * @param message this node's message, as read from the log
+   * @param offset where it sits in the log
+   */
+  protected onOwnLogged(message: ClusterMessage, offset: Offset): void {
+    if (this.#closed || !this.ownBroadcastsFromLog || message.type !== MessageType.BROADCAST) {
+      return;
+    }
+    if ((message.data as { requestId?: unknown } | undefined)?.requestId !== undefined) return;
     try {
       this.#onMessage(message, offset);
     } catch (err) {
@@ -387,7 +430,12 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     switch (response.type) {
       case MessageType.BROADCAST_CLIENT_COUNT: {
         const count = data?.clientCount;
-        if (typeof count === "number") this.#ackRequests.get(requestId)?.clientCountCallback(count);
+        const request = this.#ackRequests.get(requestId);
+        if (typeof count !== "number" || request === undefined) return;
+        // One count per node: a second one of the same node does not stand for another's.
+        if (request.counted.has(response.uid)) return;
+        request.counted.add(response.uid);
+        request.clientCountCallback(count);
         return;
       }
       case MessageType.BROADCAST_ACK:
@@ -488,6 +536,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
       opts: encodeOptions(opts),
     }));
     if (!this.recoveryOffsets) return super.broadcast(packet, opts);
+    if (this.ownBroadcastsFromLog) return void offset; // delivered when read back (onOwnLogged)
     // Delivered once the offset is known: what the delivery throws (data the encoder refuses,
     // which without recovery throws to the emitter's caller) can only be reported here.
     offset.then((o) => {
@@ -515,11 +564,23 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     if (!opts.flags?.local && !this.#closed) {
       const requestId = randomId();
       // Acks stop being awaited with the broadcast's timeout: later ones have nobody to go to.
+      // One tick after the broadcast's own timeout, which reads the nodes that did not count
+      // (missingForAck) when it fires.
       const timer = this.timers.set(
         () => this.#ackRequests.delete(requestId),
-        opts.flags?.timeout ?? 0,
+        (opts.flags?.timeout ?? 0) + 1,
       );
-      this.#ackRequests.set(requestId, { clientCountCallback, ack, timer });
+      const request: AckRequest = {
+        clientCountCallback,
+        ack,
+        timer,
+        counted: new Set(),
+        expected: undefined,
+      };
+      this.#ackRequests.set(requestId, request);
+      if (this.partialResponses) {
+        this.expectedResponders().then((expected) => request.expected = expected, report);
+      }
       void this.publish(this.message(MessageType.BROADCAST, {
         packet: wirePacket(packet),
         requestId,
@@ -527,6 +588,28 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
       }));
     }
     super.broadcastWithAck(packet, opts, clientCountCallback, ack);
+  }
+
+  /**
+   * For a broadcast with acks that timed out, the other nodes that never said how many of their
+   * clients got it, when this adapter resolves such broadcasts with the live nodes' answers
+   * (`partialResponses`); undefined otherwise (the broadcast fails as officially).
+   *
+   * @param ack the broadcast's ack callback, as given to `broadcastWithAck`
+   */
+  missingForAck(ack: (...args: unknown[]) => void): MissingNodes | undefined {
+    if (!this.partialResponses) return undefined;
+    for (const request of this.#ackRequests.values()) {
+      if (request.ack !== ack) continue;
+      const { expected, counted } = request;
+      if (expected === undefined) return undefined;
+      if (typeof expected === "number") {
+        return { count: Math.max(0, expected - counted.size), uids: [] };
+      }
+      const uids = [...expected].filter((uid) => !counted.has(uid));
+      return { count: uids.length, uids };
+    }
+    return undefined;
   }
 
   /**
@@ -677,7 +760,11 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     request.timer = this.timers.set(() => {
       if (this.#requests.get(requestId) !== request) return;
       this.#requests.delete(requestId);
-      settle(timeoutError(request), request.responses);
+      if (!this.partialResponses) return settle(timeoutError(request), request.responses);
+      const missing: MissingNodes = request.missing === undefined
+        ? { count: request.remaining, uids: [] }
+        : { count: request.missing.size, uids: [...request.missing] };
+      settle(null, withMissing(request.responses, missing));
     }, timeout);
     this.#requests.set(requestId, request);
     void this.publish(

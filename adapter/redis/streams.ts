@@ -14,6 +14,15 @@
  * - with connection state recovery, sessions are stored in Redis and the missed packets are
  *   read back from the stream (see `streams_session.ts`), so a client may come back to any node.
  *
+ * Beyond the official adapter, with connection state recovery:
+ * - each connected socket's session is written to Redis beforehand (`streams_checkpoint.ts`,
+ *   every `sessionCheckpointInterval`), so a node that dies without disconnecting its sockets
+ *   leaves them recoverable;
+ * - this node's broadcasts are delivered locally when the stream reader reads them back, so that
+ *   every socket gets the stream's packets in the stream's order, and a restored socket gets
+ *   exactly the entries the reader had handed over before it joined its rooms that it missed,
+ *   and the later ones live: none twice, none lost.
+ *
  * @module
  */
 import { decode, encode } from "./msgpack.ts";
@@ -37,6 +46,7 @@ import { Commands, type StreamEntry } from "./streams_commands.ts";
 import { decodeEntry, encodeEntry } from "./streams_entry.ts";
 import { StreamReader } from "./streams_reader.ts";
 import { StreamsSessionStore } from "./streams_session.ts";
+import { SessionCheckpoints } from "./streams_checkpoint.ts";
 import { type Options, type StreamsAdapterOptions, streamsOptions } from "./streams_options.ts";
 
 export type { StreamsAdapterOptions };
@@ -116,6 +126,11 @@ class SharedConnections {
     this.client = client;
     this.redis = new Commands(client);
     this.#opts = opts;
+  }
+
+  /** The id of the last entry of `stream` its reader handed over, once it reads. */
+  position(stream: string): string | undefined {
+    return this.#streams.get(stream)?.started?.offset;
   }
 
   /** The subscriber connection, opened by the first adapter; resolves once connected. */
@@ -237,12 +252,18 @@ class RedisStreamsAdapter extends ClusterAdapter {
   #ready: Promise<void> | undefined;
   #unsubscribe: (() => Promise<void>) | undefined;
   readonly #unwatch: () => void;
+  readonly #checkpoints: SessionCheckpoints | undefined;
+  /** The entries read while sessions are restored (one list per restore). */
+  readonly #watching = new Set<StreamEntry[]>();
+  /** Restored sessions whose socket has not joined its rooms yet, by socket id. */
+  readonly #restoring = new Map<string, Restoring>();
   #closed = false;
 
   constructor(nsp: AdapterNamespace, shared: SharedConnections, opts: Options) {
     super(nsp, opts);
     // Entry ids are offsets a client resumes from, when the server recovers connections.
     this.recoveryOffsets = nsp.recovery !== undefined;
+    this.ownBroadcastsFromLog = this.recoveryOffsets;
     this.#shared = shared;
     this.#opts = opts;
     this.#stream = streamOf(nsp.name, opts);
@@ -255,6 +276,23 @@ class RedisStreamsAdapter extends ClusterAdapter {
     );
     // An `error` event of the user's client that nobody listens to would end the process.
     this.#unwatch = watchErrors(shared.client, report);
+    const ttl = nsp.recovery?.maxDisconnectionDuration;
+    if (ttl !== undefined && opts.sessionCheckpointInterval > 0) {
+      const checkpoints = new SessionCheckpoints(
+        shared.redis,
+        opts.sessionKeyPrefix,
+        nsp.sockets,
+        this.timers,
+        ttl,
+        opts.sessionCheckpointInterval,
+        this.uid,
+        report,
+      );
+      this.#checkpoints = checkpoints;
+      const touch = (_room: string, id: string) => checkpoints.touch(id);
+      this.on("join-room", touch);
+      this.on("leave-room", touch);
+    }
   }
 
   /**
@@ -292,6 +330,10 @@ class RedisStreamsAdapter extends ClusterAdapter {
     if (this.#closed) return;
     this.#closed = true;
     this.#unwatch();
+    this.#checkpoints?.close();
+    for (const restoring of this.#restoring.values()) this.timers.clear(restoring.timer);
+    this.#restoring.clear();
+    this.#watching.clear();
     await super.close();
     await this.#shared.leave(this.#stream, this, this.#unsubscribe);
   }
@@ -304,7 +346,9 @@ class RedisStreamsAdapter extends ClusterAdapter {
     } catch (err) {
       return report(err);
     }
-    this.onMessage(message, entry.id);
+    for (const watch of this.#watching) watch.push(entry);
+    if (message.uid === this.uid) this.onOwnLogged(message, entry.id);
+    else this.onMessage(message, entry.id);
   }
 
   #onPayload(payload: Uint8Array): void {
@@ -343,17 +387,134 @@ class RedisStreamsAdapter extends ClusterAdapter {
     return this.#shared.redis.numsub(this.#publicChannel, this.#opts.useShardedPubSub);
   }
 
-  /** Stores the session in Redis for `maxDisconnectionDuration`. */
+  /**
+   * With partial responses, the other nodes by uid: those subscribed to a response channel of
+   * this namespace (`PUBSUB CHANNELS ${channelPrefix}#${nsp}#*#`), so that a request names the
+   * nodes that did not answer. A node is counted while its connection to Redis is open: a
+   * process that died is dropped at once (its socket closes), a frozen one is counted, and
+   * named when it does not answer. Officially (`partialResponses: false`), the count.
+   */
+  protected override async expectedResponders(): Promise<number | Set<string>> {
+    if (!this.partialResponses) return await super.expectedResponders();
+    const prefix = `${this.#publicChannel}`;
+    const channels = await this.#shared.redis.channels(
+      `${globEscape(prefix)}*#`,
+      this.#opts.useShardedPubSub,
+    );
+    const uids = new Set<string>();
+    for (const channel of channels) {
+      const uid = channel.slice(prefix.length, -1);
+      if (uid && uid !== this.uid && !uid.includes("#")) uids.add(uid);
+    }
+    return uids;
+  }
+
+  /**
+   * Stores the session in Redis for `maxDisconnectionDuration` (with checkpoints: unless another
+   * node restored it meanwhile).
+   */
   override persistSession(session: SessionToPersist): Promise<void> {
     const ttl = this.nsp.recovery?.maxDisconnectionDuration;
     if (ttl === undefined) return Promise.resolve();
+    if (this.#checkpoints) return this.#checkpoints.persist(session, ttl).catch(report);
     return this.#sessions.persist(session, ttl).catch(report);
   }
 
-  /** Reads (and deletes) the session, with the packets broadcast after `offset`. */
-  override restoreSession(pid: PrivateSessionId, offset: string): Promise<Session | null> {
-    return this.#sessions.restore(pid, offset);
+  /** Forgets socket `id`: its checkpoint too, when it was not persisted (it left for good). */
+  override delAll(id: string): void {
+    this.#checkpoints?.forget(id);
+    super.delAll(id);
   }
+
+  /**
+   * Reads (and deletes) the session, with the packets broadcast after `offset`. The list of
+   * missed packets is completed when the socket joins its rooms (`addAll`): with what the stream
+   * reader handed over meanwhile, less what it has not handed over yet (that comes live).
+   */
+  override async restoreSession(
+    pid: PrivateSessionId,
+    offset: string,
+  ): Promise<Session | null> {
+    const watch: StreamEntry[] = [];
+    this.#watching.add(watch);
+    let found;
+    try {
+      found = await this.#sessions.restore(pid, offset);
+    } finally {
+      if (!found || this.#closed) this.#watching.delete(watch);
+    }
+    if (!found || this.#closed) return null;
+    const { session, scanned } = found;
+    const previous = this.#restoring.get(session.sid);
+    if (previous) this.#dropRestoring(session.sid, previous);
+    // The namespace makes the socket and joins its rooms before any timer runs; a socket that is
+    // not made (its client left meanwhile) must not keep the watch.
+    const restoring: Restoring = { session, scanned, watch, timer: undefined };
+    restoring.timer = this.timers.set(() => this.#dropRestoring(session.sid, restoring), 0);
+    this.#restoring.set(session.sid, restoring);
+    // The same socket still here (its client came back before this node saw it go): it goes
+    // now, before the new one joins the rooms it would leave.
+    this.nsp.sockets.get(session.sid)?.disconnect(true);
+    return session;
+  }
+
+  override addAll(id: string, rooms: Set<string>): void | Promise<void> {
+    const restoring = this.#restoring.get(id);
+    if (restoring) {
+      this.#dropRestoring(id, restoring);
+      this.#completeReplay(restoring);
+    }
+    return super.addAll(id, rooms);
+  }
+
+  #dropRestoring(id: string, restoring: Restoring): void {
+    this.timers.clear(restoring.timer);
+    this.#watching.delete(restoring.watch);
+    if (this.#restoring.get(id) === restoring) this.#restoring.delete(id);
+  }
+
+  /** Makes the missed packets exactly those the reader handed over before this moment. */
+  #completeReplay({ session, scanned, watch }: Restoring): void {
+    const position = this.#shared.position(this.#stream) ?? scanned;
+    const missed = session.missedPackets;
+    // Entries the reader has not handed over yet reach the socket live, once it is in its rooms.
+    let keep = missed.length;
+    while (keep > 0 && compareIds(missed[keep - 1].at(-1) as string, position) > 0) keep--;
+    missed.length = keep;
+    // Entries it handed over after the scan, while the socket was in no room: missed too.
+    for (const entry of watch) {
+      if (compareIds(entry.id, scanned) <= 0 || compareIds(entry.id, position) > 0) continue;
+      const data = this.#sessions.replayed(entry, session.rooms);
+      if (data) missed.push(data);
+    }
+  }
+}
+
+/** A restored session waiting for its socket to join its rooms. */
+interface Restoring {
+  readonly session: Session;
+  /** The last entry the restore read from the stream. */
+  readonly scanned: string;
+  /** The entries the reader handed over since the restore began. */
+  readonly watch: StreamEntry[];
+  timer: unknown;
+}
+
+/** `text` as a literal in a Redis glob pattern. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
+}
+
+/** Orders two stream entry ids (`<ms>-<seq>`, decimal): negative when `a` comes first. */
+function compareIds(a: string, b: string): number {
+  const da = a.indexOf("-");
+  const db = b.indexOf("-");
+  return compareDecimal(a.slice(0, da), b.slice(0, db)) ||
+    compareDecimal(a.slice(da + 1), b.slice(db + 1));
+}
+
+function compareDecimal(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** Which stream carries namespace `name`: a hash of the name, as the official adapter. */

@@ -38,6 +38,7 @@ interface AnyClient {
   sPublish?: Fn;
   sUnsubscribe?: Fn;
   sendCommand?: Fn;
+  eval?: Fn;
   masters?: { client?: AnyClient }[];
   destroy?: Fn;
   isCluster?: boolean;
@@ -159,6 +160,13 @@ export class Commands {
     return this.#node ? this.#c.set(key, value, { PX: px }) : this.#c.set(key, value, "PX", px);
   }
 
+  /** `EVAL script 1 key ...args`: the script's reply. */
+  eval(script: string, key: string, args: string[]): Promise<unknown> {
+    return this.#node
+      ? this.#c.eval!(script, { keys: [key], arguments: args })
+      : this.#c.eval!(script, 1, key, ...args);
+  }
+
   /** `GET key` then `DEL key` in one MULTI (GETDEL needs Redis 6.2); the value or null. */
   async getdel(key: string): Promise<string | null> {
     const replies = await this.#c.multi().get(key).del(key).exec();
@@ -204,6 +212,33 @@ export class Commands {
       (c.off ?? c.removeListener)!.call(c, event, onMessage);
       await (sharded ? c.sunsubscribe!(...channels) : c.unsubscribe(...channels));
     };
+  }
+
+  /**
+   * The channels matching the glob `pattern` with at least one subscriber, over every node:
+   * `PUBSUB CHANNELS` (or `SHARDCHANNELS`).
+   */
+  channels(pattern: string, sharded: boolean): Promise<Set<string>> {
+    const arg = sharded ? "SHARDCHANNELS" : "CHANNELS";
+    const c = this.#c;
+    const union = async (replies: Promise<unknown>[]) => {
+      const names = new Set<string>();
+      for (const reply of await Promise.all(replies)) {
+        for (const name of reply as unknown[]) names.add(String(name));
+      }
+      return names;
+    };
+    if (!this.#node) {
+      if (typeof c.nodes === "function" && (c.isCluster || c.constructor?.name === "Cluster")) {
+        const nodes = c.nodes() as AnyClient[];
+        return union(nodes.map((n) => n.call!("PUBSUB", arg, pattern)));
+      }
+      return union([c.call!("PUBSUB", arg, pattern)]);
+    }
+    if (Array.isArray(c.masters)) {
+      return union(c.masters.map((m) => m.client!.sendCommand!(["PUBSUB", arg, pattern])));
+    }
+    return union([c.sendCommand!(["PUBSUB", arg, pattern])]);
   }
 
   /** The subscribers of `channel` over every node: `PUBSUB NUMSUB` (or `SHARDNUMSUB`). */

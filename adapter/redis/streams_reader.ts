@@ -57,6 +57,11 @@ export class StreamReader {
     this.#done = this.#run();
   }
 
+  /** The id of the last entry handed to `onEntry` (or the start): every entry up to it was. */
+  get offset(): string {
+    return this.#offset;
+  }
+
   /** Stops reading: a blocked XREAD is failed by closing the connection. Resolves once done. */
   async stop(): Promise<void> {
     if (!this.#stopped) {

@@ -15,7 +15,7 @@ import { Buffer } from "node:buffer";
 import { decode, encode } from "./msgpack.ts";
 import { MessageType } from "../cluster/messages.ts";
 import type { PrivateSessionId, Room, Session, SessionToPersist } from "../adapter.ts";
-import type { Commands } from "./streams_commands.ts";
+import type { Commands, StreamEntry } from "./streams_commands.ts";
 import { decodeEntry } from "./streams_entry.ts";
 
 // Bounds the replay when entries arrive faster than they are read, as the official adapter.
@@ -33,6 +33,7 @@ interface StoredOptions {
 interface StoredBroadcast {
   packet?: { data?: unknown };
   opts?: unknown;
+  requestId?: unknown;
 }
 
 function isOptions(opts: unknown): opts is StoredOptions {
@@ -69,10 +70,14 @@ export class StreamsSessionStore {
   }
 
   /**
-   * The session of `pid` with the packets missed after `offset`, or `null` when the session
-   * expired, was restored already, or the offset is not (or no longer) in the stream.
+   * The session of `pid` with the packets missed after `offset`, and the id of the last entry
+   * read (the replay covers the stream up to it); `null` when the session expired, was restored
+   * already, or the offset is not (or no longer) in the stream.
    */
-  async restore(pid: PrivateSessionId, offset: string): Promise<Session | null> {
+  async restore(
+    pid: PrivateSessionId,
+    offset: string,
+  ): Promise<{ session: Session; scanned: string } | null> {
     if (!OFFSET.test(offset)) return null;
     const [raw, found] = await Promise.all([
       this.#redis.getdel(this.#prefix + pid),
@@ -90,17 +95,32 @@ export class StreamsSessionStore {
       if (entries.length === 0) break;
       for (const entry of entries) {
         last = entry.id;
-        const { message } = entry;
-        if (message.nsp !== this.#nsp || message.type !== BROADCAST) continue;
-        const { packet, opts } = (decodeEntry(message) as { data?: StoredBroadcast }).data ?? {};
-        // Something else than a broadcast of ours or the official adapter's: not replayed.
-        if (!Array.isArray(packet?.data) || !isOptions(opts)) continue;
-        if (!reaches(rooms, opts)) continue;
-        packet.data.push(entry.id);
-        missedPackets.push(packet.data);
+        const data = this.replayed(entry, rooms);
+        if (data) missedPackets.push(data);
       }
     }
-    return { sid: stored.sid, pid, rooms, data: stored.data, missedPackets };
+    return {
+      session: { sid: stored.sid, pid, rooms, data: stored.data, missedPackets },
+      scanned: last,
+    };
+  }
+
+  /**
+   * What a socket in `rooms` would have received of `entry`: the event's data with the entry id
+   * last, or undefined when it is no broadcast of this namespace to such a socket.
+   */
+  replayed(entry: StreamEntry, rooms: readonly Room[]): unknown[] | undefined {
+    const { message } = entry;
+    if (message.nsp !== this.#nsp || message.type !== BROADCAST) return undefined;
+    const { packet, opts, requestId } = (decodeEntry(message) as { data?: StoredBroadcast }).data ??
+      {};
+    // Something else than a broadcast of ours or the official adapter's: not replayed.
+    if (!Array.isArray(packet?.data) || !isOptions(opts) || requestId !== undefined) {
+      return undefined;
+    }
+    if (!reaches(rooms, opts)) return undefined;
+    packet.data.push(entry.id);
+    return packet.data;
   }
 }
 
@@ -111,7 +131,7 @@ function next(offset: string): string {
 }
 
 /** Whether a socket in `rooms` was a receiver of a broadcast to `opts`. */
-function reaches(rooms: Room[], opts: StoredOptions): boolean {
+function reaches(rooms: readonly Room[], opts: StoredOptions): boolean {
   const except = opts.except ?? [];
   const included = opts.rooms.length === 0 || rooms.some((room) => opts.rooms.includes(room));
   return included && rooms.every((room) => !except.includes(room));

@@ -43,6 +43,8 @@ export interface AckResult {
   err: string | null;
   /** The responses received (partial when `err` is set). */
   responses: unknown[];
+  /** Ours: the nodes that did not answer (a count of 0 when all did), when the answer has it. */
+  missing?: { count: number; uids: readonly string[] };
 }
 
 /** A server-side event the node's app received. */
@@ -62,7 +64,13 @@ export interface Ops {
   /** `io.timeout(timeout).to(...).emit(ev, ...args, cb)`. */
   emitWithAck: [Selection & { ev: string; args?: unknown[]; timeout: number }, AckResult];
   /** `io.to(...).fetchSockets()` (with `timeout`: `io.timeout(ms)...`), sorted by id. */
-  fetchSockets: [Selection & { timeout?: number }, { sockets: SocketInfo[] }];
+  fetchSockets: [
+    Selection & { timeout?: number },
+    // missing: ours, the nodes that did not answer (the official node gives none).
+    { sockets: SocketInfo[]; missing?: { count: number; uids: readonly string[] } },
+  ];
+  /** Ours only: the uid of the namespace's adapter (null without a cluster adapter). */
+  uid: [{ nsp?: string }, { uid: string | null }];
   /** `io.to(...).socketsJoin(room)`. */
   socketsJoin: [Selection & { room: string | string[] }, Record<never, never>];
   /** `io.to(...).socketsLeave(room)`. */

@@ -34,6 +34,8 @@ export interface ClusterNode {
   stop(): Promise<string>;
   /** Kills it (SIGKILL) and waits for the exit. */
   kill(): Promise<void>;
+  /** Sends it `signal` (SIGSTOP freezes it, SIGCONT lets it go on); processes only. */
+  signal?(signal: Deno.Signal): void;
   /** Whether it still runs. */
   running(): boolean;
 }
@@ -172,6 +174,9 @@ export async function startNode(runtime: NodeRuntime, config: NodeConfig): Promi
         throw new Error(`${name} exited with ${code} (${signal ?? "no signal"}): ${out}${err}`);
       }
       return out + err;
+    },
+    signal(signal) {
+      if (!exited) child.kill(signal);
     },
     kill() {
       return ended ??= (async () => {

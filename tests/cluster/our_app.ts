@@ -23,6 +23,7 @@ import {
   type SocketInfo,
 } from "./control.ts";
 import type { RedisClientKind } from "./redis_clients.ts";
+import type { MissingNodes } from "../../adapter/mod.ts";
 
 /** What the test starts a node with. */
 export interface NodeConfig {
@@ -136,6 +137,10 @@ export function startApp(
         resolve({
           err: err ? err.message : null,
           responses: encodeValue(responses ?? []) as unknown[],
+          // Ours: the nodes that did not answer, when the adapter resolved without them.
+          ...(Array.isArray(responses) && "missing" in responses
+            ? { missing: (responses as { missing: MissingNodes }).missing }
+            : {}),
         })
       );
     });
@@ -146,6 +151,8 @@ export function startApp(
   async function run(req: Op): Promise<unknown> {
     const nsp = io.of((req as { nsp?: string }).nsp ?? "/") as AnyNamespace;
     switch (req.op) {
+      case "uid":
+        return { uid: (nsp.adapter as { uid?: string }).uid ?? null };
       case "emit":
         target(nsp, req).emit(req.ev, ...args(req.args));
         return {};
@@ -157,6 +164,7 @@ export function startApp(
         const op = req.timeout ? target(nsp, req).timeout(req.timeout) : target(nsp, req);
         const sockets = await op.fetchSockets();
         return {
+          missing: sockets.missing,
           sockets: sockets.map((s: Parameters<typeof describe>[1]) => describe(nsp, s)).sort((
             a: SocketInfo,
             b: SocketInfo,
