@@ -26,6 +26,16 @@ export {
   createBroadcastChannelAdapter,
 } from "./broadcast_channel.ts";
 export {
+  type BroadcastChannelForwarderOptions,
+  createBroadcastChannelForwarder,
+} from "../../server/forward/broadcast_channel.ts";
+export {
+  ClusterForwarder,
+  type ForwardBus,
+  type ForwarderOptions,
+  type ForwardMessage,
+} from "../../server/forward/forwarder.ts";
+export {
   ClusterAdapter,
   type ClusterAdapterOptions,
   EMITTER_UID,

@@ -46,6 +46,7 @@ export {
   type RedisParser,
 } from "./classic.ts";
 export type { IoRedisClient, NodeRedisClient, RedisClient, RedisMethod } from "./clients.ts";
+export { createRedisForwarder, type RedisForwarderOptions } from "./forwarder.ts";
 export { decode, encode } from "./msgpack.ts";
 export {
   createShardedAdapter,

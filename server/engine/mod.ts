@@ -26,6 +26,14 @@ export {
   Server,
 } from "./server.ts";
 export { EngineEmitter } from "./emitter.ts";
+export type {
+  ForwardCall,
+  ForwardedAnswer,
+  ForwardedRequest,
+  ForwardedUpgrade,
+  ForwardingHost,
+  SessionForwarder,
+} from "./forwarding.ts";
 export { type EngineMiddleware, type HeaderValue, MiddlewareResponse } from "./middleware.ts";
 export {
   type CloseReason,

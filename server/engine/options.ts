@@ -5,6 +5,7 @@
  */
 import { defaultScheduler, type Scheduler } from "../runtime/scheduler.ts";
 import type { Runtime } from "../runtime/types.ts";
+import type { SessionForwarder } from "./forwarding.ts";
 import type { HandshakeRateOptions } from "./admission.ts";
 import type { CorsOptions } from "./cors.ts";
 import type { RequestSnapshot } from "./request.ts";
@@ -180,6 +181,13 @@ export interface EngineOptions {
    * one (see {@linkcode Runtime}).
    */
   runtime?: Runtime;
+  /**
+   * Serves the requests of sessions that other nodes of a cluster hold (no sticky sessions
+   * needed): a poll, a POST or an upgrade whose sid is not here is carried to its node. Made by
+   * `createBroadcastChannelForwarder()` (workers of one process) or `createRedisForwarder()`
+   * (processes and machines); unset, such a request gets `Session ID unknown`, as officially.
+   */
+  forwarder?: SessionForwarder;
 }
 
 /** The defaults of the official server. */
@@ -377,6 +385,7 @@ export const ENGINE_OPTION_RULES: Rules = {
   addTrailingSlash: bool,
   initialPacket: unsupported("send a first message on `connection` instead"),
   runtime: RUNTIME,
+  forwarder: methods("a SessionForwarder", ["bind", "forward", "close"]),
   maxClients: COUNT,
   handshakeRate: HANDSHAKE_RATE,
 };

@@ -29,7 +29,14 @@ import { EngineSocket, type SessionHost, type SessionSnapshot } from "./session.
 import { WebSocketTransport } from "./websocket.ts";
 import type { HeartbeatTarget } from "./heartbeat.ts";
 import type { TransportOwner } from "./transport.ts";
-import type { RawSocket, RawSocketEvents } from "../runtime/types.ts";
+import type { Answer, RawSocket, RawSocketEvents } from "../runtime/types.ts";
+import type {
+  ForwardedAnswer,
+  ForwardedRequest,
+  ForwardedUpgrade,
+  ForwardingHost,
+  SessionForwarder,
+} from "./forwarding.ts";
 
 /** A session brought back by {@linkcode Server.restore}. */
 export interface RestoredSession {
@@ -157,7 +164,8 @@ function addHeaders(to: Headers, extra: OutgoingHeaders): void {
  * Deno.serve(engine.handler());
  * ```
  */
-export class Server extends EngineEmitter<EngineServerEvents> implements SessionHost {
+export class Server extends EngineEmitter<EngineServerEvents>
+  implements SessionHost, ForwardingHost {
   /** The resolved options. */
   readonly opts: EngineOptions;
   /** Open sessions by id. */
@@ -188,6 +196,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     if (o.maxClients !== undefined || o.handshakeRate) {
       this.#admission = new Admission(o.maxClients ?? Infinity, o.handshakeRate);
     }
+    o.forwarder?.bind(this);
   }
 
   /** How many sessions are open. */
@@ -296,6 +305,159 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
     }
     this.clients.set(snapshot.id, session);
     return { session, events: transport };
+  }
+
+  /**
+   * Whether session `sid` is open on this engine (a {@linkcode SessionForwarder} asks).
+   *
+   * @param sid a session id
+   */
+  has(sid: string): boolean {
+    return this.clients.has(sid);
+  }
+
+  /**
+   * Serves a GET or POST of session `sid` that landed on another node of the cluster, as if it
+   * had come here (the `headers` event fires here, where the session is); undefined when the
+   * session is not here. Called by the {@linkcode SessionForwarder}, with what to do if the
+   * client goes away meanwhile.
+   *
+   * @param sid the session
+   * @param req the request, as the other node read it
+   * @param watch takes what to call if the client leaves before the answer
+   */
+  serveForwarded(
+    sid: string,
+    req: ForwardedRequest,
+    watch?: (gone: () => void) => void,
+  ): Promise<ForwardedAnswer> | undefined {
+    const session = this.clients.get(sid);
+    return session && this.#serveForwarded(session, req, watch);
+  }
+
+  async #serveForwarded(
+    session: EngineSocket,
+    fwd: ForwardedRequest,
+    watch: ((gone: () => void) => void) | undefined,
+  ): Promise<ForwardedAnswer> {
+    const url = new URL(fwd.url, FORWARDED_ORIGIN);
+    const q = url.searchParams;
+    const headers = new Headers();
+    let snap: RequestSnapshot | undefined;
+    const snapshot = () =>
+      snap ??= snapshotRequest(
+        new Request(url, { method: fwd.method, headers: fwd.headers }),
+        url,
+        fwd.address,
+      );
+    const refuse = (context: Record<string, unknown>) => {
+      this.#emitError({
+        req: snapshot(),
+        code: ErrorCode.BAD_REQUEST,
+        message: ERROR_MESSAGES[ErrorCode.BAD_REQUEST],
+        context,
+      });
+      return answerOf(errorResponse(ErrorCode.BAD_REQUEST, undefined, headers));
+    };
+    if (protocolOf(q, this.opts.allowEIO3) !== session.protocol) {
+      return refuse({ name: "PROTOCOL_MISMATCH" });
+    }
+    const transport = q.get("transport");
+    if (session.transport.name !== transport || transport !== "polling") {
+      return refuse({
+        name: "TRANSPORT_MISMATCH",
+        transport,
+        previousTransport: session.transport.name,
+      });
+    }
+    if (fwd.method !== "GET" && fwd.method !== "POST") {
+      return refuse({ name: "BAD_METHOD", method: fwd.method });
+    }
+    // The answer is taken whole, as it would have been written: no Response is made.
+    let out: ForwardedAnswer | undefined;
+    const answer: Answer = (status, h, body) => {
+      out = { status, headers: [...h], body };
+      return FORWARDED_PLACEHOLDER;
+    };
+    this.#emitHeaders(headers, snapshot, false);
+    const polling = session.transport as PollingTransport;
+    let res: Response;
+    if (fwd.method === "GET") {
+      res = await polling.onGet(headers, watch && ((gone) => (watch(gone), true)), answer);
+    } else {
+      const type = fwd.headers.find(([name]) => name.toLowerCase() === "content-type");
+      const post = new Request(url, {
+        method: "POST",
+        headers: type ? [type] : [],
+        body: (fwd.body ?? "") as BodyInit,
+      });
+      res = await polling.onPost(post, headers, answer);
+    }
+    return out ?? answerOf(res);
+  }
+
+  /**
+   * Upgrades session `sid` onto a WebSocket that another node of the cluster holds: `socket`
+   * relays frames to it, and the returned events take the frames it relays back. Undefined when
+   * the session is not here or cannot upgrade now (closed, upgraded, upgrading): the caller
+   * closes the socket, as a refused upgrade is closed here.
+   *
+   * @param sid the session
+   * @param req the upgrade request, as the other node read it
+   * @param socket the relay to the WebSocket
+   */
+  adoptWebSocket(
+    sid: string,
+    req: ForwardedUpgrade,
+    socket: RawSocket,
+  ): RawSocketEvents | undefined {
+    const session = this.clients.get(sid);
+    if (
+      !session || !this.opts.allowUpgrades || session.upgrading || session.upgraded ||
+      session.readyState !== "open" ||
+      protocolOf(new URL(req.url, FORWARDED_ORIGIN).searchParams, this.opts.allowEIO3) !==
+        session.protocol
+    ) return undefined;
+    const transport = new WebSocketTransport(
+      NOOP_OWNER,
+      this.opts.maxHttpBufferSize,
+      codecFor(session.protocol, false),
+      this.opts.maxBufferedBytes,
+    );
+    transport.socket = socket;
+    session.maybeUpgrade(transport);
+    return transport;
+  }
+
+  /** Hands a request for a session of another node to the forwarder. */
+  #forward(
+    forwarder: SessionForwarder,
+    req: Request,
+    info: unknown,
+    url: URL,
+    sid: string,
+    headers: Headers,
+    snapshot: () => RequestSnapshot,
+    isUpgrade: boolean,
+  ): Promise<Response | undefined> {
+    const runtime = this.runtime;
+    const upgrade = isUpgrade && url.searchParams.get("transport") === "websocket"
+      ? (events: RawSocketEvents) => {
+        this.#emitHeaders(headers, snapshot, false);
+        const upgraded = this.#runtimeUpgrade(req, info, events, headers, snapshot);
+        if (!upgraded) return { response: upgradeErrorResponse(ErrorCode.BAD_REQUEST) };
+        return { socket: upgraded.socket, response: upgradeResponse(upgraded) };
+      }
+      : undefined;
+    return forwarder.forward({
+      sid,
+      req,
+      url,
+      headers,
+      address: runtime.remoteAddress(req, info),
+      upgrade,
+      onDisconnect: (fn) => runtime.onDisconnect?.(req, info, fn) ?? false,
+    });
   }
 
   /** @internal */
@@ -469,7 +631,12 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
 
     const sid = sids.join(",");
     const session = this.clients.get(sid);
-    if (!session) return refuse(ErrorCode.UNKNOWN_SID, { sid });
+    if (!session) {
+      // Another node's session, when a forwarder knows the cluster.
+      const forwarded = this.opts.forwarder &&
+        await this.#forward(this.opts.forwarder, req, info, url, sid, headers, snapshot, isUpgrade);
+      return forwarded ?? refuse(ErrorCode.UNKNOWN_SID, { sid });
+    }
     if (protocol !== session.protocol) {
       return refuse(ErrorCode.BAD_REQUEST, { name: "PROTOCOL_MISMATCH" });
     }
@@ -624,7 +791,7 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
   #runtimeUpgrade(
     req: Request,
     info: unknown,
-    transport: WebSocketTransport,
+    transport: RawSocketEvents,
     headers: Headers,
     snapshot: () => RequestSnapshot,
   ): Upgraded | undefined {
@@ -686,11 +853,11 @@ export class Server extends EngineEmitter<EngineServerEvents> implements Session
    * Closes every session and stops the heartbeat; resolves when all are closed. New sessions are
    * refused (400) until {@linkcode Server.handler} is called again to serve the engine anew.
    */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#closed = true;
     for (const session of [...this.clients.values()]) session.destroy("forced close");
     this.#heartbeat.stop();
-    return Promise.resolve();
+    await this.opts.forwarder?.close();
   }
 }
 
@@ -704,6 +871,30 @@ function upgradeResponse(upgraded: Upgraded): Response {
 
 /** The one placeholder of {@linkcode upgradeResponse}, never sent nor read. */
 let answeredUpgrade: Response | undefined;
+
+/** The base of a forwarded request's path and query (only the query is read). */
+const FORWARDED_ORIGIN = "http://forwarded.invalid";
+
+/** What the `Answer` of a forwarded request returns: never sent nor read. */
+const FORWARDED_PLACEHOLDER = new Response(null);
+
+/** The protocol a query asks for: 4, 3 (when allowed), else 0. */
+function protocolOf(q: URLSearchParams, allowEIO3: boolean): number {
+  const eio = q.getAll("EIO");
+  if (eio.length !== 1) return 0;
+  return eio[0] === "4" ? 4 : eio[0] === "3" && allowEIO3 ? 3 : 0;
+}
+
+/** A `Response`'s status, headers and body, to travel back. */
+async function answerOf(res: Response): Promise<ForwardedAnswer> {
+  const body = res.body ? new Uint8Array(await res.arrayBuffer()) : null;
+  const type = res.headers.get("content-type") ?? "";
+  return {
+    status: res.status,
+    headers: [...res.headers],
+    body: body && !type.includes("octet-stream") ? new TextDecoder().decode(body) : body,
+  };
+}
 
 /** The answer to a request whose URL does not parse: bad input, answered without a log line. */
 function badUrl(): Response {

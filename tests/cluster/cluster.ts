@@ -16,8 +16,11 @@ import {
   connected,
   officialClient,
   settle,
+  upgraded,
   within,
 } from "../helpers/socketio.ts";
+import { portOf, RoundRobinProxy } from "../helpers/round_robin_proxy.ts";
+import { io as ourClient } from "../../client/mod.ts";
 import { redisUnavailable, startRedis } from "../helpers/redis.ts";
 import {
   type ClusterNode,
@@ -62,6 +65,16 @@ export interface ClusterSpec {
    * worker answering the same control API, for adapters that do not cross processes.
    */
   launch?: (runtime: NodeRuntime, config: NodeConfig) => Promise<ClusterNode>;
+  /**
+   * No sticky sessions: every node forwards the requests of other nodes' sessions
+   * (`NodeConfig.forward`), and every client reaches the cluster through a round-robin proxy
+   * (../helpers/round_robin_proxy.ts) that spreads each request over the running nodes; only the
+   * handshake goes to the node the scenario names. Clients poll only (`"polling"`), or poll and
+   * upgrade (`"upgrade"`, each client waiting for its upgrade), instead of alternating.
+   */
+  roundRobin?: "polling" | "upgrade";
+  /** Whose client the scenarios use: the official `socket.io-client` (default), or ours. */
+  client?: "official" | "ours";
 }
 
 /**
@@ -171,9 +184,13 @@ class Nodes {
     readonly adapterOptions: Record<string, unknown>,
   ) {}
 
+  /** The round-robin proxy in front of the nodes (`spec.roundRobin`). */
+  proxy: RoundRobinProxy | undefined;
+
   async start(runtime: NodeRuntime): Promise<ClusterNode> {
     const node = await (this.spec.launch ?? startNode)(runtime, {
       name: `${runtime}-${++names}`,
+      forward: this.spec.roundRobin !== undefined,
       adapter: this.spec.adapter,
       client: this.client,
       redisUrl: this.redisUrl,
@@ -218,8 +235,17 @@ async function runOnce(
     async connect(node, opts = {}) {
       const transport = opts.transport ?? (clients.length % 2 ? "websocket" : "polling");
       const target = typeof node === "number" ? main[node] : node;
-      const socket = officialClient(target.url + (opts.nsp ?? "/"), {
-        transports: [transport],
+      const mode = nodes.spec.roundRobin;
+      const url = nodes.proxy ? nodes.proxy.entry(portOf(target.url)) : target.url;
+      const io = nodes.spec.client === "ours"
+        ? ourClient as unknown as typeof officialClient
+        : officialClient;
+      const socket = io(url + (opts.nsp ?? "/"), {
+        transports: mode === "polling"
+          ? ["polling"]
+          : mode === "upgrade"
+          ? ["polling", "websocket"]
+          : [transport],
         forceNew: true,
         reconnection: false,
         auth: { ...opts.auth, rooms: [room, ...opts.rooms ?? []], data: opts.data },
@@ -228,6 +254,7 @@ async function runOnce(
       clients.push(socket);
       owners.set(socket, target);
       await within(connected(socket), `connection to ${target.name}`);
+      if (mode === "upgrade") await within(upgraded(socket), `upgrade on ${target.name}`);
       await run.reachable(socket, [room, ...opts.rooms ?? []], opts.nsp);
       return socket;
     },
@@ -297,7 +324,9 @@ export function clusterTests(spec: ClusterSpec): void {
     const label = `cluster: ${spec.nodes.join(" + ")} nodes, ${spec.adapter} adapter` +
       (needsRedis ? `, ${client}` : "") +
       Object.keys(spec.serverOptions ?? {}).map((option) => `, ${option}`).join("") +
-      Object.entries(spec.adapterOptions ?? {}).map(([k, v]) => `, ${k} ${v}`).join("");
+      Object.entries(spec.adapterOptions ?? {}).map(([k, v]) => `, ${k} ${v}`).join("") +
+      (spec.roundRobin ? `, round-robin ${spec.roundRobin}` : "") +
+      (spec.client === "ours" ? ", our client" : "");
     Deno.test(label, async (t) => {
       for (const runtime of new Set(spec.nodes)) {
         const why = await unavailable(runtime);
@@ -311,6 +340,11 @@ export function clusterTests(spec: ClusterSpec): void {
         ...spec.adapterOptions,
       });
       let failure: unknown;
+      if (spec.roundRobin) {
+        nodes.proxy = new RoundRobinProxy(() =>
+          nodes.all.filter((node) => node.running()).map((node) => portOf(node.url))
+        );
+      }
       try {
         for (const runtime of spec.nodes) await nodes.start(runtime);
         await nodes.counted(spec.nodes.length);
@@ -340,6 +374,7 @@ export function clusterTests(spec: ClusterSpec): void {
           errors.push(new Error(`${node.name} reported:\n${out}`));
         }
       }
+      await nodes.proxy?.close();
       await redis?.stop();
       if (failure) throw failure;
       if (errors.length) throw new AggregateError(errors, "a node did not stop cleanly");

@@ -12,6 +12,7 @@ import {
   type ServerOptions,
   type Socket,
 } from "../../mod.ts";
+import type { SessionForwarder } from "../../server/engine/mod.ts";
 import {
   type AckResult,
   decodeValue,
@@ -37,6 +38,11 @@ export interface NodeConfig {
   adapterOptions?: Record<string, unknown>;
   /** Options of the server (JSON). */
   serverOptions?: Partial<ServerOptions>;
+  /**
+   * Whether the node forwards the requests of other nodes' sessions (no sticky sessions): over
+   * Redis where the cluster has one, else over BroadcastChannel.
+   */
+  forward?: boolean;
 }
 
 /** A node's app, listening. */
@@ -56,8 +62,12 @@ declare const Bun:
 const NAMESPACES = ["/", "/custom"];
 
 /** Starts the app of `config` on our server with `adapter`, listening. */
-export function startApp(config: NodeConfig, adapter: AdapterConstructor): RunningApp {
-  const io = new Server({ ...config.serverOptions, adapter });
+export function startApp(
+  config: NodeConfig,
+  adapter: AdapterConstructor,
+  forwarder?: SessionForwarder,
+): RunningApp {
+  const io = new Server({ ...config.serverOptions, adapter, forwarder });
 
   // --- the app (as the official node's) ---------------------------------------------------------
 

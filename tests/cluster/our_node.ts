@@ -16,6 +16,7 @@
 import { type NodeConfig, startApp } from "./our_app.ts";
 import { OUR_ADAPTERS } from "./our_adapters.ts";
 import { connectRedis, type RedisClients } from "./redis_clients.ts";
+import { createRedisForwarder } from "../../adapter/redis/mod.ts";
 
 export type { NodeConfig };
 
@@ -31,7 +32,8 @@ const factory = OUR_ADAPTERS[config.adapter];
 if (!factory) throw new Error(`no adapter of ours named ${config.adapter}`);
 let redis: RedisClients | undefined;
 if (config.redisUrl) redis = await connectRedis(config.client ?? "node-redis", config.redisUrl);
-const app = startApp(config, await factory(redis, config.adapterOptions ?? {}));
+const forwarder = config.forward && redis ? createRedisForwarder(redis.pub, redis.sub) : undefined;
+const app = startApp(config, await factory(redis, config.adapterOptions ?? {}), forwarder);
 console.log(`PORT ${app.port}`);
 const stdin = onBun ? Bun!.stdin.stream() : Deno.stdin.readable;
 for await (const _ of stdin) { /* runs until the test closes stdin */ }

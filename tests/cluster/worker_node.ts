@@ -9,7 +9,10 @@
  *
  * @module
  */
-import { createBroadcastChannelAdapter } from "../../adapter/cluster/mod.ts";
+import {
+  createBroadcastChannelAdapter,
+  createBroadcastChannelForwarder,
+} from "../../adapter/cluster/mod.ts";
 import { type NodeConfig, type RunningApp, startApp } from "./our_app.ts";
 
 /** A message of the parent. */
@@ -76,7 +79,9 @@ async function start(runtime: string, config: NodeConfig): Promise<RunningApp> {
     throw new Error(`a worker node runs the broadcast-channel adapter, not ${config.adapter}`);
   }
   if (runtime === "official") return await startOfficial(config);
-  return startApp(config, createBroadcastChannelAdapter(config.adapterOptions));
+  const channel = (config.adapterOptions as { channel?: string } | undefined)?.channel;
+  const forwarder = config.forward ? createBroadcastChannelForwarder({ channel }) : undefined;
+  return startApp(config, createBroadcastChannelAdapter(config.adapterOptions), forwarder);
 }
 
 parent.onmessage = async ({ data }) => {
