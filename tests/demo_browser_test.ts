@@ -2,12 +2,22 @@
  * The demo in a real browser: Debian's chromium driven by npm `playwright-core`. Two pages chat in
  * one room; the server stops, both pages show they are reconnecting; it starts again, both
  * reconnect and chat again. A screenshot is written to `.artifacts/demo-chat.png`.
+ *
+ * Scaled out, with no sticky sessions anywhere: `WORKERS=4` (four workers on one port), and two
+ * processes on one port sharing a real redis-server (`REDIS_URL`). One page stays on long-polling,
+ * whose requests land on any worker or process; the other upgrades. They chat both ways, a cursor
+ * crosses, and a third page that comes later sees the same history.
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { browserTest, launchChromium } from "./helpers/chromium.ts";
+import { redisUnavailable, startRedis } from "./helpers/redis.ts";
 
 const ROOT = new URL("../", import.meta.url);
+// `deno task start`'s own command line, run without `deno task` in between, so that a signal
+// reaches the demo itself.
+const START: string[] = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT))).tasks.start
+  .split(" ").slice(1);
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -16,12 +26,15 @@ function freePort(): number {
   return port;
 }
 
-/** Starts `deno task start`'s program on `port` and waits until it listens. */
-async function startDemo(port: number): Promise<Deno.ChildProcess> {
+/** Starts `deno task start` on `port` (with `env`: `WORKERS`, `REDIS_URL`), once it listens. */
+async function startDemo(
+  port: number,
+  env: Record<string, string> = {},
+): Promise<Deno.ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "--allow-read", "demo/main.ts"],
+    args: START,
     cwd: ROOT,
-    env: { PORT: String(port), HOST: "127.0.0.1", NO_COLOR: "1" },
+    env: { ...env, PORT: String(port), HOST: "127.0.0.1", NO_COLOR: "1" },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -48,6 +61,42 @@ async function stopDemo(child: Deno.ChildProcess): Promise<void> {
     // already gone
   }
   await child.status;
+}
+
+async function named(page: Page, name: string): Promise<void> {
+  await page.fill("#name", name);
+  await page.dispatchEvent("#name", "change");
+}
+
+/** Two pages chat on a cluster at `url`, a cursor crosses, and a late page sees the history. */
+async function chatAcrossCluster(browser: Browser, url: string): Promise<void> {
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await alice.goto(url + "?transports=polling");
+  await bob.goto(url);
+  for (const page of [alice, bob]) await waitState(page, "connected");
+  await named(alice, "alice");
+  await named(bob, "bob");
+  await waitMessage(alice, "you are in #general");
+  await waitMessage(bob, "you are in #general");
+  // Several messages each way: each one is a few requests, spread over every node.
+  for (let i = 0; i < 5; i++) {
+    await say(alice, `alice says ${i}`);
+    await waitMessage(bob, `alice says ${i}`);
+    await say(bob, `bob says ${i}`);
+    await waitMessage(alice, `bob says ${i}`);
+  }
+  assert.equal(await alice.locator("#transport").textContent(), "polling");
+
+  await alice.mouse.move(200, 150);
+  await alice.mouse.move(220, 160);
+  await bob.waitForSelector("#cursors .cursor", { timeout: 20_000 });
+
+  const carol = await (await browser.newContext()).newPage();
+  await carol.goto(url + "?transports=polling");
+  await waitState(carol, "connected");
+  await waitMessage(carol, "alice says 4");
+  await waitMessage(carol, "bob says 4");
 }
 
 const state = (page: Page) => page.locator("#state").textContent();
@@ -118,6 +167,47 @@ browserTest(
     } finally {
       await browser?.close();
       await stopDemo(demo);
+    }
+  },
+);
+
+browserTest(
+  "demo: WORKERS=4, four workers on one port, chat and cursors across them",
+  async (chromium) => {
+    const port = freePort();
+    const demo = await startDemo(port, { WORKERS: "4" });
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium(chromium);
+      await chatAcrossCluster(browser, `http://127.0.0.1:${port}/`);
+    } finally {
+      await browser?.close();
+      await stopDemo(demo);
+    }
+  },
+);
+
+browserTest(
+  "demo: REDIS_URL, two processes on one port, chat and cursors across them",
+  async (chromium) => {
+    const found = await redisUnavailable();
+    if (typeof found === "string") {
+      console.log(`SKIPPED: ${found}`);
+      return;
+    }
+    const redis = await startRedis(found.exe, found.version);
+    const port = freePort();
+    const env = { REDIS_URL: `redis://127.0.0.1:${redis.port}` };
+    const demos: Deno.ChildProcess[] = [];
+    let browser: Browser | undefined;
+    try {
+      demos.push(await startDemo(port, env), await startDemo(port, env));
+      browser = await launchChromium(chromium);
+      await chatAcrossCluster(browser, `http://127.0.0.1:${port}/`);
+    } finally {
+      await browser?.close();
+      for (const demo of demos) await stopDemo(demo);
+      await redis.stop();
     }
   },
 );

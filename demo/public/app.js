@@ -1,7 +1,9 @@
 // The demo page: rooms, chat, live cursors, and what the connection is doing right now.
 /* global io */
 const $ = (id) => document.getElementById(id);
-const socket = io({ reconnectionDelayMax: 2000 });
+// `?transports=polling` keeps the page on long-polling, to watch it work across a cluster.
+const only = new URLSearchParams(location.search).get("transports");
+const socket = io({ reconnectionDelayMax: 2000, ...(only && { transports: only.split(",") }) });
 let room = "general";
 let rooms = [];
 const cursors = new Map();
