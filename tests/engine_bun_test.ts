@@ -50,6 +50,13 @@ Deno.test("engine on Bun: polling, websocket and the upgrade", async (t) => {
         status = (await post(base, sid, "4x")).status;
       }
       assert.equal(status, 400);
+      // And its request is answered (to no one), not left pending with what it holds.
+      let left = "";
+      for (let i = 0; i < 100 && left !== "0"; i++) {
+        left = (await request(`http://127.0.0.1:${port}/pending`)).body;
+        if (left !== "0") await delay(10);
+      }
+      assert.equal(left, "0");
     });
 
     await t.step("middleware and initial_headers headers, over polling and the 101", async () => {

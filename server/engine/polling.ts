@@ -227,6 +227,13 @@ export class PollingTransport implements Transport, GracedPoll {
     if (this.#poll !== poll) return;
     this.#poll = undefined;
     this.#grace?.delete(this);
+    // A deferred answer is still given, to no one: else the runtime's request and everything the
+    // handler holds for it stay pending forever.
+    const settle = poll.settle;
+    if (settle !== undefined) {
+      poll.settle = undefined;
+      settle(poll.answer!(400, poll.headers!, null));
+    }
     this.owner.onTransportError("transport error", "poll connection closed prematurely");
   }
 
