@@ -8,10 +8,11 @@
  *
  * @module
  */
+import { rooms, type RoomsConfig } from "./rooms.ts";
 import { type LoadConfig, runScenario } from "./scenarios.ts";
 
 if (import.meta.main) {
-  const cfg = JSON.parse(Deno.args[0]) as LoadConfig;
+  const cfg = JSON.parse(Deno.args[0]) as LoadConfig | RoomsConfig;
   // However the server behaves, this process ends: connecting, warm-up, window, closing.
   const limit = 30_000 + cfg.warmupMs + 2 * cfg.measureMs;
   setTimeout(() => {
@@ -19,7 +20,9 @@ if (import.meta.main) {
     Deno.exit(2);
   }, limit);
   try {
-    console.log(JSON.stringify(await runScenario(cfg)));
+    console.log(
+      JSON.stringify(await (cfg.scenario === "rooms" ? rooms(cfg) : runScenario(cfg))),
+    );
   } catch (err) {
     console.log(JSON.stringify({ error: String(err) }));
   }
