@@ -1,6 +1,6 @@
 /**
  * The room path (issue 14), beside the whole-namespace fan-out of scenarios.ts: `rooms` rooms of
- * `perRoom` sockets each (a client whose handshake says `room=<k>` joins room `r<k>`), and
+ * `perRoom` sockets each (a client joins room `r<k>` by an acked `join` event), and
  * `inflight` broadcasts under way, each `io.to("r<k>").emit(...)` to the next room in turn, the
  * next one sent as soon as every member of a room received one. Deliveries/s, latency per
  * delivery and the server's CPU per delivery.
@@ -32,7 +32,14 @@ export async function rooms(cfg: RoomsConfig): Promise<LoadResult> {
   const members = new Int32Array(cfg.rooms);
   const clients = await connectMany(n, 100, async () => {
     const room = k0++ % cfg.rooms;
-    const c = await WsClient.connect(cfg.port, HANDSHAKE_TIMEOUT_MS, `&room=${room}`);
+    const c = await WsClient.connect(cfg.port, HANDSHAKE_TIMEOUT_MS);
+    // Joined once the server acked "join".
+    await new Promise<void>((resolve) => {
+      c.onPacket = (p) => {
+        if (p.startsWith("431")) resolve();
+      };
+      c.send(`421["join",${room}]`);
+    });
     members[room]++;
     return c;
   });
