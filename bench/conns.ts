@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { type IdleReading, type IdleRound, runIdle } from "./conns/idle.ts";
+import { type IdleReading, runIdle } from "./conns/idle.ts";
 import { type Figure, rate, small, table } from "./conns/report.ts";
 import type { RoomsConfig } from "./server/rooms.ts";
 import type { LoadConfig, LoadResult } from "./server/scenarios.ts";
