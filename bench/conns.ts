@@ -221,7 +221,7 @@ export async function runRoomsBench(opts: ConnsOptions): Promise<string> {
           const r = await runGenerator<LoadResult>(
             load,
             { ...cfg, port, pid: server.pid },
-            90_000 + cfg.warmupMs + 2 * cfg.measureMs,
+            90_000 + 5 * cfg.clients + cfg.warmupMs + 2 * cfg.measureMs,
           );
           if (typeof r === "string") {
             problems.push(`${def.label}, ${cfg.scenario}, round ${round}: ${r.slice(0, 200)}`);
