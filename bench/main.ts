@@ -9,9 +9,9 @@
  *
  * `--only=part,part` runs just those parts: `parser` (with the bundle sizes), `server`,
  * `cluster`, and the connection benches of issue 14 (bench/conns.ts): `idle` (idle WebSocket
- * connections at several counts, about 7 minutes; `--connections=2500,5000,...` sets the
+ * connections at several counts, about 12 minutes; `--connections=2500,5000,...` sets the
  * counts, `--ping-interval=ms` the heartbeat) and `rooms` (the room path beside the fan-out,
- * about 3 minutes). Without it every part runs but as the flags above leave out.
+ * about 5 minutes). Without it every part runs but as the flags above leave out.
  *
  * @module
  */
