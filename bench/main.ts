@@ -8,6 +8,12 @@
  * `--scenarios=name,name` (only those server scenarios: acks, fanout, storm, polling, polling1),
  * `--no-cluster` (skip the cluster bench of bench/cluster.ts, about 4 minutes), `--cluster-only`.
  *
+ * `--only=part,part` runs just those parts: `parser` (with the bundle sizes), `server`,
+ * `cluster`, and the connection benches of issue 14 (bench/conns.ts): `idle` (idle WebSocket
+ * connections at several counts, about 12 minutes; `--connections=2500,5000,...` sets the
+ * counts, `--ping-interval=ms` the heartbeat) and `rooms` (the room path beside the fan-out,
+ * about 5 minutes). Without it every part runs but as the flags above leave out.
+ *
  * @module
  */
 import { formatOps, type Row } from "./measure.ts";
@@ -20,12 +26,25 @@ import {
   type ServerBenchResult,
 } from "./server.ts";
 import { runClusterBench } from "./cluster.ts";
+import { runIdleBench, runRoomsBench } from "./conns.ts";
 
 const quick = Deno.args.includes("--quick");
 const write = !Deno.args.includes("--no-write");
+const only = argValue(Deno.args, "only")?.split(",");
+const PARTS = ["parser", "server", "cluster", "idle", "rooms"];
+for (const p of only ?? []) {
+  if (!PARTS.includes(p)) throw new Error(`no part ${p}: ${PARTS.join(", ")}`);
+}
 const clusterOnly = Deno.args.includes("--cluster-only");
 const parserOnly = Deno.args.includes("--parser-only");
-const cluster = !parserOnly && !Deno.args.includes("--no-cluster");
+/** Whether a part runs: as `--only` lists, else as the older flags leave it. */
+function runs(part: string): boolean {
+  if (only) return only.includes(part);
+  if (clusterOnly) return part === "cluster";
+  if (parserOnly) return part === "parser";
+  return part !== "cluster" || !Deno.args.includes("--no-cluster");
+}
+const cluster = runs("cluster");
 const FILE = new URL("../BENCHMARKS.md", import.meta.url);
 
 function environment(): string {
@@ -61,7 +80,7 @@ function replaceSection(doc: string, name: string, body: string): string {
 let table: string | undefined;
 let bundles: string | undefined;
 let server: ServerBenchResult | undefined;
-if (!clusterOnly) {
+if (runs("parser")) {
   console.log("parser micro-benchmarks (ours vs engine.io-parser@5.2.3 + socket.io-parser@4.2.7)");
   const rows = runParserBench(quick ? 100 : 400, quick ? 2 : 3);
   table = `${environment()}\n\n${parserTable(rows)}`;
@@ -81,19 +100,43 @@ if (!clusterOnly) {
   bundles = new TextDecoder().decode(sizes.stdout).trim();
   if (!sizes.success) throw new Error("the bundles are out of date: run deno task bundle");
   console.log(bundles);
+}
 
-  if (!parserOnly) {
-    console.log(
-      "\nserver scenarios (ours on Deno, Bun and Node, official on Node and Bun, raw ceilings)",
-    );
-    const rounds = argValue(Deno.args, "rounds");
-    server = await runServerBench({
-      quick,
-      rounds: rounds ? Number(rounds) : undefined,
-      servers: pickServers(argValue(Deno.args, "servers")?.split(",")),
-      scenarios: pickScenarios(argValue(Deno.args, "scenarios")?.split(",")),
-    });
-    console.log(server.node ? `${server.server}\n\n${server.node}` : server.server);
+if (runs("server")) {
+  console.log(
+    "\nserver scenarios (ours on Deno, Bun and Node, official on Node and Bun, raw ceilings)",
+  );
+  const rounds = argValue(Deno.args, "rounds");
+  server = await runServerBench({
+    quick,
+    rounds: rounds ? Number(rounds) : undefined,
+    servers: pickServers(argValue(Deno.args, "servers")?.split(",")),
+    scenarios: pickScenarios(argValue(Deno.args, "scenarios")?.split(",")),
+  });
+  console.log(server.node ? `${server.server}\n\n${server.node}` : server.server);
+}
+
+let idleTable: string | undefined;
+let roomsTable: string | undefined;
+{
+  const rounds = argValue(Deno.args, "rounds");
+  const counts = argValue(Deno.args, "connections");
+  const ping = argValue(Deno.args, "ping-interval");
+  const opts = {
+    quick,
+    rounds: rounds ? Number(rounds) : undefined,
+    counts: counts ? counts.split(",").map(Number) : undefined,
+    pingIntervalMs: ping ? Number(ping) : undefined,
+  };
+  if (runs("idle")) {
+    console.log("\nidle WebSocket connections (ours on Deno and Bun, official on Node)");
+    idleTable = await runIdleBench(opts);
+    console.log(idleTable);
+  }
+  if (runs("rooms")) {
+    console.log("\nthe room path beside the fan-out (ours on Deno and Bun, official on Node)");
+    roomsTable = await runRoomsBench(opts);
+    console.log(roomsTable);
   }
 }
 
@@ -120,6 +163,8 @@ if (write) {
   if (server?.complete) doc = replaceSection(doc, "server", server.server);
   if (server?.node) doc = replaceSection(doc, "node", server.node);
   if (clusterTable) doc = replaceSection(doc, "cluster", clusterTable);
+  if (idleTable) doc = replaceSection(doc, "idle", idleTable);
+  if (roomsTable) doc = replaceSection(doc, "rooms", roomsTable);
   await Deno.writeTextFile(FILE, doc);
   console.log(`\nwritten to ${FILE.pathname}`);
 }

@@ -36,11 +36,12 @@ export interface LoadResult {
   errors: number;
 }
 
-const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How long a handshake may take before a client counts as failed. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Counts operations and latencies only between `begin` and `end`, so warm-up is left out. */
-class Meter {
+export class Meter {
   measuring = false;
   ops = 0;
   errors = 0;
@@ -75,7 +76,7 @@ class Meter {
 }
 
 /** Opens `n` clients with at most `concurrency` handshakes under way; failures are counted. */
-async function connectMany<C>(
+export async function connectMany<C>(
   n: number,
   concurrency: number,
   open: () => Promise<C>,
@@ -135,7 +136,11 @@ function driveAcks(clients: Sender[], inflight: number, meter: Meter): () => voi
   return () => stopped = true;
 }
 
-async function measureWindow(meter: Meter, cfg: LoadConfig): Promise<LoadResult> {
+/** Warms up, then measures one window. */
+export async function measureWindow(
+  meter: Meter,
+  cfg: Pick<LoadConfig, "warmupMs" | "measureMs">,
+): Promise<LoadResult> {
   await delay(cfg.warmupMs);
   meter.begin();
   await delay(cfg.measureMs);

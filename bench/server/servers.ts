@@ -163,17 +163,21 @@ export interface Running {
   stop: () => Promise<void>;
 }
 
-/** Starts `def` on `port`; resolves once it printed "ready", rejects after `timeoutMs`. */
+/**
+ * Starts `def` on `port`, with `env` added to its environment; resolves once it printed "ready",
+ * rejects after `timeoutMs`.
+ */
 export async function startServer(
   def: ServerDef,
   port: number,
   paths: FixturePaths,
   timeoutMs = 30_000,
+  env: Record<string, string> = {},
 ): Promise<Running> {
   const [cmd, ...args] = withFileLimit(def.command(paths));
   const child = new Deno.Command(cmd, {
     args,
-    env: { PORT: String(port) },
+    env: { ...env, PORT: String(port) },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
